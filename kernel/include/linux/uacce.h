@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * uacce driver API: how an accelerator driver registers with WarpDrive's
+ * uacce framework. Shaped like mainline's <linux/uacce.h> so a mainline
+ * driver ports with little change; WarpDrive additions are marked.
+ *
+ * Out-of-tree builds put kernel/include first on the include path, so this
+ * header shadows the (unused, CONFIG_UACCE=n) copy in the kernel headers.
+ */
+#ifndef _LINUX_UACCE_H
+#define _LINUX_UACCE_H
+
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/mutex.h>
+#include <linux/wait.h>
+#include <uapi/misc/uacce/uacce.h>
+
+#define UACCE_NAME		"uacce"
+#define UACCE_MAX_REGION	UACCE_QFRT_MAX
+#define UACCE_MAX_NAME_SIZE	64
+#define UACCE_MAX_ERR_THRESHOLD	65535
+
+struct uacce_queue;
+struct uacce_device;
+
+/**
+ * struct uacce_qfile_region - one region of a queue file
+ * @type: which region
+ * @nr_pages: size in pages
+ * @kaddr: kernel address (SS region only: uacce allocates it, physically
+ *	contiguous, zeroed)
+ * @dma: DMA (physical) address of @kaddr (SS region only)
+ * @refcount: an SS region is shared between queues by UACCE_CMD_SHARE_SVAS
+ *
+ * For MMIO and DUS, uacce only records that the region is mapped; the driver
+ * provides the memory in &uacce_ops.mmap.
+ */
+struct uacce_qfile_region {
+	enum uacce_qfrt type;
+	unsigned long nr_pages;
+	void *kaddr;
+	dma_addr_t dma;
+	refcount_t refcount;
+};
+
+/**
+ * enum uacce_dev_state - isolation state, as in mainline
+ * @UACCE_DEV_NORMAL: queues are handed out
+ * @UACCE_DEV_ISOLATE: too many hardware errors; no new queues
+ */
+enum uacce_dev_state {
+	UACCE_DEV_NORMAL,
+	UACCE_DEV_ISOLATE,
+};
+
+/**
+ * struct uacce_ops - what a driver implements
+ * @get_available_instances: free hardware queues left
+ * @get_queue: reserve a hardware queue for @q at open(); may sleep
+ * @put_queue: give it back; called once, after @stop_queue if started
+ * @start_queue: begin processing; @q->mm is the owner's mm from here on
+ * @stop_queue: stop processing and stop touching @q->mm before returning
+ * @is_q_updated: non-zero when completions are waiting (poll)
+ * @mmap: map region @qfr of @q into @vma (MMIO and DUS); uacce has already
+ *	set vm_ops and checked the size; the driver must not replace vm_ops
+ * @ioctl: driver commands (>= UACCE_CMD_DRIVER_BASE); called only for a
+ *	started, live queue, from its owner
+ * @get_isolate_state: optional; a driver that tracks isolation itself
+ * @isolate_err_threshold_write: optional, mainline compatibility
+ * @isolate_err_threshold_read: optional, mainline compatibility
+ */
+struct uacce_ops {
+	int (*get_available_instances)(struct uacce_device *uacce);
+	int (*get_queue)(struct uacce_device *uacce, unsigned long arg,
+			 struct uacce_queue *q);
+	void (*put_queue)(struct uacce_queue *q);
+	int (*start_queue)(struct uacce_queue *q);
+	void (*stop_queue)(struct uacce_queue *q);
+	int (*is_q_updated)(struct uacce_queue *q);
+	int (*mmap)(struct uacce_queue *q, struct vm_area_struct *vma,
+		    struct uacce_qfile_region *qfr);
+	long (*ioctl)(struct uacce_queue *q, unsigned int cmd,
+		      unsigned long arg);
+	enum uacce_dev_state (*get_isolate_state)(struct uacce_device *uacce);
+	int (*isolate_err_threshold_write)(struct uacce_device *uacce, u32 num);
+	u32 (*isolate_err_threshold_read)(struct uacce_device *uacce);
+};
+
+/**
+ * struct uacce_interface - what uacce_alloc() needs
+ * @name: driver name; devices appear as /dev/<name>-<id>
+ * @flags: UACCE_DEV_* flags
+ * @ops: the driver's operations
+ */
+struct uacce_interface {
+	char name[UACCE_MAX_NAME_SIZE];
+	unsigned int flags;
+	const struct uacce_ops *ops;
+};
+
+/**
+ * struct uacce_queue - one open() of a uacce device
+ * @uacce: the device
+ * @priv: driver data, set in get_queue
+ * @mm: owner's mm (WarpDrive): set by START_Q with mmgrab() only; a driver
+ *	that touches user memory takes mmget_not_zero(@mm) for each use and
+ *	stops using it before stop_queue returns
+ *
+ * The remaining fields are private to uacce.
+ */
+struct uacce_queue {
+	struct uacce_device *uacce;
+	void *priv;
+	struct mm_struct *mm;
+
+	/* private to uacce.c; locking rules are documented there */
+	wait_queue_head_t wait;
+	struct list_head list;
+	struct uacce_qfile_region *qfrs[UACCE_MAX_REGION];
+	struct mutex mutex;
+	int state;
+	u32 pasid;
+	struct iommu_sva *handle;
+	struct address_space *mapping;
+	struct file *filep;
+	struct pid *opener;
+	bool dead;
+};
+
+/**
+ * struct uacce_device - a registered accelerator
+ * @algs: supported algorithms, newline or space separated (set by driver)
+ * @api_ver: protocol the device speaks, e.g. "wdsoft_v1" (set by driver)
+ * @ops: driver operations
+ * @qf_pg_num: size in pages of each region (set by driver before register)
+ * @parent: parent device; its NUMA node is the device's node
+ * @is_vf: virtual function (mainline compatibility)
+ * @flags: UACCE_DEV_*
+ * @dev_id: the N of <name>-N and /dev/uaN
+ * @cdev: char device
+ * @dev: the class device
+ * @mutex: private to uacce.c
+ * @priv: driver data
+ * @queues: private to uacce.c
+ * @inode: private to uacce.c
+ */
+struct uacce_device {
+	const char *algs;
+	const char *api_ver;
+	const struct uacce_ops *ops;
+	unsigned long qf_pg_num[UACCE_MAX_REGION];
+	struct device *parent;
+	bool is_vf;
+	u32 flags;
+	u32 dev_id;
+	struct cdev *cdev;
+	struct device dev;
+	struct mutex mutex;
+	void *priv;
+	struct list_head queues;
+	struct inode *inode;
+
+	/* private to uacce.c: isolation bookkeeping */
+	u32 isolate_threshold;
+	unsigned long isolate_window_start;
+	u32 isolate_errors;
+	bool isolated;
+	bool removed;
+};
+
+struct uacce_device *uacce_alloc(struct device *parent,
+				 struct uacce_interface *interface);
+int uacce_register(struct uacce_device *uacce);
+void uacce_remove(struct uacce_device *uacce);
+void uacce_unregister(struct uacce_device *uacce);
+void uacce_wake_up(struct uacce_queue *q);
+void uacce_hw_error(struct uacce_device *uacce);
+
+#endif /* _LINUX_UACCE_H */

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0+ WITH Linux-syscall-note */
+/*
+ * uacce user API: the control path of a WarpDrive queue.
+ *
+ * Every value mainline Linux defines keeps its mainline number, so user space
+ * written for mainline uacce runs unchanged. WarpDrive's additions take new
+ * numbers and are marked as such.
+ */
+#ifndef _UAPI_MISC_UACCE_H
+#define _UAPI_MISC_UACCE_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+/*
+ * UACCE_CMD_START_Q: start the queue and bind it to the caller's address
+ * space. From then on only that address space may use the queue (mmap,
+ * ioctl, poll); any other gets -EPERM.
+ */
+#define UACCE_CMD_START_Q	_IO('W', 0)
+
+/*
+ * UACCE_CMD_PUT_Q: stop the queue now, without waiting for the last close.
+ * The file stays open; every later data-path call fails with -ENODEV.
+ */
+#define UACCE_CMD_PUT_Q		_IO('W', 1)
+
+/*
+ * WarpDrive additions.
+ *
+ * UACCE_CMD_SHARE_SVAS: issued on the *target* queue with the fd of a source
+ * queue as argument: the target's device may then use the source queue's
+ * static shared (SS) region. Both queues must belong to the caller.
+ *
+ * UACCE_CMD_GET_SS_DMA: the DMA address of the queue's SS region, for
+ * NOIOMMU devices (the caller must hold CAP_SYS_RAWIO; the kernel is tainted).
+ *
+ * UACCE_CMD_REVOKE: stop the queue and give its instance back to the device.
+ * Allowed to the process that opened the queue or to CAP_SYS_ADMIN, through
+ * any fd of the queue. The owner's mappings stay valid but read as zero
+ * (see Documentation/uacce.rst, "Dead queues"); every later call fails with
+ * -ENODEV and poll reports EPOLLERR | EPOLLHUP.
+ *
+ * UACCE_CMD_QINFO: describe the queue (struct uacce_qinfo).
+ */
+#define UACCE_CMD_SHARE_SVAS	_IO('W', 2)
+#define UACCE_CMD_GET_SS_DMA	_IOR('W', 3, __u64)
+#define UACCE_CMD_REVOKE	_IO('W', 4)
+#define UACCE_CMD_QINFO		_IOR('W', 5, struct uacce_qinfo)
+
+/* First ioctl number a driver may use for its own commands (ops->ioctl). */
+#define UACCE_CMD_DRIVER_BASE	0x40
+
+/*
+ * Device flags (sysfs "flags", decimal as in mainline).
+ * UACCE_DEV_SVA:     shared virtual addresses: PASID + faults from the device.
+ * UACCE_DEV_NOIOMMU: no IOMMU; descriptors carry DMA addresses of the SS
+ *                    region. WarpDrive addition.
+ * UACCE_DEV_SS:      the device works on a static shared region that uacce
+ *                    allocates (UACCE_QFRT_SS). WarpDrive addition.
+ */
+#define UACCE_DEV_SVA		(1U << 0)
+#define UACCE_DEV_NOIOMMU	(1U << 1)
+#define UACCE_DEV_SS		(1U << 2)
+
+/**
+ * enum uacce_qfrt: queue file region type, selected by mmap's vm_pgoff
+ * @UACCE_QFRT_MMIO: device MMIO (doorbell, status)
+ * @UACCE_QFRT_DUS: device user share (rings)
+ * @UACCE_QFRT_DKO: device kernel only; never mappable (WarpDrive addition)
+ * @UACCE_QFRT_SS: static shared memory (WarpDrive addition)
+ */
+enum uacce_qfrt {
+	UACCE_QFRT_MMIO = 0,
+	UACCE_QFRT_DUS = 1,
+	UACCE_QFRT_DKO = 2,
+	UACCE_QFRT_SS = 3,
+	UACCE_QFRT_MAX = 4,
+};
+
+/* Queue states as reported by UACCE_CMD_QINFO. */
+enum uacce_qstate {
+	UACCE_QSTATE_INIT = 1,
+	UACCE_QSTATE_STARTED = 2,
+	UACCE_QSTATE_STOPPED = 3,	/* PUT_Q */
+	UACCE_QSTATE_DEAD = 4,		/* revoked or device removed */
+};
+
+/**
+ * struct uacce_qinfo - answer of UACCE_CMD_QINFO
+ * @state: enum uacce_qstate
+ * @flags: device flags (UACCE_DEV_*)
+ * @node: NUMA node of the device, -1 if none
+ * @dev_id: device id (the N of /dev/uaN)
+ * @region_size: size in bytes of each region, 0 if absent
+ */
+struct uacce_qinfo {
+	__u32 state;
+	__u32 flags;
+	__s32 node;
+	__u32 dev_id;
+	__u64 region_size[UACCE_QFRT_MAX];
+};
+
+#endif /* _UAPI_MISC_UACCE_H */

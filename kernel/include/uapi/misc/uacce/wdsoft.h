@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: GPL-2.0+ WITH Linux-syscall-note */
+/*
+ * wdsoft ring protocol, version 1 (device api string "wdsoft_v1").
+ *
+ * The software accelerator speaks this protocol; so may any device that
+ * advertises the same api string. A queue has two mappable regions:
+ *
+ *  MMIO (UACCE_QFRT_MMIO, one page): struct wdsoft_mmio — geometry, the
+ *       doorbell (sq_tail), the interrupt-arm word and the engine status.
+ *  DUS  (UACCE_QFRT_DUS): struct wdsoft_dus_hdr at offset 0, the submission
+ *       ring (struct wdsoft_sqe[sq_entries]) at mmio->sq_offset and the
+ *       completion ring (struct wdsoft_cqe[cq_entries]) at mmio->cq_offset.
+ *
+ * Indices are free-running __u32 counters; slot = index & (entries - 1).
+ * Each index has exactly one writer:
+ *   sq_tail  user   (store-release after filling SQEs; the doorbell)
+ *   sq_head  engine (store-release after consuming SQEs)
+ *   cq_tail  engine (store-release after filling CQEs)
+ *   cq_head  user   (store-release after consuming CQEs)
+ * Readers load the other side's index with load-acquire.
+ *
+ * The engine consumes an SQE only when the CQ has room for its completion,
+ * so a submitter that keeps at most sq_entries requests in flight can never
+ * lose a completion.
+ *
+ * Wake-up (the io_uring SQPOLL pattern): an idle engine sets
+ * WDSOFT_STATUS_NEED_WAKEUP in mmio->status, issues a full barrier, re-reads
+ * sq_tail and only then parks. A submitter stores sq_tail, issues a full
+ * barrier, and if it then sees NEED_WAKEUP calls ioctl(fd, WDSOFT_CMD_WAKE).
+ *
+ * Interrupts: a consumer that wants poll(2)/epoll to report EPOLLIN writes 1
+ * to mmio->irq_armed, issues a full barrier, re-checks the CQ, and sleeps.
+ * The engine, after publishing completions, wakes pollers if irq_armed is set
+ * and clears it.
+ *
+ * Dead queue: after revoke or device removal every page of every region reads
+ * as zero, so mmio->magic != WDSOFT_MAGIC tells user space the queue is gone.
+ */
+#ifndef _UAPI_MISC_UACCE_WDSOFT_H
+#define _UAPI_MISC_UACCE_WDSOFT_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+#include <misc/uacce/uacce.h>
+
+#define WDSOFT_API_NAME		"wdsoft_v1"
+#define WDSOFT_MAGIC		0x57445346U	/* "WDSF" */
+#define WDSOFT_VERSION		1
+
+/* Operations (wdsoft_sqe.op). */
+enum wdsoft_op {
+	WDSOFT_OP_NOP = 0,
+	WDSOFT_OP_MEMCPY = 1,
+	WDSOFT_OP_CRC32C = 2,
+	WDSOFT_OP_SHA256 = 3,
+	WDSOFT_OP_DEFLATE = 4,
+	WDSOFT_OP_INFLATE = 5,
+	WDSOFT_OP_MAX,
+};
+
+/* wdsoft_sqe.flags */
+#define WDSOFT_SQE_ZLIB		(1U << 0) /* RFC 1950 wrapper; raw RFC 1951 otherwise */
+#define WDSOFT_SQE_SRC_SGL	(1U << 1) /* src: wdsoft_sge[src_len] */
+#define WDSOFT_SQE_DST_SGL	(1U << 2) /* dst: wdsoft_sge[dst_len] */
+
+#define WDSOFT_SGL_MAX		256
+
+/* wdsoft_mmio.mode */
+#define WDSOFT_MODE_SVA		1	/* addresses are the owner's virtual addresses */
+#define WDSOFT_MODE_SS		2	/* addresses are byte offsets into the SS region */
+#define WDSOFT_MODE_NOIOMMU	3	/* addresses are DMA addresses inside the SS region */
+
+/* wdsoft_mmio.status, written by the engine */
+#define WDSOFT_STATUS_RUNNING		(1U << 0)
+#define WDSOFT_STATUS_NEED_WAKEUP	(1U << 1)
+#define WDSOFT_STATUS_STALLED		(1U << 2)	/* fault injection */
+
+/* Driver command: wake a parked engine. No argument. */
+#define WDSOFT_CMD_WAKE		_IO('W', UACCE_CMD_DRIVER_BASE + 0)
+
+/**
+ * struct wdsoft_sqe - submission descriptor, 64 bytes
+ * @op: enum wdsoft_op
+ * @level: deflate level 1..9; 0 means the default (6)
+ * @flags: WDSOFT_SQE_*
+ * @rsvd0: must be zero
+ * @src: source address (see mode) or SGL address
+ * @src_len: source bytes, or SGL entries with WDSOFT_SQE_SRC_SGL
+ * @dst: destination address or SGL address; digests are written here
+ *	(crc32c: 4 bytes little-endian; sha256: 32 bytes)
+ * @dst_len: destination capacity in bytes, or SGL entries
+ * @cookie: returned unchanged in the completion
+ * @rsvd: must be zero
+ */
+struct wdsoft_sqe {
+	__u8 op;
+	__u8 level;
+	__u16 flags;
+	__u32 rsvd0;
+	__u64 src;
+	__u64 src_len;
+	__u64 dst;
+	__u64 dst_len;
+	__u64 cookie;
+	__u64 rsvd[2];
+};
+
+/**
+ * struct wdsoft_cqe - completion, 32 bytes
+ * @cookie: from the SQE
+ * @status: 0, or a negative errno:
+ *	-EFAULT bad address, -ENOSPC output too small, -EBADMSG corrupt
+ *	stream, -EOPNOTSUPP unknown or disabled op, -EINVAL malformed
+ *	descriptor, -ESHUTDOWN queue torn down, -EIO injected hardware error
+ * @rsvd: zero
+ * @out_len: bytes written to dst
+ * @result: crc32c value (host order) for WDSOFT_OP_CRC32C; 0 otherwise
+ */
+struct wdsoft_cqe {
+	__u64 cookie;
+	__s32 status;
+	__u32 rsvd;
+	__u64 out_len;
+	__u64 result;
+};
+
+/** struct wdsoft_sge - scatter/gather entry */
+struct wdsoft_sge {
+	__u64 addr;
+	__u64 len;
+};
+
+/**
+ * struct wdsoft_mmio - the MMIO page
+ * Line 0 is written by the driver before the queue is mapped, then read-only.
+ * Line 1 is written by user space only; line 2 by the engine only.
+ */
+struct wdsoft_mmio {
+	/* line 0: geometry */
+	__u32 magic;
+	__u32 version;
+	__u32 mode;
+	__u32 sq_entries;
+	__u32 cq_entries;
+	__u32 sq_offset;
+	__u32 cq_offset;
+	__u32 dus_size;
+	__u32 rsvd0[8];
+	/* line 1: user */
+	__u32 sq_tail;
+	__u32 irq_armed;
+	__u32 rsvd1[14];
+	/* line 2: engine */
+	__u32 status;
+	__u32 rsvd2[15];
+};
+
+/** struct wdsoft_dus_hdr - start of the DUS region, one line per writer */
+struct wdsoft_dus_hdr {
+	__u32 sq_head;		/* engine */
+	__u32 cq_tail;		/* engine */
+	__u32 rsvd0[14];
+	__u32 cq_head;		/* user */
+	__u32 rsvd1[15];
+};
+
+#endif /* _UAPI_MISC_UACCE_WDSOFT_H */

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vmlib - shared helpers for the vm test suite: detect the WarpDrive VM,
+ * load and unload our modules, read sysfs attributes.
+ */
+#ifndef WD_TESTS_VMLIB_H
+#define WD_TESTS_VMLIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Skip the whole test (TAP "1..0 # SKIP") unless running inside tools/wdvm. */
+void vm_require(void);
+
+/* True when the kernel module @name is loaded. */
+bool vm_module_loaded(const char *name);
+
+/*
+ * Load uacce.ko and wdsoft.ko from $WD_KMOD_DIR, wdsoft with module
+ * parameters @soft_params (may be NULL or ""). Modules already loaded are
+ * unloaded first so every test starts from known parameters.
+ * Returns 0 or -errno.
+ */
+int vm_load_modules(const char *soft_params);
+
+/* Unload wdsoft then uacce. Returns 0 or -errno. */
+int vm_unload_modules(void);
+
+/* Run a shell command; returns its exit status, or -1. */
+int vm_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Read /sys/class/uacce/@dev/@attr into @buf (trailing newline removed).
+ * Returns the length or -errno.
+ */
+int vm_sysfs_read(const char *dev, const char *attr, char *buf, size_t size);
+
+/* Same, parsed as a long. Returns 0 or -errno. */
+int vm_sysfs_long(const char *dev, const char *attr, long *val);
+
+#endif /* WD_TESTS_VMLIB_H */
