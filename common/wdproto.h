@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * wdproto.h - the WarpDrive broker wire protocol, shared by libwd (client)
+ * and wdbrokerd (server).
+ *
+ * Transport: AF_UNIX SOCK_SEQPACKET on /run/warpdrive/broker.sock
+ * (WD_BROKER_SOCKET overrides). One datagram = one message; every message
+ * starts with struct wdp_hdr and has a size fixed by its type (the lease
+ * list is header + count * entry, and checked as such). The full
+ * specification is docs/broker-protocol.md.
+ *
+ * Callers work with the host-side structures (struct wdp_msg and friends)
+ * and never see the wire layout: wdp_encode()/wdp_decode() translate and
+ * validate, wdp_send()/wdp_recv() add fd passing, and the wdp_client_*()
+ * helpers do a whole request/reply exchange.
+ *
+ * Every function returns 0 (or a size/fd) on success and a negative errno on
+ * failure; none of them touches errno as its interface.
+ */
+#ifndef WD_COMMON_WDPROTO_H
+#define WD_COMMON_WDPROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WDP_SOCKET_DEFAULT	"/run/warpdrive/broker.sock"
+#define WDP_SOCKET_ENV		"WD_BROKER_SOCKET"
+
+#define WDP_MAGIC		0x42504457U	/* "WDPB" in memory order */
+#define WDP_VERSION		1
+
+/* Bytes in a name field, including the terminating NUL. */
+#define WDP_NAME_MAX		64
+/* Bytes in a refusal's human sentence, including the terminating NUL. */
+#define WDP_TEXT_MAX		256
+/* Most leases one WDP_LEASES reply carries (total says how many exist). */
+#define WDP_LIST_MAX		64
+
+/* Message types. Requests go client -> broker, replies broker -> client. */
+enum wdp_type {
+	WDP_REQ_QUEUE		= 0x01,	/* give me a queue */
+	WDP_REQ_RELEASE		= 0x02,	/* I am done with lease N */
+	WDP_REQ_LIST		= 0x03,	/* which leases do I hold? */
+
+	WDP_REP_GRANT		= 0x81,	/* a queue fd (SCM_RIGHTS) + lease */
+	WDP_REP_REFUSE		= 0x82,	/* no: reason code + sentence */
+	WDP_REP_RELEASED	= 0x83,	/* lease N is released */
+	WDP_REP_LEASES		= 0x84,	/* list of leases */
+
+	/* Unsolicited (seq 0): the broker revoked lease N. */
+	WDP_EVT_REVOKED		= 0xc1,
+};
+
+/* WDP_REQ_QUEUE flags. */
+#define WDP_QUEUE_NODE_STRICT	(1U << 0)	/* only a device on node */
+#define WDP_QUEUE_FLAGS_ALL	(WDP_QUEUE_NODE_STRICT)
+
+/*
+ * Refusal reasons: stable numbers, never renumbered. wdp_reason_errno() maps
+ * each to the errno the client library reports.
+ */
+enum wdp_reason {
+	WDP_REASON_NONE		= 0,
+	WDP_REASON_PROTOCOL	= 1,	/* malformed request (EPROTO) */
+	WDP_REASON_VERSION	= 2,	/* protocol version not spoken (EPROTONOSUPPORT) */
+	WDP_REASON_NO_DEVICE	= 3,	/* no device offers the alg / named device (ENODEV) */
+	WDP_REASON_ALG_DENIED	= 4,	/* policy forbids the algorithm (EACCES) */
+	WDP_REASON_DEVICE_DENIED = 5,	/* policy forbids the device(s) (EACCES) */
+	WDP_REASON_QUOTA_USER	= 6,	/* per-user queue quota reached (EDQUOT) */
+	WDP_REASON_QUOTA_GROUP	= 7,	/* per-group queue quota reached (EDQUOT) */
+	WDP_REASON_QUOTA_UNIT	= 8,	/* per-unit queue quota reached (EDQUOT) */
+	WDP_REASON_QUOTA_GLOBAL	= 9,	/* broker-wide queue limit reached (EDQUOT) */
+	WDP_REASON_BUSY		= 10,	/* every allowed device is full or isolated (EBUSY) */
+	WDP_REASON_NODE		= 11,	/* strict node: nothing free on that node (EXDEV) */
+	WDP_REASON_NO_LEASE	= 12,	/* no such lease on this connection (ENOENT) */
+	WDP_REASON_INTERNAL	= 13,	/* broker-side failure (EIO) */
+	WDP_REASON_MAX,
+};
+
+/* A lease, as granted or listed. Strings are NUL-terminated. */
+struct wdp_lease {
+	uint64_t id;
+	char device[WDP_NAME_MAX];	/* e.g. "wdsoft-0"; node /dev/<device> */
+	char api[WDP_NAME_MAX];		/* e.g. "wdsoft_v1": picks the user driver */
+	char alg[WDP_NAME_MAX];		/* the algorithm asked for */
+	int32_t node;			/* device NUMA node, -1 if none */
+	uint32_t flags;			/* UACCE_DEV_* of the device */
+};
+
+struct wdp_queue_req {
+	char alg[WDP_NAME_MAX];		/* required */
+	char device[WDP_NAME_MAX];	/* "" = any; else only that device */
+	int32_t node;			/* -1 = the broker uses the caller's CPU */
+	uint32_t flags;			/* WDP_QUEUE_* */
+};
+
+struct wdp_refusal {
+	uint32_t reason;		/* enum wdp_reason */
+	char text[WDP_TEXT_MAX];	/* one human sentence */
+};
+
+struct wdp_lease_list {
+	uint32_t count;			/* entries in leases[] */
+	uint32_t total;			/* leases held; > count if cut short */
+	struct wdp_lease *leases;	/* malloc'd by wdp_decode() */
+};
+
+/* A decoded message. Only the member for @type is meaningful. */
+struct wdp_msg {
+	uint16_t version;
+	uint16_t type;			/* enum wdp_type */
+	uint32_t seq;			/* echoed from request to reply */
+	union {
+		struct wdp_queue_req queue;	/* WDP_REQ_QUEUE */
+		uint64_t lease;			/* RELEASE, RELEASED, REVOKED */
+		struct wdp_lease grant;		/* WDP_REP_GRANT */
+		struct wdp_refusal refusal;	/* WDP_REP_REFUSE */
+		struct wdp_lease_list list;	/* WDP_REP_LEASES */
+	};
+};
+
+/* Largest valid message on the wire (a full WDP_REP_LEASES). */
+size_t wdp_msg_size_max(void);
+
+/* Free what wdp_decode() allocated (the lease list); safe on any msg. */
+void wdp_msg_clear(struct wdp_msg *m);
+
+/*
+ * wdp_encode - serialize @m (version is always WDP_VERSION) into @buf.
+ * Returns the byte count, -EMSGSIZE if @size is too small, -EINVAL if @m is
+ * not valid (unknown type, unterminated or bad string, list too long).
+ */
+ssize_t wdp_encode(const struct wdp_msg *m, void *buf, size_t size);
+
+/*
+ * wdp_decode - validate and parse one datagram.
+ * Returns 0, -EPROTONOSUPPORT for another protocol version (m->version and
+ * m->seq are then filled so the broker can refuse), or -EBADMSG for anything
+ * malformed. If @why is not NULL it receives a static description of what
+ * was wrong, for logs.
+ */
+int wdp_decode(const void *buf, size_t len, struct wdp_msg *m, const char **why);
+
+/*
+ * wdp_send - encode @m and send it as one datagram, with @fd attached by
+ * SCM_RIGHTS if @fd >= 0. MSG_NOSIGNAL: a gone peer gives -EPIPE.
+ */
+int wdp_send(int sock, const struct wdp_msg *m, int fd);
+
+/*
+ * wdp_recv - receive and decode one datagram. Fds arrive MSG_CMSG_CLOEXEC.
+ * A WDP_REP_GRANT must carry exactly one fd, returned in *@fd (or closed if
+ * @fd is NULL); every other message must carry none. A truncated datagram
+ * or control part (MSG_TRUNC/MSG_CTRUNC), a wrong fd count or a malformed
+ * message gives -EBADMSG with every received fd closed; EOF gives
+ * -ECONNRESET. @why as in wdp_decode().
+ */
+int wdp_recv(int sock, struct wdp_msg *m, int *fd, const char **why);
+
+/* Stable lowercase token for a reason ("quota-user"), "unknown" if none. */
+const char *wdp_reason_name(uint32_t reason);
+/* Negative errno the client reports for a refusal reason. */
+int wdp_reason_errno(uint32_t reason);
+/* Message type as a token ("grant"), for logs. */
+const char *wdp_type_name(uint16_t type);
+
+/* Valid algorithm/device/api name: 1..63 of [A-Za-z0-9_.:+-]. */
+bool wdp_name_valid(const char *s);
+
+/* ---- client helpers (libwd uses only these) ---- */
+
+/* $WD_BROKER_SOCKET if set and non-empty, else WDP_SOCKET_DEFAULT. */
+const char *wdp_socket_path(void);
+
+/*
+ * wdp_client_connect - connect a SOCK_SEQPACKET|SOCK_CLOEXEC socket to
+ * @path (NULL: wdp_socket_path()). Returns the socket or -errno
+ * (-ENOENT / -ECONNREFUSED when no broker runs; -ENAMETOOLONG).
+ */
+int wdp_client_connect(const char *path);
+
+/*
+ * wdp_client_request_queue - ask for a queue and wait for the answer.
+ * On grant: returns 0, *@fd is the queue fd (O_CLOEXEC, caller owns it) and
+ * @grant describes the lease. On refusal: returns wdp_reason_errno() and
+ * fills @refusal if not NULL. Protocol or transport failure: -EBADMSG,
+ * -ECONNRESET, -EPIPE... (@refusal->reason is then WDP_REASON_NONE).
+ * Revocation notices that arrive meanwhile are skipped.
+ */
+int wdp_client_request_queue(int sock, const struct wdp_queue_req *req,
+			     struct wdp_lease *grant, int *fd,
+			     struct wdp_refusal *refusal);
+
+/* Release a lease held on this connection. 0, or as above. */
+int wdp_client_release(int sock, uint64_t lease, struct wdp_refusal *refusal);
+
+/*
+ * List the leases of this connection: on success *@leases is a malloc'd
+ * array of *@count entries (free() it; NULL when 0).
+ */
+int wdp_client_list(int sock, struct wdp_lease **leases, size_t *count,
+		    struct wdp_refusal *refusal);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WD_COMMON_WDPROTO_H */
