@@ -1,0 +1,49 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# tools/wdvm's contract: exit status passes through, stdout and stderr are
+# streamed separately, kernel warnings fail the run and are printed, a
+# timeout kills the VM, and the topology options shape the guest.
+set -u
+src=${WD_SOURCE_ROOT:-$(dirname "$0")/../..}
+wdvm="$src/tools/wdvm"
+n=0 failed=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
+
+if [ "$(id -u)" != 0 ]; then echo "1..0 # SKIP wdvm needs root"; exit 0; fi
+if ! command -v qemu-system-x86_64 >/dev/null; then
+	echo "1..0 # SKIP qemu-system-x86_64 missing (tools/install-deps installs it)"; exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo "1..11"
+
+"$wdvm" -- true; ok $? "wdvm -- true exits 0"
+
+"$wdvm" -- sh -c 'echo out; echo err >&2; exit 7' >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc = 7 ]; ok $? "the command's exit status (7) comes back (got $rc)"
+[ "$(cat "$tmp/out")" = out ]; ok $? "stdout is streamed to stdout"
+[ "$(cat "$tmp/err")" = err ]; ok $? "stderr is streamed to stderr"
+
+"$wdvm" -- false; rc=$?
+[ $rc != 0 ]; ok $? "wdvm -- false exits non-zero (got $rc)"
+
+"$wdvm" -- sh -c 'echo "WARNING: CPU: 0 PID: 1 at selftest" > /dev/kmsg' 2>"$tmp/warn"
+rc=$?
+[ $rc != 0 ]; ok $? "a kernel WARNING fails the run although the command succeeded (got $rc)"
+grep -q "WARNING: CPU: 0 PID: 1 at selftest" "$tmp/warn"; ok $? "the offending kernel line is printed"
+
+"$wdvm" -- sh -c 'echo "BUG kmalloc-64 (Not tainted): Poison overwritten" > /dev/kmsg' 2>/dev/null
+rc=$?
+[ $rc != 0 ]; ok $? "slab corruption reports fail the run (got $rc)"
+
+"$wdvm" --timeout 20 --console-log "$tmp/console.log" -- sleep 600 2>"$tmp/to"
+rc=$?
+[ $rc = 124 ] && grep -q "timed out after 20 s" "$tmp/to"; ok $? "a timeout kills the VM with a clear message (rc $rc)"
+sleep 1
+! pgrep -f "file:$tmp/console.log" >/dev/null; ok $? "no QEMU process is left behind"
+
+out=$("$wdvm" --numa 1 --cpus 1 --mem 1G -- sh -c 'cat /sys/devices/system/node/online; nproc')
+[ "$(echo $out)" = "0 1" ]; ok $? "--numa 1 --cpus 1 gives one node and one CPU (got: $(echo $out))"
+
+[ $failed = 0 ]
