@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * drv-wdsoft.c - user driver for the "wdsoft_v1" ring protocol
+ * (<misc/uacce/wdsoft.h>), spoken by the software accelerator.
+ *
+ * A wd_msg becomes one 64-byte SQE; its completion (CQE) comes back with the
+ * cookie we put in. The cookie is never a pointer: it is a slot number plus
+ * a generation, checked against the table of messages in flight, so a bogus
+ * completion (or the zero pages of a dead queue) cannot make us write
+ * through a wild pointer. At most sq_entries requests are in flight; the
+ * protocol then guarantees the CQ never overflows.
+ *
+ * Index ownership (see the header): we write sq_tail (MMIO), cq_head (DUS)
+ * and irq_armed; the engine writes sq_head, cq_tail and status. We keep
+ * private copies of our own indices and never read them back from shared
+ * memory.
+ *
+ * Dead queues: after revoke or removal every region reads as zero, so
+ * mmio->magic != WDSOFT_MAGIC. Every entry point checks it before touching
+ * the rings, and a completion count that makes no sense is re-checked
+ * against it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <misc/uacce/wdsoft.h>
+
+#include "barrier.h"
+#include "wd-internal.h"
+
+struct wdsoft_slot {
+	struct wd_msg *msg;	/* NULL when free */
+	uint32_t gen;
+};
+
+struct wdsoft_q {
+	struct wdsoft_mmio *mmio;
+	struct wdsoft_dus_hdr *hdr;
+	struct wdsoft_sqe *sq;
+	struct wdsoft_cqe *cq;
+	uint32_t sq_entries, cq_entries;
+	uint32_t sq_tail;	/* ours; published to mmio->sq_tail */
+	uint32_t cq_head;	/* ours; published to hdr->cq_head */
+	uint32_t mode;
+	struct wdsoft_slot *slots;
+	uint32_t *free_slots;	/* stack of free slot numbers */
+	uint32_t nfree;
+};
+
+static bool is_pow2(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+static int wdsoft_init(struct wd_queue_priv *p)
+{
+	struct wd_queue *q = p->q;
+	struct wdsoft_mmio *mmio = p->region[UACCE_QFRT_MMIO];
+	size_t dus_size = p->region_size[UACCE_QFRT_DUS];
+	struct wdsoft_q *w;
+	uint32_t sqe, cqe;
+
+	if (!mmio || p->region_size[UACCE_QFRT_MMIO] < sizeof(*mmio) ||
+	    !p->region[UACCE_QFRT_DUS])
+		return __wd_err(q, -EPROTO, "device %s lacks the MMIO or DUS region wdsoft_v1 needs",
+				q->dev_name);
+	if (READ_ONCE(mmio->magic) != WDSOFT_MAGIC)
+		return __wd_err(q, -ENODEV, "queue on %s is dead (revoked or device removed) before first use; request a new one",
+				q->dev_name);
+	if (mmio->version != WDSOFT_VERSION)
+		return __wd_err(q, -EPROTONOSUPPORT, "device %s speaks wdsoft ring version %u, this libwd knows %u: update libwd",
+				q->dev_name, mmio->version, WDSOFT_VERSION);
+	sqe = mmio->sq_entries;
+	cqe = mmio->cq_entries;
+	if (!is_pow2(sqe) || !is_pow2(cqe) || cqe < sqe ||
+	    mmio->dus_size > dus_size ||
+	    mmio->sq_offset < sizeof(struct wdsoft_dus_hdr) ||
+	    mmio->cq_offset < sizeof(struct wdsoft_dus_hdr) ||
+	    (uint64_t)mmio->sq_offset + (uint64_t)sqe * sizeof(struct wdsoft_sqe) > dus_size ||
+	    (uint64_t)mmio->cq_offset + (uint64_t)cqe * sizeof(struct wdsoft_cqe) > dus_size ||
+	    mmio->sq_offset % 8 || mmio->cq_offset % 8)
+		return __wd_err(q, -EPROTO, "device %s reports an inconsistent ring geometry (sq %u@%u, cq %u@%u, dus %zu bytes)",
+				q->dev_name, sqe, mmio->sq_offset, cqe,
+				mmio->cq_offset, dus_size);
+	if (mmio->mode != WDSOFT_MODE_SVA && mmio->mode != WDSOFT_MODE_SS &&
+	    mmio->mode != WDSOFT_MODE_NOIOMMU)
+		return __wd_err(q, -EPROTONOSUPPORT, "device %s uses addressing mode %u, unknown to this libwd",
+				q->dev_name, mmio->mode);
+
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return __wd_err(q, -ENOMEM, "out of memory");
+	w->slots = calloc(sqe, sizeof(*w->slots));
+	w->free_slots = calloc(sqe, sizeof(*w->free_slots));
+	if (!w->slots || !w->free_slots) {
+		free(w->slots);
+		free(w->free_slots);
+		free(w);
+		return __wd_err(q, -ENOMEM, "out of memory");
+	}
+	w->mmio = mmio;
+	w->hdr = p->region[UACCE_QFRT_DUS];
+	w->sq = (void *)((char *)w->hdr + mmio->sq_offset);
+	w->cq = (void *)((char *)w->hdr + mmio->cq_offset);
+	w->sq_entries = sqe;
+	w->cq_entries = cqe;
+	w->mode = mmio->mode;
+	/* Start from where the rings are: a fresh queue has all at zero. */
+	w->sq_tail = READ_ONCE(mmio->sq_tail);
+	w->cq_head = READ_ONCE(w->hdr->cq_head);
+	for (uint32_t i = 0; i < sqe; i++) {
+		w->slots[i].gen = 1;	/* cookie 0 (a zero page) never matches */
+		w->free_slots[i] = sqe - 1 - i;
+	}
+	w->nfree = sqe;
+	p->drv_priv = w;
+	return 0;
+}
+
+static void wdsoft_fini(struct wd_queue_priv *p)
+{
+	struct wdsoft_q *w = p->drv_priv;
+
+	if (!w)
+		return;
+	free(w->slots);
+	free(w->free_slots);
+	free(w);
+	p->drv_priv = NULL;
+}
+
+static bool wdsoft_alive(struct wd_queue_priv *p)
+{
+	struct wdsoft_q *w = p->drv_priv;
+
+	return READ_ONCE(w->mmio->magic) == WDSOFT_MAGIC;
+}
+
+/* A device address for a buffer, per the queue's addressing mode. */
+static inline int wdsoft_addr(struct wd_queue_priv *p, const struct wdsoft_q *w,
+			      const void *buf, size_t len, __u64 *addr)
+{
+	uintptr_t b, base;
+
+	if (likely(w->mode == WDSOFT_MODE_SVA)) {
+		*addr = (uintptr_t)buf;
+		return 0;
+	}
+	if (!len) {
+		*addr = 0;
+		return 0;
+	}
+	if (!p->ss.base)
+		return -EFAULT;	/* SS device: wd_reserve_memory() first */
+	b = (uintptr_t)buf;
+	base = (uintptr_t)p->ss.base;
+	if (b < base || b - base > p->ss.size || len > p->ss.size - (b - base))
+		return -EFAULT;
+	*addr = (w->mode == WDSOFT_MODE_NOIOMMU ? p->ss.dma : 0) + (b - base);
+	return 0;
+}
+
+static const uint8_t op_map[] = {
+	[WD_OP_MEMCPY] = WDSOFT_OP_MEMCPY,
+	[WD_OP_CRC32C] = WDSOFT_OP_CRC32C,
+	[WD_OP_SHA256] = WDSOFT_OP_SHA256,
+	[WD_OP_DEFLATE] = WDSOFT_OP_DEFLATE,
+	[WD_OP_INFLATE] = WDSOFT_OP_INFLATE,
+};
+
+static void wdsoft_flush(struct wd_queue_priv *p)
+{
+	struct wdsoft_q *w = p->drv_priv;
+
+	/*
+	 * Publish the SQEs written so far: pairs with the engine's
+	 * load-acquire of sq_tail before it reads SQEs.
+	 */
+	smp_store_release(&w->mmio->sq_tail, w->sq_tail);
+	/*
+	 * Order the sq_tail store before the status load: pairs with the
+	 * engine's "set NEED_WAKEUP; full barrier; re-read sq_tail". Either
+	 * the engine sees our tail, or we see NEED_WAKEUP and wake it.
+	 */
+	smp_mb();
+	if (unlikely(READ_ONCE(w->mmio->status) & WDSOFT_STATUS_NEED_WAKEUP))
+		__wd_sys->ioctl(p->fd, WDSOFT_CMD_WAKE, 0);
+}
+
+static int wdsoft_send(struct wd_queue_priv *p, struct wd_msg *m, bool publish)
+{
+	struct wdsoft_q *w = p->drv_priv;
+	struct wdsoft_sqe sqe = { 0 };
+	uint32_t slot;
+	int r;
+
+	if (unlikely(!w->nfree))
+		return -EBUSY;
+	r = wdsoft_addr(p, w, m->src, m->src_len, &sqe.src);
+	if (likely(!r))
+		r = wdsoft_addr(p, w, m->dst, m->dst_len, &sqe.dst);
+	if (unlikely(r))
+		return r;
+	/*
+	 * The SQ cannot be full when a slot is free (in flight <= sq_entries),
+	 * but a confused device could lag: check against sq_head, load-acquire
+	 * pairing with the engine's store-release after consuming SQEs.
+	 */
+	if (unlikely(w->sq_tail - smp_load_acquire(&w->hdr->sq_head) >= w->sq_entries))
+		return -EBUSY;
+
+	slot = w->free_slots[--w->nfree];
+	w->slots[slot].msg = m;
+	sqe.op = op_map[m->op];
+	sqe.level = (uint8_t)((m->flags & WD_MSG_LEVEL_MASK) >> 8);
+	sqe.flags = (m->flags & WD_MSG_ZLIB) ? WDSOFT_SQE_ZLIB : 0;
+	sqe.src_len = m->src_len;
+	sqe.dst_len = m->dst_len;
+	sqe.cookie = (uint64_t)w->slots[slot].gen << 32 | slot;
+	w->sq[w->sq_tail & (w->sq_entries - 1)] = sqe;
+	w->sq_tail++;
+	if (publish)
+		wdsoft_flush(p);
+	return 0;
+}
+
+static int wdsoft_recv(struct wd_queue_priv *p, struct wd_msg **out)
+{
+	struct wdsoft_q *w = p->drv_priv;
+	struct wdsoft_cqe cqe;
+	struct wdsoft_slot *s;
+	uint32_t tail, slot;
+
+	/* Pairs with the engine's store-release of cq_tail after filling CQEs. */
+	tail = smp_load_acquire(&w->hdr->cq_tail);
+	if (tail == w->cq_head)
+		return wdsoft_alive(p) ? -EAGAIN : -ENODEV;
+	if (unlikely(tail - w->cq_head > w->cq_entries))
+		return wdsoft_alive(p) ? -EIO : -ENODEV;
+	cqe = w->cq[w->cq_head & (w->cq_entries - 1)];
+	w->cq_head++;
+	/* Hand the CQE slot back: the engine load-acquires cq_head. */
+	smp_store_release(&w->hdr->cq_head, w->cq_head);
+
+	slot = (uint32_t)cqe.cookie;
+	if (unlikely(slot >= w->sq_entries || !w->slots[slot].msg ||
+		     w->slots[slot].gen != (uint32_t)(cqe.cookie >> 32)))
+		return wdsoft_alive(p) ? -EIO : -ENODEV;
+	if (unlikely(!wdsoft_alive(p)))
+		return -ENODEV;	/* the CQE may be from a zero page */
+	s = &w->slots[slot];
+	*out = s->msg;
+	s->msg = NULL;
+	if (++s->gen == 0)
+		s->gen = 1;
+	w->free_slots[w->nfree++] = slot;
+	(*out)->status = cqe.status;
+	(*out)->out_len = cqe.status ? 0 : (size_t)cqe.out_len;
+	return 1;
+}
+
+static int wdsoft_arm(struct wd_queue_priv *p)
+{
+	struct wdsoft_q *w = p->drv_priv;
+
+	WRITE_ONCE(w->mmio->irq_armed, 1);
+	/*
+	 * Order the arm store before re-reading cq_tail: pairs with the
+	 * engine's "publish cq_tail; then check irq_armed". Either we see the
+	 * completion now, or the engine sees the flag and wakes pollers.
+	 */
+	smp_mb();
+	if (smp_load_acquire(&w->hdr->cq_tail) != w->cq_head)
+		return 1;
+	return wdsoft_alive(p) ? 0 : -ENODEV;
+}
+
+const struct wd_drv __wd_drv_wdsoft = {
+	.api = WDSOFT_API_NAME,
+	.init = wdsoft_init,
+	.fini = wdsoft_fini,
+	.send = wdsoft_send,
+	.flush = wdsoft_flush,
+	.recv = wdsoft_recv,
+	.arm = wdsoft_arm,
+	.alive = wdsoft_alive,
+};

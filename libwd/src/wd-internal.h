@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * wd-internal.h - what libwd's modules share: the queue state behind
+ * struct wd_queue's opaque pointer, the user-driver interface, the device
+ * description used for placement, and the system-call seam tests replace.
+ */
+#ifndef WD_INTERNAL_H
+#define WD_INTERNAL_H
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <misc/uacce/uacce.h>
+#include <warpdrive/wd.h>
+
+#define WD_EXPORT __attribute__((visibility("default")))
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
+#define TAKE_FD(fd) ({ int __fd = (fd); (fd) = -1; __fd; })
+#define TAKE_PTR(p) ({ __typeof__(p) __p = (p); (p) = NULL; __p; })
+
+/*
+ * The system calls libwd makes on a queue fd, behind one table so the unit
+ * tests can put a user-space device double behind them. Every entry returns
+ * like the libc call (-1 and errno); __wd_sys is never NULL.
+ */
+struct wd_sys {
+	int (*open)(const char *path, int flags);
+	int (*close)(int fd);
+	int (*ioctl)(int fd, unsigned long req, unsigned long arg);
+	void *(*mmap)(void *addr, size_t len, int prot, int flags, int fd,
+		      off_t off);
+	int (*munmap)(void *addr, size_t len);
+	int (*poll)(struct pollfd *fds, nfds_t nfds, int timeout);
+};
+
+extern const struct wd_sys *__wd_sys;
+/* Tests only: replace the table (NULL restores the real system calls). */
+void __wd_set_sys(const struct wd_sys *sys);
+
+/* Algorithm names, indexed by enum wd_op; bit (1 << op) in an ops mask. */
+#define WD_OP_FIRST	WD_OP_MEMCPY
+#define WD_OP_LAST	WD_OP_INFLATE
+const char *__wd_op_alg(unsigned int op);
+int __wd_alg_op(const char *alg);
+uint32_t __wd_algs_mask(const char *algs);
+
+/* What placement and binding need to know about a device. */
+struct wd_devinfo {
+	char name[64];
+	char api[64];
+	char algs[256];
+	int node;		/* -1: none */
+	unsigned int flags;	/* UACCE_DEV_* */
+	int avail;		/* available_instances, -1 unknown */
+	bool isolated;
+	int distance;		/* NUMA distance from the wanted node */
+};
+
+struct wd_queue_priv;
+
+/*
+ * A user driver: one per device api string, in the table in drv.c. The
+ * queue core maps the regions, then calls @init; all data-path calls run
+ * under the queue lock.
+ * @init: check the regions, set up @p->drv_priv. -errno with a message set.
+ * @fini: free @p->drv_priv. Must not touch the regions if @p->dead.
+ * @send: queue one message; publish it to the device only if @publish
+ *	(wd_send_batch publishes once at the end). 0, -EBUSY, -errno.
+ * @flush: publish everything queued and wake the device if it parked.
+ * @recv: take one completion: 1, -EAGAIN, -ENODEV, -EIO.
+ * @arm: ask for a poll(2) wake-up on the next completion: 0 armed, 1 a
+ *	completion is already waiting, -ENODEV.
+ * @alive: false once the device is gone (dead pages read zero).
+ */
+struct wd_drv {
+	const char *api;
+	int (*init)(struct wd_queue_priv *p);
+	void (*fini)(struct wd_queue_priv *p);
+	int (*send)(struct wd_queue_priv *p, struct wd_msg *m, bool publish);
+	void (*flush)(struct wd_queue_priv *p);
+	int (*recv)(struct wd_queue_priv *p, struct wd_msg **m);
+	int (*arm)(struct wd_queue_priv *p);
+	bool (*alive)(struct wd_queue_priv *p);
+};
+
+const struct wd_drv *__wd_drv_find(const char *api);
+extern const struct wd_drv __wd_drv_wdsoft;
+
+/* Memory the device addresses in SS/NOIOMMU modes (own or shared). */
+struct wd_ss {
+	void *base;
+	size_t size;
+	uint64_t dma;		/* NOIOMMU: DMA address of @base */
+};
+
+struct wd_queue_priv {
+	struct wd_queue *q;
+	int fd;
+	int broker_fd;		/* connection holding the lease, or -1 */
+	pthread_mutex_t lock;	/* serialises every call on this queue */
+	bool dead;		/* revoked/removed/detached: all calls -ENODEV */
+	bool detached;		/* inherited across fork: nothing is ours */
+	uint32_t ops;		/* ops mask the device offers */
+	unsigned int inflight;
+	void *region[UACCE_QFRT_MAX];
+	size_t region_size[UACCE_QFRT_MAX];
+	struct wd_ss ss;	/* valid when ss.base */
+	const struct wd_drv *drv;
+	void *drv_priv;
+	/* list of live queues, for fork handling; under __wd_queues_lock */
+	struct wd_queue_priv *next, *prev;
+};
+
+/* Record a detailed message in @q->errmsg and return @err. */
+int __wd_err(struct wd_queue *q, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* sysfs / dev roots ($WD_SYSFS_ROOT, $WD_DEV_ROOT for tests). */
+const char *__wd_sysfs_root(void);
+const char *__wd_dev_root(void);
+/* Read /sys/class/uacce/@dev/@attr, newline stripped: length or -errno. */
+int __wd_dev_attr(const char *dev, const char *attr, char *buf, size_t size);
+int __wd_dev_attr_long(const char *dev, const char *attr, long *val);
+/* Fill @info from sysfs (name already set). 0 or -errno. */
+int __wd_dev_info(struct wd_devinfo *info);
+/* NUMA node of the calling thread's CPU, or -1. */
+int __wd_current_node(void);
+/* Distance between NUMA nodes @from and @to (10 local, 20 when unknown). */
+int __wd_node_distance(int from, int to);
+
+/*
+ * Direct mode: pick a device for @q and open it. Returns the fd and fills
+ * @info, or -errno with @q->errmsg set.
+ */
+int __wd_direct_open(struct wd_queue *q, struct wd_devinfo *info);
+
+/*
+ * Ask the broker. Returns the fd and fills @info and @lease, *@sock keeps
+ * the connection (holding the lease). -ENOENT/-ECONNREFUSED when no broker
+ * listens; other -errno with @q->errmsg set.
+ */
+int __wd_broker_request(struct wd_queue *q, struct wd_devinfo *info,
+			uint64_t *lease, int *sock);
+void __wd_broker_release(int sock, uint64_t lease);
+
+#endif /* WD_INTERNAL_H */
