@@ -12,7 +12,11 @@
 
 #include <linux/cdev.h>
 #include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <uapi/misc/uacce/uacce.h>
 
@@ -103,36 +107,43 @@ struct uacce_interface {
  * struct uacce_queue - one open() of a uacce device
  * @uacce: the device
  * @priv: driver data, set in get_queue
- * @mm: owner's mm (WarpDrive): set by START_Q with mmgrab() only; a driver
- *	that touches user memory takes mmget_not_zero(@mm) for each use and
- *	stops using it before stop_queue returns
+ * @mm: owner's mm (WarpDrive): bound by START_Q (or by the first mmap or
+ *	UACCE_CMD_SHARE_SVAS) with mmgrab() only; a driver that touches user
+ *	memory takes mmget_not_zero(@mm) for each use and stops using it
+ *	before stop_queue returns. Never changes once set.
+ * @pasid: PASID of @mm on the parent's IOMMU (SVA devices behind an IOMMU)
+ * @qfrs: regions of the queue; a driver may read qfrs[UACCE_QFRT_SS]
+ *	(kaddr, dma, nr_pages) from start_queue until stop_queue returns
  *
- * The remaining fields are private to uacce.
+ * The remaining fields are private to uacce.c; its locking rules are
+ * written next to struct uacce_queue's lock in uacce.c's header comment.
  */
 struct uacce_queue {
 	struct uacce_device *uacce;
 	void *priv;
 	struct mm_struct *mm;
-
-	/* private to uacce.c; locking rules are documented there */
-	wait_queue_head_t wait;
-	struct list_head list;
-	struct uacce_qfile_region *qfrs[UACCE_MAX_REGION];
-	struct mutex mutex;
-	int state;
 	u32 pasid;
+	struct uacce_qfile_region *qfrs[UACCE_MAX_REGION];
+
+	/* private to uacce.c */
+	struct mutex mutex;		/* see "Locking" in uacce.c */
+	wait_queue_head_t wait;
+	struct list_head list;		/* on uacce->queues, uacce->mutex */
+	int state;			/* enum uacce_qstate, q->mutex */
+	bool has_instance;		/* get_queue done, put_queue not yet */
+	bool running;			/* start_queue done, stop_queue not yet */
+	unsigned int map_count[UACCE_MAX_REGION];	/* VMAs, q->mutex */
 	struct iommu_sva *handle;
-	struct address_space *mapping;
-	struct file *filep;
-	struct pid *opener;
-	bool dead;
+	struct address_space mapping;	/* this queue's VMAs only */
+	struct page *dead_page;		/* mapped after revoke/removal */
+	struct pid *opener;		/* thread group that opened */
 };
 
 /**
  * struct uacce_device - a registered accelerator
  * @algs: supported algorithms, newline or space separated (set by driver)
  * @api_ver: protocol the device speaks, e.g. "wdsoft_v1" (set by driver)
- * @ops: driver operations
+ * @ops: driver operations; NULL after uacce_remove()
  * @qf_pg_num: size in pages of each region (set by driver before register)
  * @parent: parent device; its NUMA node is the device's node
  * @is_vf: virtual function (mainline compatibility)
@@ -140,10 +151,9 @@ struct uacce_queue {
  * @dev_id: the N of <name>-N and /dev/uaN
  * @cdev: char device
  * @dev: the class device
- * @mutex: private to uacce.c
  * @priv: driver data
- * @queues: private to uacce.c
- * @inode: private to uacce.c
+ *
+ * The remaining fields are private to uacce.c.
  */
 struct uacce_device {
 	const char *algs;
@@ -156,17 +166,18 @@ struct uacce_device {
 	u32 dev_id;
 	struct cdev *cdev;
 	struct device dev;
-	struct mutex mutex;
 	void *priv;
-	struct list_head queues;
-	struct inode *inode;
 
-	/* private to uacce.c: isolation bookkeeping */
-	u32 isolate_threshold;
-	unsigned long isolate_window_start;
-	u32 isolate_errors;
-	bool isolated;
+	/* private to uacce.c; see "Locking" in uacce.c */
+	struct mutex mutex;		/* queues, registered, removed */
+	struct list_head queues;
+	bool registered;
 	bool removed;
+	spinlock_t err_lock;		/* the isolation fields below */
+	struct list_head errors;	/* timestamps of recent hw errors */
+	u32 nr_errors;
+	u32 isolate_threshold;
+	bool isolated;
 };
 
 struct uacce_device *uacce_alloc(struct device *parent,
