@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Direct-mode device discovery and placement on a fake sysfs tree: NUMA
+ * distance first, then free instances, isolated and full devices skipped,
+ * device chosen by name, node path or link; every failure gives a precise
+ * errno and a message that says what to do (no device, no algorithm,
+ * unknown api, all full, all isolated, permission denied); no broker ->
+ * fallback, or -ECONNREFUSED with WD_QUEUE_NO_FALLBACK.
+ */
+#include <sched.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "test-libwd-double.h"
+#include "wd-internal.h"
+
+static int req(struct wd_queue *q, const char *alg, int node, const char *dev,
+	       unsigned int flags)
+{
+	*q = (struct wd_queue){ .alg = alg, .node = node, .dev = dev, .flags = flags };
+	return wd_request_queue(q);
+}
+
+int main(void)
+{
+	struct wd_queue q, q2;
+	char link[256];
+	const char *dir;
+	int my_node;
+
+	wdd_install(NULL);
+
+	/* nothing there */
+	wdd_sysfs(NULL, 0, 2);
+	ok_errno(req(&q, "crc32c", WD_NODE_ANY, NULL, WD_QUEUE_DIRECT), -ENODEV, "no device -> -ENODEV");
+	ok(strstr(q.errmsg, "modprobe"), "message says to load a driver: %s", q.errmsg);
+	ok_errno(req(&q, "crc32c", WD_NODE_ANY, "wdsoft-9", WD_QUEUE_DIRECT), -ENODEV, "named device absent -> -ENODEV");
+	ok(strstr(q.errmsg, "wdsoft-9"), "message names it: %s", q.errmsg);
+
+	/* placement */
+	{
+		const struct wdd_dev devs[] = {
+			{ .name = "wdsoft-0", .node = 0, .avail = 2 },
+			{ .name = "wdsoft-1", .node = 1, .avail = 1 },
+			{ .name = "wdsoft-2", .node = 1, .avail = 5 },
+			{ .name = "wdsoft-3", .node = 0, .avail = 9, .isolate = 1 },
+			{ .name = "wdsoft-4", .node = 0, .avail = 0 },
+			{ .name = "other-0", .node = 0, .avail = 9, .api = "hisi_zip_v9", .algs = "deflate" },
+		};
+
+		wdd_sysfs(devs, 6, 2);
+	}
+	ok_errno(req(&q, "crc32c", 1, NULL, WD_QUEUE_DIRECT), 0, "node 1 request");
+	is_str(wdd_stats().last_open, "wdsoft-2", "node 1: the node-1 device with most free instances");
+	is(q.dev_node, 1, "dev_node reports node 1");
+	wd_release_queue(&q);
+	ok_errno(req(&q, "crc32c", 0, NULL, WD_QUEUE_DIRECT), 0, "node 0 request");
+	is_str(wdd_stats().last_open, "wdsoft-0", "node 0: skips isolated wdsoft-3 and full wdsoft-4");
+	wd_release_queue(&q);
+	my_node = __wd_current_node();
+	ok_errno(req(&q, "crc32c", WD_NODE_ANY, NULL, WD_QUEUE_DIRECT), 0, "WD_NODE_ANY request");
+	is_str(wdd_stats().last_open, my_node == 1 ? "wdsoft-2" : "wdsoft-0",
+	       "WD_NODE_ANY: nearest to this CPU's node (%d)", my_node);
+	wd_release_queue(&q);
+	ok_errno(req(&q, "crc32c", 0, "wdsoft-1", WD_QUEUE_DIRECT), 0, "by name");
+	is_str(q.dev_name, "wdsoft-1", "by name: the named device even if farther");
+	wd_release_queue(&q);
+	dir = getenv("WD_DEV_ROOT");
+	snprintf(link, sizeof(link), "%s/wdsoft-1", dir);
+	ok_errno(req(&q, "crc32c", 0, link, WD_QUEUE_DIRECT), 0, "by node path");
+	is_str(q.dev_name, "wdsoft-1", "by path: wdsoft-1");
+	wd_release_queue(&q);
+	snprintf(link, sizeof(link), "%s/ua7", dir);
+	ok(symlink("wdsoft-2", link) == 0, "make a /dev/uaN-style link");
+	ok_errno(req(&q, "crc32c", 0, link, WD_QUEUE_DIRECT), 0, "by link");
+	is_str(q.dev_name, "wdsoft-2", "by link: resolved to wdsoft-2");
+	wd_release_queue(&q);
+
+	ok_errno(req(&q, "deflate", 0, "other-0", WD_QUEUE_DIRECT), -EPROTONOSUPPORT, "unknown api -> -EPROTONOSUPPORT");
+	ok(strstr(q.errmsg, "hisi_zip_v9") && strstr(q.errmsg, "update libwd"),
+	   "message names the api and the fix: %s", q.errmsg);
+	ok_errno(req(&q, "crc32c", 0, "wdsoft-3", WD_QUEUE_DIRECT), -EBUSY, "only an isolated device -> -EBUSY");
+	ok(strstr(q.errmsg, "isolate"), "message says isolated: %s", q.errmsg);
+	ok_errno(req(&q, "crc32c", 0, "wdsoft-4", WD_QUEUE_DIRECT), -EBUSY, "only a full device -> -EBUSY");
+	ok(strstr(q.errmsg, "out of queues"), "message says full: %s", q.errmsg);
+
+	/* algorithm nobody offers */
+	{
+		const struct wdd_dev devs[] = {
+			{ .name = "wdsoft-0", .node = 0, .avail = 2, .algs = "memcpy" },
+		};
+
+		wdd_sysfs(devs, 1, 1);
+	}
+	ok_errno(req(&q, "sha256", WD_NODE_ANY, NULL, WD_QUEUE_DIRECT), -ENODEV, "no device offers sha256 -> -ENODEV");
+	ok(strstr(q.errmsg, "sha256") && strstr(q.errmsg, "algorithms"), "message names the algorithm: %s", q.errmsg);
+	ok_errno(req(&q, NULL, WD_NODE_ANY, NULL, WD_QUEUE_DIRECT), 0, "alg NULL takes any device");
+	wd_release_queue(&q);
+
+	/* permissions, races, fallback */
+	{
+		const struct wdd_dev devs[] = {
+			{ .name = "wdsoft-0", .node = 0, .avail = 2, .open_errno = EACCES },
+		};
+
+		wdd_sysfs(devs, 1, 1);
+	}
+	ok_errno(req(&q, "memcpy", WD_NODE_ANY, NULL, WD_QUEUE_DIRECT), -EACCES, "no permission -> -EACCES");
+	ok(strstr(q.errmsg, "broker"), "message points at the broker: %s", q.errmsg);
+	{
+		const struct wdd_dev devs[] = {
+			{ .name = "wdsoft-0", .node = 0, .avail = 2, .open_errno = EBUSY },
+			{ .name = "wdsoft-1", .node = 0, .avail = 1 },
+		};
+
+		wdd_sysfs(devs, 2, 1);
+	}
+	ok_errno(req(&q, "memcpy", 0, NULL, 0), 0, "no broker: falls back to direct");
+	is_str(q.dev_name, "wdsoft-1", "a device that filled up meanwhile is skipped");
+	is(q.lease, 0, "no lease in direct mode");
+	ok_errno(req(&q2, "memcpy", 0, "wdsoft-0", 0), -EBUSY, "the only device full at open -> -EBUSY");
+	wd_release_queue(&q);
+	ok_errno(req(&q, "memcpy", 0, NULL, WD_QUEUE_NO_FALLBACK), -ECONNREFUSED,
+		 "no broker with WD_QUEUE_NO_FALLBACK -> -ECONNREFUSED");
+	ok(strstr(q.errmsg, "wdbroker"), "message says to start the broker: %s", q.errmsg);
+
+	/* geometry from sysfs when the kernel has no QINFO (mainline) */
+	wdd_uninstall();
+	{
+		struct wdd_config c = { .no_qinfo = true };
+		char sz[32];
+
+		wdd_install(&c);
+		snprintf(sz, sizeof(sz), "%d", 4096);
+		wdd_sysfs_set("wdsoft-1", "region_dus_size", sz);
+		ok_errno(req(&q, "memcpy", 0, "wdsoft-1", WD_QUEUE_DIRECT), 0, "no QINFO: sizes from sysfs");
+		wd_release_queue(&q);
+		wdd_sysfs_set("wdsoft-1", "region_dus_size", "0");
+		ok(req(&q, "memcpy", 0, "wdsoft-1", WD_QUEUE_DIRECT) == -EPROTO && q.priv == NULL,
+		   "no DUS region -> -EPROTO, nothing leaked: %s", q.errmsg);
+	}
+	wdd_uninstall();
+	{
+		struct wdd_config c = { .version = 7 };
+
+		wdd_install(&c);
+		ok_errno(req(&q, "memcpy", 0, "wdsoft-1", WD_QUEUE_DIRECT), -EPROTONOSUPPORT, "ring version 7 -> -EPROTONOSUPPORT");
+		ok(strstr(q.errmsg, "version 7"), "message gives the version: %s", q.errmsg);
+	}
+	is(wdd_stats().live, 0, "every failed request closed its fd");
+	wdd_uninstall();
+	wdd_sysfs_cleanup();
+	return exit_status();
+}
