@@ -61,6 +61,7 @@
 #include <linux/compat.h>
 #include <linux/file.h>
 #include <linux/gfp.h>
+#include <linux/io.h>
 #include <linux/iommu.h>
 #include <linux/jiffies.h>
 #include <linux/mm.h>
@@ -236,13 +237,12 @@ static int uacce_q_start(struct uacce_queue *q)
 
 	lockdep_assert_held(&q->mutex);
 	ret = uacce_q_live(q);
+	if (!ret)
+		ret = uacce_q_check_owner(q);
 	if (ret)
 		return ret;
 	if (q->state != UACCE_QSTATE_INIT)
 		return -EINVAL;		/* mainline's answer to a second START */
-	ret = uacce_q_check_owner(q);
-	if (ret)
-		return ret;
 	ret = uacce_q_get_ss(q);
 	if (ret)
 		return ret;

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Regions and queue states: each region maps once, at its exact size, by
+ * vm_pgoff; DKO and unknown regions never map; mremap and partial munmap
+ * are refused; a region maps again after munmap; START_Q twice and every
+ * data-path call after PUT_Q fail with the documented errors.
+ */
+#include "vm/test-uacce-common.h"
+
+static long page;
+
+static void check_regions(void)
+{
+	size_t mmio = ut_region_size(UACCE_QFRT_MMIO);
+	size_t dus = ut_region_size(UACCE_QFRT_DUS);
+	void *p, *q;
+	int fd, err;
+
+	fd = ut_open();
+	if (!ok(fd >= 0, "open a queue"))
+		bail_out("cannot open %s", ut_node);
+	ok_errno(ut_ioctl(fd, UACCE_CMD_START_Q, 0), 0, "START_Q");
+
+	p = ut_map(fd, UACCE_QFRT_MMIO, mmio, &err);
+	ok_errno(err, 0, "MMIO maps at its size (%zu)", mmio);
+	q = ut_map(fd, UACCE_QFRT_MMIO, mmio, &err);
+	ok_errno(err, -EEXIST, "a second mmap of MMIO fails with EEXIST");
+	if (q)
+		munmap(q, mmio);
+
+	ut_map(fd, UACCE_QFRT_DUS, dus + page, &err);
+	ok_errno(err, -EINVAL, "DUS one page too large fails with EINVAL");
+	if (dus > (size_t)page) {
+		ut_map(fd, UACCE_QFRT_DUS, dus - page, &err);
+		ok_errno(err, -EINVAL, "DUS one page too small fails with EINVAL");
+	} else {
+		skip(1, "DUS is a single page");
+	}
+	ut_map(fd, UACCE_QFRT_DKO, page, &err);
+	ok_errno(err, -EINVAL, "the DKO region is never mappable");
+	ut_map(fd, UACCE_QFRT_MAX, page, &err);
+	ok_errno(err, -EINVAL, "an unknown region fails with EINVAL");
+	ut_map(fd, 1000, page, &err);
+	ok_errno(err, -EINVAL, "a far unknown region fails with EINVAL");
+	if (!ut_region_size(UACCE_QFRT_SS)) {
+		ut_map(fd, UACCE_QFRT_SS, page, &err);
+		ok_errno(err, -EINVAL, "SS does not map on a device without SS");
+	} else {
+		skip(1, "device has an SS region");
+	}
+	q = mmap(NULL, mmio, PROT_READ, MAP_PRIVATE, fd, UACCE_QFRT_DUS * page);
+	ok(q == MAP_FAILED && errno == EINVAL, "a private mapping is refused");
+
+	q = ut_map(fd, UACCE_QFRT_DUS, dus, &err);
+	ok_errno(err, 0, "DUS maps at its exact size (%zu)", dus);
+	if (q) {
+		/* Move onto a hole of our own, never onto someone's mapping. */
+		void *hole = mmap(NULL, dus, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		void *r = hole == MAP_FAILED ? MAP_FAILED :
+			  mremap(q, dus, dus, MREMAP_MAYMOVE | MREMAP_FIXED, hole);
+		ok(r == MAP_FAILED, "mremap of a region is refused (%s)",
+		   r == MAP_FAILED ? strerror(errno) : "moved");
+		if (r != MAP_FAILED)
+			q = r;
+		r = mremap(q, dus, dus + page, MREMAP_MAYMOVE);
+		ok(r == MAP_FAILED, "growing a region is refused");
+		if (dus > (size_t)page)
+			ok(munmap((char *)q + page, page) < 0 && errno == EINVAL,
+			   "unmapping part of a region is refused");
+		else
+			skip(1, "DUS is a single page");
+		ut_map(fd, UACCE_QFRT_DUS, dus, &err);
+		ok_errno(err, -EEXIST, "DUS is still mapped once after the refusals");
+		ok(munmap(q, dus) == 0, "munmap DUS");
+		q = ut_map(fd, UACCE_QFRT_DUS, dus, &err);
+		ok_errno(err, 0, "DUS maps again after munmap (vma close clears the region)");
+		if (q)
+			munmap(q, dus);
+	} else {
+		skip(6, "DUS did not map");
+	}
+	if (p)
+		munmap(p, mmio);
+	close(fd);
+}
+
+static void check_states(void)
+{
+	size_t mmio = ut_region_size(UACCE_QFRT_MMIO);
+	struct pollfd pfd;
+	void *p;
+	int fd, err;
+
+	fd = ut_open();
+	ok(fd >= 0, "open a second queue");
+	is(ut_qstate(fd), UACCE_QSTATE_INIT, "state INIT");
+	ok_errno(ut_ioctl(fd, UACCE_CMD_START_Q, 0), 0, "START_Q");
+	is(ut_qstate(fd), UACCE_QSTATE_STARTED, "state STARTED");
+	ok_errno(ut_ioctl(fd, UACCE_CMD_START_Q, 0), -EINVAL, "a second START_Q fails with EINVAL");
+	ok_errno(ut_ioctl(fd, _IO('W', 0x3f), 0), -ENOTTY, "an unknown uacce command is ENOTTY");
+	p = ut_map(fd, UACCE_QFRT_MMIO, mmio, &err);
+	ok_errno(err, 0, "map MMIO while started");
+
+	ok_errno(ut_ioctl(fd, UACCE_CMD_PUT_Q, 0), 0, "PUT_Q");
+	is(ut_qstate(fd), UACCE_QSTATE_STOPPED, "state STOPPED");
+	ok_errno(ut_ioctl(fd, UACCE_CMD_PUT_Q, 0), -ENODEV, "PUT_Q again fails with ENODEV");
+	ok_errno(ut_ioctl(fd, UACCE_CMD_START_Q, 0), -ENODEV, "START_Q after PUT_Q fails with ENODEV");
+	ut_map(fd, UACCE_QFRT_DUS, ut_region_size(UACCE_QFRT_DUS), &err);
+	ok_errno(err, -ENODEV, "mmap after PUT_Q fails with ENODEV");
+	ok_errno(ut_ioctl(fd, _IO('W', 0x40), 0), -ENODEV, "a driver command after PUT_Q fails with ENODEV");
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	err = poll(&pfd, 1, 0);
+	ok(err == 1 && (pfd.revents & (POLLERR | POLLHUP)) == (POLLERR | POLLHUP),
+	   "poll after PUT_Q reports POLLERR|POLLHUP (revents %#x)", pfd.revents);
+	ok(p && *(volatile uint32_t *)p == *(volatile uint32_t *)p,
+	   "the existing mapping stays readable after PUT_Q");
+	if (p)
+		munmap(p, mmio);
+	close(fd);
+
+	/* PUT_Q of a queue never started also just stops it. */
+	fd = ut_open();
+	ok_errno(ut_ioctl(fd, UACCE_CMD_PUT_Q, 0), 0, "PUT_Q on an INIT queue");
+	ok_errno(ut_ioctl(fd, UACCE_CMD_START_Q, 0), -ENODEV, "START_Q after that fails with ENODEV");
+	close(fd);
+}
+
+int main(void)
+{
+	long initial;
+
+	ut_setup(NULL);
+	page = sysconf(_SC_PAGESIZE);
+	initial = ut_avail();
+	check_regions();
+	check_states();
+	is(ut_avail(), initial, "available_instances is back to its initial value");
+	ut_teardown();
+	return exit_status();
+}
