@@ -1,0 +1,593 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * bus.c - the broker on D-Bus: org.warpdrive.Manager1 at /org/warpdrive and
+ * one org.warpdrive.Device1 object per device under /org/warpdrive/device.
+ *
+ * RequestQueue is the D-Bus twin of the socket request (as logind's
+ * TakeDevice): the caller's identity comes from its bus credentials, the
+ * fd is returned as 'h', and the lease lives as long as the caller's bus
+ * name (tracked with sd_bus_track). Admin methods (RevokeLease, Reload,
+ * SetQuota) need uid 0 or polkit authorization for org.warpdrive.manage,
+ * checked inside each handler without interaction.
+ */
+#include "bus.h"
+
+#include <grp.h>
+#include <pwd.h>
+
+#include "log.h"
+#include "manager.h"
+#include "util.h"
+
+#define BUS_NAME	"org.warpdrive"
+#define MANAGER_PATH	"/org/warpdrive"
+#define MANAGER_IFACE	"org.warpdrive.Manager1"
+#define DEVICE_PREFIX	"/org/warpdrive/device"
+#define DEVICE_IFACE	"org.warpdrive.Device1"
+#define POLKIT_ACTION	"org.warpdrive.manage"
+
+static const char *const reason_errors[WDP_REASON_MAX] = {
+	[WDP_REASON_PROTOCOL] = "org.warpdrive.Error.InvalidArgs",
+	[WDP_REASON_VERSION] = "org.warpdrive.Error.InvalidArgs",
+	[WDP_REASON_NO_DEVICE] = "org.warpdrive.Error.NoDevice",
+	[WDP_REASON_ALG_DENIED] = "org.warpdrive.Error.NotAllowed",
+	[WDP_REASON_DEVICE_DENIED] = "org.warpdrive.Error.NotAllowed",
+	[WDP_REASON_QUOTA_USER] = "org.warpdrive.Error.QuotaExceeded",
+	[WDP_REASON_QUOTA_GROUP] = "org.warpdrive.Error.QuotaExceeded",
+	[WDP_REASON_QUOTA_UNIT] = "org.warpdrive.Error.QuotaExceeded",
+	[WDP_REASON_QUOTA_GLOBAL] = "org.warpdrive.Error.QuotaExceeded",
+	[WDP_REASON_BUSY] = "org.warpdrive.Error.Busy",
+	[WDP_REASON_NODE] = "org.warpdrive.Error.Busy",
+	[WDP_REASON_NO_LEASE] = "org.warpdrive.Error.NoSuchLease",
+	[WDP_REASON_INTERNAL] = "org.warpdrive.Error.Failed",
+};
+
+/* Build an identity from the sender's bus credentials. */
+static int sender_identity(sd_bus_message *msg, struct identity *id)
+{
+	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+	const gid_t *gids = NULL;
+	const char *unit = NULL;
+	uid_t uid;
+	gid_t gid;
+	pid_t pid = 0;
+	int r, n;
+
+	memset(id, 0, sizeof(*id));
+	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID |
+				      SD_BUS_CREDS_PID | SD_BUS_CREDS_SUPPLEMENTARY_GIDS |
+				      SD_BUS_CREDS_UNIT | SD_BUS_CREDS_AUGMENT, &creds);
+	if (r < 0)
+		return r;
+	r = sd_bus_creds_get_euid(creds, &uid);
+	if (r < 0)
+		return r;
+	if (sd_bus_creds_get_egid(creds, &gid) < 0)
+		gid = (gid_t)-1;
+	sd_bus_creds_get_pid(creds, &pid);
+	n = sd_bus_creds_get_supplementary_gids(creds, &gids);
+	if (n < 0)
+		n = 0;
+	id->uid = uid;
+	id->gid = gid;
+	id->pid = pid;
+	id->groups = calloc((size_t)n + 1, sizeof(gid_t));
+	id->group_names = calloc((size_t)n + 1, sizeof(char *));
+	if (!id->groups || !id->group_names)
+		goto oom;
+	id->groups[id->n_groups++] = gid;
+	for (int i = 0; i < n; i++)
+		if (gids[i] != gid)
+			id->groups[id->n_groups++] = gids[i];
+	for (int i = 0; i < id->n_groups; i++) {
+		struct group *g = getgrgid(id->groups[i]);
+
+		if (g)
+			id->group_names[i] = strdup(g->gr_name);
+		else if (asprintf(&id->group_names[i], "%u", (unsigned)id->groups[i]) < 0)
+			id->group_names[i] = NULL;
+		if (!id->group_names[i])
+			goto oom;
+	}
+	{
+		struct passwd *pw = getpwuid(uid);
+
+		if (pw)
+			id->user = strdup(pw->pw_name);
+		else if (asprintf(&id->user, "%u", (unsigned)uid) < 0)
+			id->user = NULL;
+		if (!id->user)
+			goto oom;
+	}
+	if (sd_bus_creds_get_unit(creds, &unit) >= 0 && unit) {
+		id->unit = strdup(unit);
+		if (!id->unit)
+			goto oom;
+	}
+	return 0;
+oom:
+	identity_clear(id);
+	return -ENOMEM;
+}
+
+/* Root, or polkit says yes for org.warpdrive.manage (no interaction). */
+static int check_admin(sd_bus_message *msg, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	sd_bus_error perr = SD_BUS_ERROR_NULL;
+	int authorized = 0, challenge = 0, r;
+	uid_t uid;
+
+	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
+	if (r >= 0 && sd_bus_creds_get_euid(creds, &uid) >= 0 && uid == 0)
+		return 1;
+
+	r = sd_bus_call_method(sd_bus_message_get_bus(msg), "org.freedesktop.PolicyKit1",
+			       "/org/freedesktop/PolicyKit1/Authority",
+			       "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization",
+			       &perr, &reply, "(sa{sv})sa{ss}us",
+			       "system-bus-name", 1, "name", "s", sd_bus_message_get_sender(msg),
+			       POLKIT_ACTION, 0, 0, "");
+	if (r >= 0)
+		r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
+	sd_bus_error_free(&perr);
+	if (r >= 0 && authorized)
+		return 1;
+	return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+				 "this needs root or polkit authorization for %s", POLKIT_ACTION);
+}
+
+/* ---- Manager1 methods ---- */
+
+static int method_list_devices(sd_bus_message *msg, void *ud, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct manager *m = ud;
+	int r;
+
+	r = sd_bus_message_new_method_return(msg, &reply);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_open_container(reply, 'a', "(ssiuuo)");
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < m->devs->n; i++) {
+		struct wd_device *d = m->devs->v[i];
+
+		device_refresh(m->devs, d);
+		r = sd_bus_message_append(reply, "(ssiuuo)", d->name, d->api, d->node,
+					  (uint32_t)d->available, d->leased, d->object_path);
+		if (r < 0)
+			return r;
+	}
+	r = sd_bus_message_close_container(reply);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_list_leases(sd_bus_message *msg, void *ud, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+	_cleanup_(freep) struct lease **v = NULL;
+	struct manager *m = ud;
+	uid_t uid = (uid_t)-1;
+	int n, r;
+
+	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
+	if (r < 0 || sd_bus_creds_get_euid(creds, &uid) < 0)
+		return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "cannot identify the caller");
+	n = lease_table_collect(&m->leases, &v);
+	if (n < 0)
+		return n;
+	r = sd_bus_message_new_method_return(msg, &reply);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_open_container(reply, 'a', "(tssuus)");
+	if (r < 0)
+		return r;
+	/* Root sees every lease, others their own. */
+	for (int i = 0; i < n; i++) {
+		struct client *c = v[i]->client;
+
+		if (!c || (uid != 0 && c->ident.uid != uid))
+			continue;
+		r = sd_bus_message_append(reply, "(tssuus)", v[i]->id, v[i]->device, v[i]->alg,
+					  (uint32_t)c->ident.uid, (uint32_t)c->ident.pid,
+					  c->ident.unit ? c->ident.unit : "");
+		if (r < 0)
+			return r;
+	}
+	r = sd_bus_message_close_container(reply);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
+static int track_gone(sd_bus_track *t, void *ud)
+{
+	struct client *c = ud;
+
+	client_free(c);
+	return 0;
+}
+
+static int method_request_queue(sd_bus_message *msg, void *ud, sd_bus_error *error)
+{
+	struct manager *m = ud;
+	struct wdp_queue_req req = { .node = -1 };
+	struct queue_result res;
+	const char *alg, *sender = sd_bus_message_get_sender(msg);
+	struct client *c;
+	int32_t node;
+	int r;
+
+	r = sd_bus_message_read(msg, "si", &alg, &node);
+	if (r < 0)
+		return r;
+	if (!wdp_name_valid(alg))
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "\"%s\" is not an algorithm name", alg);
+	if (node < -1 || node > 1023)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "node %d is out of range (-1 for the caller's own)", node);
+	snprintf(req.alg, sizeof(req.alg), "%s", alg);
+	req.node = node;
+	if (!sender)
+		return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "no sender");
+
+	c = manager_find_bus_client(m, sender);
+	if (!c) {
+		c = client_new(m, -1, sender);
+		if (!c)
+			return -ENOMEM;
+		r = sender_identity(msg, &c->ident);
+		if (r >= 0)
+			r = sd_bus_track_new(m->bus, &c->track, track_gone, c);
+		if (r >= 0)
+			r = sd_bus_track_add_name(c->track, sender);
+		if (r < 0) {
+			client_free(c);
+			return sd_bus_error_set_errnof(error, -r, "cannot identify the caller: %s",
+						       strerror(-r));
+		}
+	}
+	r = manager_request_queue(m, c, &req, &res);
+	if (r < 0) {
+		m->stat_refusals++;
+		return sd_bus_error_set(error, reason_errors[res.refusal.reason] ?
+					reason_errors[res.refusal.reason] : SD_BUS_ERROR_FAILED,
+					res.refusal.text);
+	}
+	/* The reply dups the fd; the lease keeps res.fd as its duplicate. */
+	return sd_bus_reply_method_return(msg, "hts", res.fd, res.lease->id, res.lease->device);
+}
+
+static int method_release_lease(sd_bus_message *msg, void *ud, sd_bus_error *error)
+{
+	struct manager *m = ud;
+	const char *sender = sd_bus_message_get_sender(msg);
+	struct lease *l;
+	uint64_t id;
+	int r;
+
+	r = sd_bus_message_read(msg, "t", &id);
+	if (r < 0)
+		return r;
+	l = lease_find(&m->leases, id);
+	if (!l || !l->client || !l->client->bus_name || !sender ||
+	    strcmp(l->client->bus_name, sender))
+		return sd_bus_error_setf(error, "org.warpdrive.Error.NoSuchLease",
+					 "you hold no lease %llu on the bus; socket leases end with their connection",
+					 (unsigned long long)id);
+	manager_release_lease(m, l, "released over D-Bus");
+	return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_revoke_lease(sd_bus_message *msg, void *ud, sd_bus_error *error)
+{
+	struct manager *m = ud;
+	struct lease *l;
+	uint64_t id;
+	int r;
+
+	r = sd_bus_message_read(msg, "t", &id);
+	if (r < 0)
+		return r;
+	r = check_admin(msg, error);
+	if (r <= 0)
+		return r;
+	l = lease_find(&m->leases, id);
+	if (!l)
+		return sd_bus_error_setf(error, "org.warpdrive.Error.NoSuchLease",
+					 "there is no lease %llu", (unsigned long long)id);
+	manager_revoke_lease(m, l, "revoked by an administrator");
+	return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_reload(sd_bus_message *msg, void *ud, sd_bus_error *error)
+{
+	struct manager *m = ud;
+	_cleanup_(freep) char *err = NULL;
+	int r;
+
+	r = check_admin(msg, error);
+	if (r <= 0)
+		return r;
+	r = manager_reload(m, &err);
+	if (r < 0)
+		return sd_bus_error_setf(error, "org.warpdrive.Error.BadPolicy",
+					 "policy not reloaded, the previous one stays: %s",
+					 err ? err : strerror(-r));
+	return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_set_quota(sd_bus_message *msg, void *ud, sd_bus_error *error)
+{
+	struct manager *m = ud;
+	_cleanup_(freep) char *err = NULL;
+	const char *section;
+	int64_t max;
+	int r;
+
+	r = sd_bus_message_read(msg, "sx", &section, &max);
+	if (r < 0)
+		return r;
+	r = check_admin(msg, error);
+	if (r <= 0)
+		return r;
+	if (max < -1 || max > 1000000)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "max_queues %lld is out of range (-1 for unlimited)",
+					 (long long)max);
+	r = manager_set_quota(m, section, max, &err);
+	if (r < 0)
+		return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+					err ? err : strerror(-r));
+	return sd_bus_reply_method_return(msg, NULL);
+}
+
+/* ---- Manager1 properties ---- */
+
+static int prop_devices(sd_bus *bus, const char *path, const char *iface,
+			const char *prop, sd_bus_message *reply, void *ud, sd_bus_error *error)
+{
+	struct manager *m = ud;
+	int r;
+
+	r = sd_bus_message_open_container(reply, 'a', "o");
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < m->devs->n; i++) {
+		r = sd_bus_message_append(reply, "o", m->devs->v[i]->object_path);
+		if (r < 0)
+			return r;
+	}
+	return sd_bus_message_close_container(reply);
+}
+
+static int prop_version(sd_bus *bus, const char *path, const char *iface,
+			const char *prop, sd_bus_message *reply, void *ud, sd_bus_error *error)
+{
+	return sd_bus_message_append(reply, "s", WDBROKERD_VERSION);
+}
+
+static int prop_lease_count(sd_bus *bus, const char *path, const char *iface,
+			    const char *prop, sd_bus_message *reply, void *ud, sd_bus_error *error)
+{
+	struct manager *m = ud;
+
+	return sd_bus_message_append(reply, "u", m->leases.count);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Version", "s", prop_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Devices", "ao", prop_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("LeaseCount", "u", prop_lease_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_METHOD_WITH_ARGS("ListDevices", SD_BUS_NO_ARGS,
+		SD_BUS_RESULT("a(ssiuuo)", devices), method_list_devices, 0),
+	SD_BUS_METHOD_WITH_ARGS("ListLeases", SD_BUS_NO_ARGS,
+		SD_BUS_RESULT("a(tssuus)", leases), method_list_leases, 0),
+	SD_BUS_METHOD_WITH_ARGS("RequestQueue", SD_BUS_ARGS("s", alg, "i", node),
+		SD_BUS_RESULT("h", fd, "t", lease, "s", device), method_request_queue, 0),
+	SD_BUS_METHOD_WITH_ARGS("ReleaseLease", SD_BUS_ARGS("t", lease), SD_BUS_NO_RESULT,
+		method_release_lease, 0),
+	SD_BUS_METHOD_WITH_ARGS("RevokeLease", SD_BUS_ARGS("t", lease), SD_BUS_NO_RESULT,
+		method_revoke_lease, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,
+		method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("SetQuota", SD_BUS_ARGS("s", section, "x", max_queues),
+		SD_BUS_NO_RESULT, method_set_quota, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_SIGNAL_WITH_ARGS("DeviceAdded", SD_BUS_ARGS("s", name, "o", path), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("DeviceRemoved", SD_BUS_ARGS("s", name, "o", path), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("LeaseGranted",
+		SD_BUS_ARGS("t", lease, "s", device, "s", alg, "u", uid), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("LeaseReleased", SD_BUS_ARGS("t", lease, "s", device), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("LeaseRevoked",
+		SD_BUS_ARGS("t", lease, "s", device, "s", reason), 0),
+	SD_BUS_VTABLE_END
+};
+
+/* ---- Device1 ---- */
+
+static int device_find(sd_bus *bus, const char *path, const char *iface, void *ud,
+		       void **found, sd_bus_error *error)
+{
+	struct manager *m = ud;
+
+	for (unsigned i = 0; i < m->devs->n; i++)
+		if (!strcmp(m->devs->v[i]->object_path, path)) {
+			*found = m->devs->v[i];
+			return 1;
+		}
+	return 0;
+}
+
+static int device_enumerate(sd_bus *bus, const char *path, void *ud, char ***nodes,
+			    sd_bus_error *error)
+{
+	struct manager *m = ud;
+	char **v = calloc(m->devs->n + 1, sizeof(char *));
+
+	if (!v)
+		return -ENOMEM;
+	for (unsigned i = 0; i < m->devs->n; i++) {
+		v[i] = strdup(m->devs->v[i]->object_path);
+		if (!v[i]) {
+			strv_freep(&v);
+			return -ENOMEM;
+		}
+	}
+	*nodes = v;
+	return 0;
+}
+
+static int prop_algorithms(sd_bus *bus, const char *path, const char *iface,
+			   const char *prop, sd_bus_message *reply, void *ud, sd_bus_error *error)
+{
+	struct wd_device *d = ud;
+
+	return sd_bus_message_append_strv(reply, d->algs);
+}
+
+static int prop_available(sd_bus *bus, const char *path, const char *iface,
+			  const char *prop, sd_bus_message *reply, void *ud, sd_bus_error *error)
+{
+	struct wd_device *d = ud;
+
+	return sd_bus_message_append(reply, "u", (uint32_t)d->available);
+}
+
+static int prop_isolated(sd_bus *bus, const char *path, const char *iface,
+			 const char *prop, sd_bus_message *reply, void *ud, sd_bus_error *error)
+{
+	struct wd_device *d = ud;
+
+	return sd_bus_message_append(reply, "b", (int)d->isolated);
+}
+
+static const sd_bus_vtable device_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Name", "s", NULL, offsetof(struct wd_device, name), SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Api", "s", NULL, offsetof(struct wd_device, api), SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Algorithms", "as", prop_algorithms, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Flags", "u", NULL, offsetof(struct wd_device, flags), SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Node", "i", NULL, offsetof(struct wd_device, node), SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("AvailableInstances", "u", prop_available, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("LeasedInstances", "u", NULL, offsetof(struct wd_device, leased), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Isolated", "b", prop_isolated, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Grants", "t", NULL, offsetof(struct wd_device, stat_grants), 0),
+	SD_BUS_PROPERTY("Releases", "t", NULL, offsetof(struct wd_device, stat_releases), 0),
+	SD_BUS_PROPERTY("Revokes", "t", NULL, offsetof(struct wd_device, stat_revokes), 0),
+	SD_BUS_PROPERTY("OpenErrors", "t", NULL, offsetof(struct wd_device, stat_open_errors), 0),
+	SD_BUS_VTABLE_END
+};
+
+int bus_setup(struct manager *m, int which)
+{
+	int r;
+
+	r = which == 1 ? sd_bus_open_system(&m->bus) : sd_bus_open_user(&m->bus);
+	if (r < 0)
+		return r;
+	r = sd_bus_add_object_vtable(m->bus, &m->bus_slots[0], MANAGER_PATH, MANAGER_IFACE,
+				     manager_vtable, m);
+	if (r < 0)
+		return r;
+	r = sd_bus_add_fallback_vtable(m->bus, &m->bus_slots[1], DEVICE_PREFIX, DEVICE_IFACE,
+				       device_vtable, device_find, m);
+	if (r < 0)
+		return r;
+	r = sd_bus_add_node_enumerator(m->bus, &m->bus_slots[2], DEVICE_PREFIX, device_enumerate, m);
+	if (r < 0)
+		return r;
+	r = sd_bus_add_object_manager(m->bus, &m->bus_slots[3], MANAGER_PATH);
+	if (r < 0)
+		return r;
+	r = sd_bus_request_name(m->bus, BUS_NAME, 0);
+	if (r < 0)
+		return r;
+	return sd_bus_attach_event(m->bus, m->event, 0);
+}
+
+void bus_teardown(struct manager *m)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(m->bus_slots); i++)
+		m->bus_slots[i] = sd_bus_slot_unref(m->bus_slots[i]);
+	if (m->bus) {
+		sd_bus_flush(m->bus);
+		m->bus = sd_bus_flush_close_unref(m->bus);
+	}
+}
+
+void bus_emit_device_added(struct manager *m, struct wd_device *d)
+{
+	if (!m->bus)
+		return;
+	sd_bus_emit_signal(m->bus, MANAGER_PATH, MANAGER_IFACE, "DeviceAdded", "so",
+			   d->name, d->object_path);
+	sd_bus_emit_object_added(m->bus, d->object_path);
+	sd_bus_emit_properties_changed(m->bus, MANAGER_PATH, MANAGER_IFACE, "Devices", NULL);
+}
+
+void bus_emit_device_removed(struct manager *m, struct wd_device *d)
+{
+	if (!m->bus)
+		return;
+	sd_bus_emit_signal(m->bus, MANAGER_PATH, MANAGER_IFACE, "DeviceRemoved", "so",
+			   d->name, d->object_path);
+	/* The device is already out of the table: announce the interfaces by hand. */
+	sd_bus_emit_interfaces_removed(m->bus, d->object_path, DEVICE_IFACE, NULL);
+	sd_bus_emit_properties_changed(m->bus, MANAGER_PATH, MANAGER_IFACE, "Devices", NULL);
+}
+
+void bus_emit_device_changed(struct manager *m, struct wd_device *d)
+{
+	if (!m->bus)
+		return;
+	sd_bus_emit_properties_changed(m->bus, d->object_path, DEVICE_IFACE,
+				       "AvailableInstances", "LeasedInstances", "Isolated", NULL);
+}
+
+void bus_emit_lease_granted(struct manager *m, struct lease *l)
+{
+	if (!m->bus)
+		return;
+	sd_bus_emit_signal(m->bus, MANAGER_PATH, MANAGER_IFACE, "LeaseGranted", "tssu",
+			   l->id, l->device, l->alg,
+			   l->client ? (uint32_t)l->client->ident.uid : 0);
+	if (l->dev)
+		bus_emit_device_changed(m, l->dev);
+}
+
+void bus_emit_lease_released(struct manager *m, struct lease *l)
+{
+	if (!m->bus)
+		return;
+	sd_bus_emit_signal(m->bus, MANAGER_PATH, MANAGER_IFACE, "LeaseReleased", "ts",
+			   l->id, l->device);
+	if (l->dev)
+		bus_emit_device_changed(m, l->dev);
+}
+
+void bus_emit_lease_revoked(struct manager *m, struct lease *l, const char *why)
+{
+	if (!m->bus)
+		return;
+	sd_bus_emit_signal(m->bus, MANAGER_PATH, MANAGER_IFACE, "LeaseRevoked", "tss",
+			   l->id, l->device, why);
+	if (l->dev)
+		bus_emit_device_changed(m, l->dev);
+}
+
+void bus_emit_lease_count(struct manager *m)
+{
+	if (!m->bus)
+		return;
+	sd_bus_emit_properties_changed(m->bus, MANAGER_PATH, MANAGER_IFACE, "LeaseCount", NULL);
+}

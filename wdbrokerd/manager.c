@@ -1,0 +1,1051 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * manager.c - the broker's core: event loop, client connections, requests.
+ *
+ * One thread, one sd-event loop. The listening socket comes from systemd
+ * (socket activation) or is created for development (--socket). Each client
+ * connection is a SOCK_SEQPACKET socket read one message per wake-up, so a
+ * flood from one client cannot starve the others; a malformed message
+ * closes only that connection. Leases hang off their client and their
+ * device in doubly linked lists and are found by id in a tree, so every
+ * request costs O(log n) in the number of leases plus the (small) number
+ * of devices.
+ *
+ * Quota counters live in the policy sections; each lease remembers which
+ * sections it is charged to. A reload builds the new policy completely,
+ * re-charges every lease to the new sections, then revokes what the new
+ * policy no longer allows (newest leases first) before freeing the old one.
+ */
+#include "manager.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "bus.h"
+#include "fdpass.h"
+#include "log.h"
+#include "peer.h"
+#include "placement.h"
+#include "state.h"
+#include "util.h"
+
+static struct log_ctx client_ctx(const struct client *c)
+{
+	return (struct log_ctx){
+		.user = c->ident.user,
+		.uid = c->ident.uid,
+		.pid = c->ident.pid,
+		.unit = c->ident.unit,
+	};
+}
+
+static struct log_ctx lease_ctx(const struct lease *l)
+{
+	struct log_ctx x = l->client ? client_ctx(l->client) : LOG_CTX_NONE;
+
+	x.device = l->device;
+	x.lease = l->id;
+	return x;
+}
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void notify_status(struct manager *m)
+{
+	sd_notifyf(0, "STATUS=%u device(s), %u client(s), %u lease(s)",
+		   m->devs->n, m->n_clients, m->leases.count);
+}
+
+/* ---- leases ---- */
+
+static void lease_unlink(struct manager *m, struct lease *l)
+{
+	struct client *c = l->client;
+	struct wd_device *d = l->dev;
+
+	if (c) {
+		if (l->client_prev)
+			l->client_prev->client_next = l->client_next;
+		else
+			c->leases = l->client_next;
+		if (l->client_next)
+			l->client_next->client_prev = l->client_prev;
+		c->n_leases--;
+		l->client = NULL;
+	}
+	if (d) {
+		if (l->dev_prev)
+			l->dev_prev->dev_next = l->dev_next;
+		else
+			d->leases = l->dev_next;
+		if (l->dev_next)
+			l->dev_next->dev_prev = l->dev_prev;
+		d->leased--;
+		l->dev = NULL;
+	}
+}
+
+static void lease_link(struct lease *l, struct client *c, struct wd_device *d)
+{
+	l->client = c;
+	l->client_prev = NULL;
+	l->client_next = c->leases;
+	if (c->leases)
+		c->leases->client_prev = l;
+	c->leases = l;
+	c->n_leases++;
+
+	l->dev = d;
+	l->dev_prev = NULL;
+	l->dev_next = d->leases;
+	if (d->leases)
+		d->leases->dev_prev = l;
+	d->leases = l;
+	d->leased++;
+}
+
+static void lease_drop(struct manager *m, struct lease *l)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "lease-%llu", (unsigned long long)l->id);
+	fdstore_remove(name);
+	state_lease_remove(m->state_dir, l->id);
+	lease_unlink(m, l);
+	lease_free(&m->leases, l);
+	notify_status(m);
+}
+
+void manager_release_lease(struct manager *m, struct lease *l, const char *why)
+{
+	struct log_ctx ctx = lease_ctx(l);
+	int r;
+
+	if (l->dev)
+		l->dev->stat_releases++;
+	/*
+	 * The quota comes back now, so the queue must stop now: if the holder
+	 * passed its fd on, that copy must not outlive the lease.
+	 */
+	r = fdpass_revoke(l->dupfd);
+	if (r < 0 && r != -ENOTTY && r != -ENODEV)
+		log_full(LOG_WARNING, &ctx, "lease %llu: stopping the queue failed: %s",
+			 (unsigned long long)l->id, strerror(-r));
+	log_full(LOG_INFO, &ctx, "lease %llu on %s ended (%s)",
+		 (unsigned long long)l->id, l->device, why);
+	bus_emit_lease_released(m, l);
+	lease_drop(m, l);
+	bus_emit_lease_count(m);
+}
+
+void manager_revoke_lease(struct manager *m, struct lease *l, const char *why)
+{
+	struct log_ctx ctx = lease_ctx(l);
+	int r;
+
+	r = fdpass_revoke(l->dupfd);
+	if (r < 0 && r != -ENOTTY && r != -ENODEV)
+		log_full(LOG_ERR, &ctx, "lease %llu: UACCE_CMD_REVOKE failed: %s",
+			 (unsigned long long)l->id, strerror(-r));
+	m->stat_revokes++;
+	if (l->dev)
+		l->dev->stat_revokes++;
+	log_full(LOG_NOTICE, &ctx, "lease %llu on %s revoked: %s",
+		 (unsigned long long)l->id, l->device, why);
+	if (l->client && l->client->fd >= 0) {
+		struct wdp_msg ev = { .type = WDP_EVT_REVOKED, .lease = l->id };
+
+		/* Best effort: the queue fd itself tells the client anyway. */
+		wdp_send(l->client->fd, &ev, -1);
+	}
+	bus_emit_lease_revoked(m, l, why);
+	lease_drop(m, l);
+	bus_emit_lease_count(m);
+}
+
+/* ---- clients ---- */
+
+struct client *client_new(struct manager *m, int fd, const char *bus_name)
+{
+	struct client *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->m = m;
+	c->fd = fd;
+	c->id = ++m->next_client_id;
+	if (bus_name) {
+		c->bus_name = strdup(bus_name);
+		if (!c->bus_name) {
+			free(c);
+			return NULL;
+		}
+	}
+	c->next = m->clients;
+	if (m->clients)
+		m->clients->prev = c;
+	m->clients = c;
+	m->n_clients++;
+	return c;
+}
+
+void client_free(struct client *c)
+{
+	struct manager *m;
+
+	if (!c)
+		return;
+	m = c->m;
+	while (c->leases)
+		manager_release_lease(m, c->leases, "client hung up");
+	sd_event_source_disable_unref(c->io);
+	sd_bus_track_unref(c->track);
+	if (c->fd >= 0) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "conn-%llu", (unsigned long long)c->id);
+		fdstore_remove(name);
+		close(c->fd);
+	}
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		m->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	m->n_clients--;
+	identity_clear(&c->ident);
+	free(c->bus_name);
+	free(c);
+	notify_status(m);
+}
+
+struct client *manager_find_bus_client(struct manager *m, const char *bus_name)
+{
+	/* D-Bus clients are few (admin tools); a scan is fine. */
+	for (struct client *c = m->clients; c; c = c->next)
+		if (c->bus_name && !strcmp(c->bus_name, bus_name))
+			return c;
+	return NULL;
+}
+
+/* ---- requests ---- */
+
+__attribute__((format(printf, 3, 4)))
+static int refuse(struct queue_result *res, enum wdp_reason reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	res->refusal.reason = reason;
+	va_start(ap, fmt);
+	vsnprintf(res->refusal.text, sizeof(res->refusal.text), fmt, ap);
+	va_end(ap);
+	return wdp_reason_errno(reason);
+}
+
+static int client_node(struct manager *m, struct client *c, const struct wdp_queue_req *req)
+{
+	int cpu;
+
+	if (req->node >= 0)
+		return req->node;
+	if (c->ident.pid <= 0)
+		return -1;
+	cpu = peer_cpu(c->ident.pid);
+	return cpu < 0 ? -1 : devtable_cpu_node(m->devs, cpu);
+}
+
+int manager_request_queue(struct manager *m, struct client *c,
+			  const struct wdp_queue_req *req, struct queue_result *res)
+{
+	_cleanup_(freep) struct policy_section **sec = NULL;
+	_cleanup_(freep) struct place_cand *cand = NULL;
+	_cleanup_(freep) struct wd_device **cdev = NULL;
+	_cleanup_(freep) int *order = NULL;
+	struct log_ctx ctx = client_ctx(c);
+	struct policy_section *deny = NULL, *full;
+	enum placement mode;
+	int nsec, ncand = 0, n_alg = 0, n_allowed = 0, n_free_any = 0, k, node;
+	char label[300];
+	struct lease *l;
+
+	memset(res, 0, sizeof(*res));
+	res->fd = -1;
+
+	nsec = policy_match(m->policy, &c->ident, &sec);
+	if (nsec < 0)
+		return refuse(res, WDP_REASON_INTERNAL, "the broker is out of memory");
+
+	if (!policy_alg_allowed(sec, nsec, req->alg, &deny))
+		return refuse(res, WDP_REASON_ALG_DENIED,
+			      "algorithm %s is not allowed for user %s by policy section %s",
+			      req->alg, c->ident.user,
+			      policy_section_label(deny, label, sizeof(label)));
+	full = policy_quota_full(sec, nsec, 1);
+	if (full) {
+		char text[WDP_TEXT_MAX];
+
+		policy_quota_text(full, text, sizeof(text));
+		if (full->kind == SEC_GLOBAL)
+			return refuse(res, policy_quota_reason(full), "%s", text);
+		return refuse(res, policy_quota_reason(full), "%s (user %s)", text, c->ident.user);
+	}
+
+	cand = calloc(m->devs->n + 1, sizeof(*cand));
+	cdev = calloc(m->devs->n + 1, sizeof(*cdev));
+	order = calloc(m->devs->n + 1, sizeof(*order));
+	if (!cand || !cdev || !order)
+		return refuse(res, WDP_REASON_INTERNAL, "the broker is out of memory");
+
+	if (req->device[0] && !devtable_find(m->devs, req->device))
+		return refuse(res, WDP_REASON_NO_DEVICE, "there is no accelerator device named %s",
+			      req->device);
+
+	for (unsigned i = 0; i < m->devs->n; i++) {
+		struct wd_device *d = m->devs->v[i];
+		struct place_cand *pc;
+
+		if (req->device[0] && strcmp(d->name, req->device))
+			continue;
+		if (!device_has_alg(d, req->alg))
+			continue;
+		n_alg++;
+		device_refresh(m->devs, d);
+		pc = &cand[ncand];
+		cdev[ncand++] = d;
+		pc->name = d->name;
+		pc->node = d->node;
+		pc->free = d->available;
+		pc->leased = d->leased;
+		pc->isolated = d->isolated;
+		pc->allowed = policy_device_allowed(sec, nsec, d->name);
+		if (pc->allowed) {
+			n_allowed++;
+			if (!pc->isolated && pc->free > 0)
+				n_free_any++;
+		}
+	}
+	if (!n_alg) {
+		if (req->device[0])
+			return refuse(res, WDP_REASON_NO_DEVICE, "device %s does not offer algorithm %s",
+				      req->device, req->alg);
+		return refuse(res, WDP_REASON_NO_DEVICE, "no accelerator device offers algorithm %s",
+			      req->alg);
+	}
+	if (!n_allowed)
+		return refuse(res, WDP_REASON_DEVICE_DENIED,
+			      "policy allows user %s none of the devices offering %s",
+			      c->ident.user, req->alg);
+
+	node = client_node(m, c, req);
+	mode = (req->flags & WDP_QUEUE_NODE_STRICT) ? PLACE_STRICT_NODE
+						     : policy_placement(sec, nsec);
+	k = placement_order(m->devs, cand, ncand, node, mode, order);
+	if (!k) {
+		if (mode == PLACE_STRICT_NODE && n_free_any)
+			return refuse(res, WDP_REASON_NODE,
+				      "no free %s queue on NUMA node %d, and placement is strict-node",
+				      req->alg, node);
+		return refuse(res, WDP_REASON_BUSY,
+			      "all %d device(s) offering %s are busy or isolated; try again later",
+			      n_allowed, req->alg);
+	}
+
+	for (int i = 0; i < k; i++) {
+		struct wd_device *d = cdev[order[i]];
+		char name[32];
+		int fd;
+
+		fd = fdpass_open_queue(m->devs->dev_root, d->name);
+		if (fd < 0) {
+			/* Full (a direct-mode user raced us) or gone: spill. */
+			ctx.device = d->name;
+			log_full(fd == -EBUSY || fd == -ENOSPC ? LOG_DEBUG : LOG_WARNING, &ctx,
+				 "opening %s/%s failed: %s; trying the next device",
+				 m->devs->dev_root, d->name, strerror(-fd));
+			d->stat_open_errors++;
+			continue;
+		}
+		l = lease_new(&m->leases, 0);
+		if (!l || lease_charge(l, sec, nsec) < 0) {
+			if (l)
+				lease_free(&m->leases, l);
+			close(fd);
+			return refuse(res, WDP_REASON_INTERNAL, "the broker is out of memory");
+		}
+		l->dupfd = fd;
+		snprintf(l->device, sizeof(l->device), "%s", d->name);
+		snprintf(l->alg, sizeof(l->alg), "%s", req->alg);
+		l->granted_usec = now_usec();
+		lease_link(l, c, d);
+		d->stat_grants++;
+		m->stat_grants++;
+
+		snprintf(name, sizeof(name), "lease-%llu", (unsigned long long)l->id);
+		fdstore_put(name, l->dupfd);
+		state_lease_save(m->state_dir, l, c->id);
+
+		ctx = lease_ctx(l);
+		log_full(LOG_INFO, &ctx, "granted %s queue on %s (node %d, client node %d, %s) to user %s",
+			 req->alg, d->name, d->node, node, placement_name(mode), c->ident.user);
+		res->lease = l;
+		res->fd = fd;
+		notify_status(m);
+		bus_emit_lease_granted(m, l);
+		bus_emit_lease_count(m);
+		return 0;
+	}
+	return refuse(res, WDP_REASON_BUSY,
+		      "all %d device(s) offering %s are busy or isolated; try again later",
+		      n_allowed, req->alg);
+}
+
+static void fill_wire_lease(const struct lease *l, struct wdp_lease *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->id = l->id;
+	snprintf(w->device, sizeof(w->device), "%s", l->device);
+	snprintf(w->api, sizeof(w->api), "%s", l->dev && wdp_name_valid(l->dev->api) ?
+		 l->dev->api : "unknown");
+	snprintf(w->alg, sizeof(w->alg), "%s", l->alg);
+	w->node = l->dev ? l->dev->node : -1;
+	w->flags = l->dev ? l->dev->flags : 0;
+}
+
+static int send_refusal(struct client *c, uint32_t seq, const struct wdp_refusal *rf)
+{
+	struct wdp_msg rep = { .type = WDP_REP_REFUSE, .seq = seq, .refusal = *rf };
+
+	return wdp_send(c->fd, &rep, -1);
+}
+
+/* Handle one request; returns < 0 to drop the connection. */
+static int client_handle(struct client *c, const struct wdp_msg *req)
+{
+	struct manager *m = c->m;
+	struct log_ctx ctx = client_ctx(c);
+	struct wdp_msg rep = { .seq = req->seq };
+
+	switch (req->type) {
+	case WDP_REQ_QUEUE: {
+		struct queue_result res;
+		int r;
+
+		r = manager_request_queue(m, c, &req->queue, &res);
+		if (r < 0) {
+			m->stat_refusals++;
+			log_full(LOG_INFO, &ctx, "refused %s queue: %s (%s)", req->queue.alg,
+				 res.refusal.text, wdp_reason_name(res.refusal.reason));
+			return send_refusal(c, req->seq, &res.refusal);
+		}
+		rep.type = WDP_REP_GRANT;
+		fill_wire_lease(res.lease, &rep.grant);
+		r = wdp_send(c->fd, &rep, res.fd);
+		if (r < 0) {
+			manager_release_lease(m, res.lease, "grant could not be sent");
+			return r;
+		}
+		return 0;
+	}
+	case WDP_REQ_RELEASE: {
+		struct lease *l = lease_find(&m->leases, req->lease);
+
+		if (!l || l->client != c) {
+			struct wdp_refusal rf = { .reason = WDP_REASON_NO_LEASE };
+
+			snprintf(rf.text, sizeof(rf.text), "this connection holds no lease %llu",
+				 (unsigned long long)req->lease);
+			return send_refusal(c, req->seq, &rf);
+		}
+		manager_release_lease(m, l, "released by the client");
+		rep.type = WDP_REP_RELEASED;
+		rep.lease = req->lease;
+		return wdp_send(c->fd, &rep, -1);
+	}
+	case WDP_REQ_LIST: {
+		struct wdp_lease v[WDP_LIST_MAX];
+		uint32_t n = 0;
+
+		for (struct lease *l = c->leases; l && n < WDP_LIST_MAX; l = l->client_next)
+			fill_wire_lease(l, &v[n++]);
+		rep.type = WDP_REP_LEASES;
+		rep.list.count = n;
+		rep.list.total = c->n_leases;
+		rep.list.leases = v;
+		return wdp_send(c->fd, &rep, -1);
+	}
+	default: {
+		/* A reply type sent by a client: not a request. */
+		log_full(LOG_WARNING, &ctx, "closing connection: client sent a %s message",
+			 wdp_type_name(req->type));
+		m->stat_protocol_errors++;
+		return -EBADMSG;
+	}
+	}
+}
+
+static int client_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	struct client *c = ud;
+	struct manager *m = c->m;
+	struct log_ctx ctx = client_ctx(c);
+	struct wdp_msg req;
+	const char *why = NULL;
+	int r;
+
+	r = wdp_recv(c->fd, &req, NULL, &why);
+	if (r == -EAGAIN)
+		return 0;
+	if (r == -EPROTONOSUPPORT) {
+		struct wdp_refusal rf = { .reason = WDP_REASON_VERSION };
+
+		snprintf(rf.text, sizeof(rf.text),
+			 "protocol version %u is not supported; this broker speaks version %d",
+			 req.version, WDP_VERSION);
+		send_refusal(c, req.seq, &rf);
+		log_full(LOG_WARNING, &ctx, "closing connection: protocol version %u", req.version);
+		m->stat_protocol_errors++;
+		client_free(c);
+		return 0;
+	}
+	if (r == -ECONNRESET || r == -EPIPE) {
+		log_full(LOG_DEBUG, &ctx, "client disconnected");
+		client_free(c);
+		return 0;
+	}
+	if (r < 0) {
+		log_full(LOG_WARNING, &ctx, "closing connection: %s",
+			 r == -EBADMSG && why ? why : strerror(-r));
+		m->stat_protocol_errors++;
+		client_free(c);
+		return 0;
+	}
+	r = client_handle(c, &req);
+	wdp_msg_clear(&req);
+	if (r < 0) {
+		if (r != -EBADMSG)
+			log_full(LOG_DEBUG, &ctx, "closing connection: %s", strerror(-r));
+		client_free(c);
+	}
+	return 0;
+}
+
+/* Make @fd a socket client and watch it. */
+static struct client *client_attach(struct manager *m, int fd, uint64_t id)
+{
+	struct client *c;
+	int r;
+
+	c = client_new(m, fd, NULL);
+	if (!c) {
+		close(fd);
+		return NULL;
+	}
+	if (id) {
+		c->id = id;
+		if (id > m->next_client_id)
+			m->next_client_id = id;
+	}
+	r = peer_identify(fd, &c->ident);
+	if (r < 0) {
+		log_warning("cannot identify client: %s", strerror(-r));
+		client_free(c);
+		return NULL;
+	}
+	r = sd_event_add_io(m->event, &c->io, fd, EPOLLIN, client_io, c);
+	if (r < 0) {
+		log_warning("cannot watch client: %s", strerror(-r));
+		client_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+int manager_adopt_connection(struct manager *m, int fd, uint64_t id)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	/* client_attach() closes @fd on failure. */
+	return client_attach(m, fd, id) ? 0 : -ENOMEM;
+}
+
+int manager_adopt_lease(struct manager *m, struct client *c, uint64_t id, int fd,
+			const char *device, const char *alg)
+{
+	_cleanup_(freep) struct policy_section **sec = NULL;
+	struct wd_device *d = devtable_find(m->devs, device);
+	struct lease *l;
+	int nsec;
+
+	if (!d || lease_find(&m->leases, id))
+		return -ENOENT;
+	nsec = policy_match(m->policy, &c->ident, &sec);
+	if (nsec < 0)
+		return nsec;
+	l = lease_new(&m->leases, id);
+	if (!l)
+		return -ENOMEM;
+	if (lease_charge(l, sec, nsec) < 0) {
+		lease_free(&m->leases, l);
+		return -ENOMEM;
+	}
+	l->dupfd = fd;
+	snprintf(l->device, sizeof(l->device), "%s", device);
+	snprintf(l->alg, sizeof(l->alg), "%s", alg);
+	l->granted_usec = now_usec();
+	lease_link(l, c, d);
+	return 0;
+}
+
+static int listen_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	struct manager *m = ud;
+	struct client *c;
+	int cfd;
+
+	cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (cfd < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			log_warning("accept failed: %m");
+		return 0;
+	}
+	c = client_attach(m, cfd, 0);
+	if (!c)
+		return 0;
+	{
+		struct log_ctx ctx = client_ctx(c);
+
+		log_full(LOG_DEBUG, &ctx, "client connected");
+	}
+	if (fdstore_enabled()) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "conn-%llu", (unsigned long long)c->id);
+		fdstore_put(name, c->fd);
+	}
+	notify_status(m);
+	return 0;
+}
+
+/* ---- devices ---- */
+
+static void dev_added(struct wd_device *d, void *ud)
+{
+	struct manager *m = ud;
+	struct log_ctx ctx = LOG_CTX_NONE;
+
+	ctx.device = d->name;
+	log_full(LOG_INFO, &ctx, "device %s added (api %s, node %d, %d free)",
+		 d->name, d->api, d->node, d->available);
+	bus_emit_device_added(m, d);
+}
+
+static void dev_removed(struct wd_device *d, void *ud)
+{
+	struct manager *m = ud;
+	struct log_ctx ctx = LOG_CTX_NONE;
+
+	ctx.device = d->name;
+	while (d->leases)
+		manager_revoke_lease(m, d->leases, "the device was removed");
+	log_full(LOG_INFO, &ctx, "device %s removed", d->name);
+	bus_emit_device_removed(m, d);
+	device_free(d);
+}
+
+void manager_rescan(struct manager *m)
+{
+	devtable_scan(m->devs, dev_added, dev_removed, m);
+	notify_status(m);
+}
+
+static int monitor_event(sd_device_monitor *mon, sd_device *dev, void *ud)
+{
+	struct manager *m = ud;
+	sd_device_action_t a = _SD_DEVICE_ACTION_INVALID;
+	const char *name = NULL;
+	struct wd_device *d;
+
+	if (sd_device_get_sysname(dev, &name) < 0 || !name)
+		return 0;
+	sd_device_get_action(dev, &a);
+	if (a == SD_DEVICE_REMOVE) {
+		d = devtable_remove(m->devs, name);
+		if (d)
+			dev_removed(d, m);
+	} else {
+		/* add, change, or a "udevadm trigger" re-sync */
+		if (devtable_add(m->devs, name, &d) == 0)
+			dev_added(d, m);
+		else if (d)
+			bus_emit_device_changed(m, d);
+	}
+	notify_status(m);
+	return 0;
+}
+
+/* ---- policy ---- */
+
+static int recharge_all(struct manager *m, struct policy *p)
+{
+	_cleanup_(freep) struct lease **v = NULL;
+	int n = lease_table_collect(&m->leases, &v);
+
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		_cleanup_(freep) struct policy_section **sec = NULL;
+		int ns;
+
+		if (!v[i]->client)
+			continue;
+		ns = policy_match(p, &v[i]->client->ident, &sec);
+		if (ns < 0)
+			return ns;
+		/* Old sections are about to go: forget them without counting. */
+		free(v[i]->sections);
+		v[i]->sections = NULL;
+		v[i]->n_sections = 0;
+		if (lease_charge(v[i], sec, ns) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Revoke leases the current policy no longer allows, newest first. */
+static void enforce_policy(struct manager *m)
+{
+	_cleanup_(freep) struct lease **v = NULL;
+	int n = lease_table_collect(&m->leases, &v);
+
+	for (int i = n - 1; i >= 0; i--) {
+		struct lease *l = v[i];
+		struct policy_section *deny = NULL, *full = NULL;
+		char why[400], label[300];
+
+		if (!policy_alg_allowed(l->sections, l->n_sections, l->alg, &deny)) {
+			snprintf(why, sizeof(why), "policy section %s no longer allows algorithm %s",
+				 policy_section_label(deny, label, sizeof(label)), l->alg);
+		} else if (!policy_device_allowed(l->sections, l->n_sections, l->device)) {
+			snprintf(why, sizeof(why), "policy no longer allows device %s", l->device);
+		} else if ((full = policy_quota_full(l->sections, l->n_sections, 0))) {
+			snprintf(why, sizeof(why), "policy section %s lowered its quota to %lld",
+				 policy_section_label(full, label, sizeof(label)), full->max_queues);
+		} else {
+			continue;
+		}
+		manager_revoke_lease(m, l, why);
+	}
+}
+
+int manager_reload(struct manager *m, char **error)
+{
+	struct policy *p = NULL, *old;
+	char *err = NULL;
+	int r;
+
+	r = policy_load_dir(m->policy_dir, &p, &err);
+	if (r < 0) {
+		log_error("policy reload failed, keeping the previous policy: %s",
+			  err ? err : strerror(-r));
+		if (error)
+			*error = err;
+		else
+			free(err);
+		return r;
+	}
+	r = recharge_all(m, p);
+	if (r < 0) {
+		/* Leases may point into either policy now: rebuild on the old one. */
+		recharge_all(m, m->policy);
+		policy_free(p);
+		if (error)
+			*error = strdup("out of memory");
+		return r;
+	}
+	old = m->policy;
+	m->policy = p;
+	policy_free(old);
+	log_info("policy reloaded from %s (%u section(s))", m->policy_dir, p->n);
+	enforce_policy(m);
+	manager_rescan(m);
+	return 0;
+}
+
+int manager_set_quota(struct manager *m, const char *section, long long max, char **error)
+{
+	struct policy_section *s;
+	int r;
+
+	r = policy_section_get(m->policy, section, true, &s);
+	if (r < 0) {
+		if (error && asprintf(error, "\"%s\" is not a policy section; use global, user:NAME, group:NAME or unit:NAME",
+				      section) < 0)
+			*error = NULL;
+		return r;
+	}
+	s->has_max = true;
+	s->max_queues = max < 0 ? QUOTA_UNLIMITED : max;
+	/* A new section may match existing holders: recount, then enforce. */
+	r = recharge_all(m, m->policy);
+	if (r < 0)
+		return r;
+	log_notice("quota of [%s] set to %lld at run time", section, max);
+	enforce_policy(m);
+	return 0;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+{
+	struct manager *m = ud;
+
+	sd_notify(0, "RELOADING=1");
+	manager_reload(m, NULL);
+	sd_notify(0, "READY=1");
+	notify_status(m);
+	return 0;
+}
+
+static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+{
+	struct manager *m = ud;
+
+	sd_notify(0, "STOPPING=1");
+	return sd_event_exit(m->event, 0);
+}
+
+/* ---- setup ---- */
+
+static int make_socket(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, 0666) < 0 || listen(fd, SOMAXCONN) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Take the listening socket and restored fds from systemd. */
+static int take_fds(struct manager *m)
+{
+	char **names = NULL;
+	int n;
+
+	n = sd_listen_fds_with_names(1, &names);
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		int fd = SD_LISTEN_FDS_START + i;
+		const char *nm = names ? names[i] : "";
+
+		if (m->listen_fd < 0 && sd_is_socket(fd, AF_UNIX, SOCK_SEQPACKET, 1) > 0) {
+			m->listen_fd = fd;
+			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		} else if (state_take_stored_fd(m, nm, fd) < 0) {
+			close(fd);
+		}
+	}
+	if (names) {
+		for (int i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+	}
+	return 0;
+}
+
+int manager_new(const struct manager_options *o, struct manager **out)
+{
+	struct manager *m = calloc(1, sizeof(*m));
+	char *err = NULL;
+	sigset_t ss;
+	int r;
+
+	if (!m)
+		return -ENOMEM;
+	m->listen_fd = -1;
+	lease_table_init(&m->leases);
+	m->policy_dir = strdup(o->policy_dir);
+	m->state_dir = o->state_dir ? strdup(o->state_dir) : NULL;
+	if (!m->policy_dir || (o->state_dir && !m->state_dir)) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = policy_load_dir(m->policy_dir, &m->policy, &err);
+	if (r < 0) {
+		log_error("cannot start with a broken policy: %s; fix it and check with "
+			  "wdbrokerd --check-policy %s", err ? err : strerror(-r), m->policy_dir);
+		free(err);
+		goto fail;
+	}
+	r = devtable_new(o->sysfs_root, o->dev_root, &m->devs);
+	if (r < 0)
+		goto fail;
+	r = devtable_load_topology(m->devs);
+	if (r < 0)
+		goto fail;
+
+	r = sd_event_default(&m->event);
+	if (r < 0)
+		goto fail;
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGHUP);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((r = sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m)) < 0 ||
+	    (r = sd_event_add_signal(m->event, NULL, SIGTERM, on_exit_signal, m)) < 0 ||
+	    (r = sd_event_add_signal(m->event, NULL, SIGINT, on_exit_signal, m)) < 0)
+		goto fail;
+	/* Pings WATCHDOG=1 at half of WatchdogSec when the unit sets it. */
+	sd_event_set_watchdog(m->event, true);
+
+	devtable_scan(m->devs, NULL, NULL, NULL);
+
+	if (o->socket_path) {
+		r = make_socket(o->socket_path);
+		if (r < 0) {
+			log_error("cannot listen on %s: %s", o->socket_path, strerror(-r));
+			goto fail;
+		}
+		m->listen_fd = r;
+		m->socket_path = strdup(o->socket_path);
+	}
+	r = take_fds(m);
+	if (r < 0)
+		goto fail;
+	if (m->listen_fd < 0) {
+		log_error("no listening socket: start wdbrokerd through wdbroker.socket, "
+			  "or pass --socket PATH");
+		r = -EBADF;
+		goto fail;
+	}
+	r = sd_event_add_io(m->event, &m->listen_io, m->listen_fd, EPOLLIN, listen_io, m);
+	if (r < 0)
+		goto fail;
+	state_restore(m);
+	/* The restored leases count against the policy as it is now. */
+	enforce_policy(m);
+
+	if (o->monitor) {
+		r = sd_device_monitor_new(&m->monitor);
+		if (r >= 0)
+			r = sd_device_monitor_filter_add_match_subsystem_devtype(m->monitor, "uacce", NULL);
+		if (r >= 0)
+			r = sd_device_monitor_attach_event(m->monitor, m->event);
+		if (r >= 0)
+			r = sd_device_monitor_start(m->monitor, monitor_event, m);
+		if (r < 0) {
+			log_warning("no hot-plug monitor (%s); devices are scanned at start and reload only",
+				    strerror(-r));
+			m->monitor = sd_device_monitor_unref(m->monitor);
+		}
+		/* Devices that appeared between the scan and the monitor. */
+		manager_rescan(m);
+	}
+	if (o->bus) {
+		r = bus_setup(m, o->bus);
+		if (r < 0) {
+			log_error("cannot connect to the %s bus: %s", o->bus == 1 ? "system" : "user",
+				  strerror(-r));
+			goto fail;
+		}
+	}
+	*out = m;
+	return 0;
+fail:
+	manager_free(m);
+	return r;
+}
+
+struct manager *manager_free(struct manager *m)
+{
+	if (!m)
+		return NULL;
+	/*
+	 * On a clean stop the leases stay alive if the fd store keeps them
+	 * (restart); otherwise closing the connections ends them.
+	 */
+	while (m->clients) {
+		struct client *c = m->clients;
+
+		if (fdstore_enabled() && m->state_dir) {
+			/* Keep: detach without releasing. */
+			while (c->leases) {
+				struct lease *l = c->leases;
+
+				lease_unlink(m, l);
+				lease_free(&m->leases, l);
+			}
+			sd_event_source_disable_unref(c->io);
+			c->io = NULL;
+			if (c->fd >= 0)
+				close(c->fd);
+			c->fd = -1;
+			m->clients = c->next;
+			identity_clear(&c->ident);
+			free(c->bus_name);
+			free(c);
+			m->n_clients--;
+		} else {
+			client_free(c);
+		}
+	}
+	bus_teardown(m);
+	sd_device_monitor_unref(m->monitor);
+	sd_event_source_disable_unref(m->listen_io);
+	if (m->listen_fd >= 0)
+		close(m->listen_fd);
+	if (m->socket_path) {
+		unlink(m->socket_path);
+		free(m->socket_path);
+	}
+	for (unsigned i = 0; i < m->n_stored; i++)
+		close(m->stored[i].fd);
+	free(m->stored);
+	sd_event_unref(m->event);
+	lease_table_deinit(&m->leases);
+	devtable_free(m->devs);
+	policy_free(m->policy);
+	free(m->policy_dir);
+	free(m->state_dir);
+	free(m);
+	return NULL;
+}
+
+int manager_run(struct manager *m)
+{
+	int r;
+
+	sd_notify(0, "READY=1");
+	notify_status(m);
+	log_info("ready: %u device(s), policy from %s", m->devs->n, m->policy_dir);
+	r = sd_event_loop(m->event);
+	return r;
+}

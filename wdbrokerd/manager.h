@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* manager.h - the broker: event loop, clients, requests, leases. */
+#ifndef WDBROKERD_MANAGER_H
+#define WDBROKERD_MANAGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-device.h>
+#include <systemd/sd-event.h>
+
+#include "device.h"
+#include "lease.h"
+#include "policy.h"
+#include "wdproto.h"
+
+#define WDBROKERD_VERSION "0.1.0"
+
+/*
+ * A client: a socket connection, or a D-Bus peer (its unique name) that
+ * took queues with RequestQueue. Its leases end when it goes away.
+ */
+struct client {
+	struct manager *m;
+	uint64_t id;
+	int fd;				/* socket client, else -1 */
+	char *bus_name;			/* D-Bus client, else NULL */
+	sd_event_source *io;
+	sd_bus_track *track;		/* D-Bus client: watches its name */
+	struct identity ident;
+	struct lease *leases;		/* list through lease->client_next */
+	unsigned n_leases;
+	struct client *prev, *next;
+};
+
+struct manager_options {
+	const char *socket_path;	/* NULL: socket activation */
+	const char *sysfs_root;
+	const char *dev_root;
+	const char *policy_dir;
+	const char *state_dir;		/* NULL: no state files */
+	int bus;			/* 0 none, 1 system, 2 user/session */
+	bool monitor;			/* udev hot-plug monitor */
+};
+
+struct manager {
+	sd_event *event;
+	sd_bus *bus;
+	sd_bus_slot *bus_slots[4];
+	sd_device_monitor *monitor;
+
+	int listen_fd;
+	sd_event_source *listen_io;
+	char *socket_path;		/* set when we created it (unlink at exit) */
+
+	char *policy_dir;
+	char *state_dir;
+	struct policy *policy;
+	struct devtable *devs;
+	struct lease_table leases;
+
+	struct client *clients;
+	unsigned n_clients;
+	uint64_t next_client_id;
+
+	uint64_t stat_grants, stat_refusals, stat_revokes, stat_protocol_errors;
+
+	/* Lease fds given back by the fd store, waiting for state_restore(). */
+	struct stored_lease {
+		uint64_t id;
+		int fd;
+	} *stored;
+	unsigned n_stored;
+};
+
+int manager_new(const struct manager_options *o, struct manager **out);
+struct manager *manager_free(struct manager *m);
+int manager_run(struct manager *m);
+
+/*
+ * Reload the policy from policy_dir. On error the old policy stays and
+ * *@error (malloc'd, may be NULL) says FILE:LINE: why. On success, leases
+ * the new policy no longer allows are revoked.
+ */
+int manager_reload(struct manager *m, char **error);
+
+/* Re-sync devices with sysfs (start, reload, "udevadm trigger"). */
+void manager_rescan(struct manager *m);
+
+struct queue_result {
+	struct lease *lease;
+	int fd;				/* for the client; caller closes after sending */
+	struct wdp_refusal refusal;	/* when refused */
+};
+
+/*
+ * Decide on one request for @c. Returns 0 with a lease and an fd to send,
+ * or a negative errno with res->refusal filled (reason and sentence).
+ */
+int manager_request_queue(struct manager *m, struct client *c,
+			  const struct wdp_queue_req *req, struct queue_result *res);
+
+/* End a lease. @why: "released", "hang-up", "revoked: ..." for the log. */
+void manager_release_lease(struct manager *m, struct lease *l, const char *why);
+/* Revoke through the kernel, notify the holder, then release. */
+void manager_revoke_lease(struct manager *m, struct lease *l, const char *why);
+
+struct client *client_new(struct manager *m, int fd, const char *bus_name);
+void client_free(struct client *c);
+struct client *manager_find_bus_client(struct manager *m, const char *bus_name);
+
+/* Restart survival (state.c): adopt a stored connection / lease. */
+int manager_adopt_connection(struct manager *m, int fd, uint64_t id);
+int manager_adopt_lease(struct manager *m, struct client *c, uint64_t id, int fd,
+			const char *device, const char *alg);
+
+/* Change a section's max_queues at run time (D-Bus SetQuota). */
+int manager_set_quota(struct manager *m, const char *section, long long max, char **error);
+
+#endif

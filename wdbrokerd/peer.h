@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* peer.h - who is on the other end of a client socket. */
+#ifndef WDBROKERD_PEER_H
+#define WDBROKERD_PEER_H
+
+#include "policy.h"
+
+/*
+ * Fill @id from the kernel: SO_PEERCRED (uid, gid, pid), SO_PEERGROUPS
+ * (supplementary groups as of connect()), user and group names through NSS
+ * (numbers when unknown), and the systemd unit of the peer's cgroup.
+ */
+int peer_identify(int fd, struct identity *id);
+
+/* The CPU @pid last ran on (from /proc/PID/stat), or -errno. */
+int peer_cpu(pid_t pid);
+
+#endif

@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * policy.c - parsing and evaluating the broker policy (policy/policy.conf).
+ *
+ * A policy is a list of sections: [global] and any number of [user:X],
+ * [group:X] and [unit:X]. A request must pass every section that matches
+ * the caller; each section's max_queues is its own quota counted over all
+ * the callers it matches (the counter lives in the section, see
+ * policy_section.used, maintained by the manager as leases come and go).
+ *
+ * Parsing uses inih. inih reports the line of the first syntax error or
+ * handler refusal; the handler keeps the reason of the first refusal so the
+ * message reads "FILE:LINE: why". A policy is built completely before it is
+ * handed out, so a broken file never leaves a half-applied policy.
+ */
+#include "policy.h"
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <fnmatch.h>
+#include <ini.h>
+#include <limits.h>
+
+#include "util.h"
+
+void identity_clear(struct identity *id)
+{
+	free(id->groups);
+	id->groups = NULL;
+	if (id->group_names) {
+		for (int i = 0; i < id->n_groups; i++)
+			free(id->group_names[i]);
+		free(id->group_names);
+		id->group_names = NULL;
+	}
+	id->n_groups = 0;
+	free(id->user);
+	id->user = NULL;
+	free(id->unit);
+	id->unit = NULL;
+}
+
+static struct policy_section *section_free(struct policy_section *s)
+{
+	if (!s)
+		return NULL;
+	free(s->name);
+	strv_freep(&s->algorithms);
+	strv_freep(&s->devices);
+	free(s->file);
+	free(s);
+	return NULL;
+}
+
+struct policy *policy_free(struct policy *p)
+{
+	if (!p)
+		return NULL;
+	for (unsigned i = 0; i < p->n; i++)
+		section_free(p->v[i]);
+	free(p->v);
+	free(p);
+	return NULL;
+}
+
+static const char *const kind_names[] = {
+	[SEC_GLOBAL] = "global",
+	[SEC_USER] = "user",
+	[SEC_GROUP] = "group",
+	[SEC_UNIT] = "unit",
+};
+
+const char *policy_section_label(const struct policy_section *s, char *buf, size_t size)
+{
+	if (s->kind == SEC_GLOBAL)
+		snprintf(buf, size, "[global]");
+	else
+		snprintf(buf, size, "[%s:%s]", kind_names[s->kind], s->name);
+	return buf;
+}
+
+/* User, group and unit names: printable, no blanks or brackets. */
+static bool section_name_ok(const char *n)
+{
+	if (!*n || strlen(n) > 255)
+		return false;
+	for (; *n; n++) {
+		unsigned char c = (unsigned char)*n;
+
+		if (c <= ' ' || c == 0x7f || c == '[' || c == ']' || c == '/')
+			return false;
+	}
+	return true;
+}
+
+int policy_section_get(struct policy *p, const char *spec, bool create,
+		       struct policy_section **out)
+{
+	enum section_kind kind;
+	const char *name = NULL, *colon;
+	struct policy_section *s, **nv;
+
+	if (!strcmp(spec, "global")) {
+		kind = SEC_GLOBAL;
+	} else {
+		colon = strchr(spec, ':');
+		if (!colon)
+			return -EINVAL;
+		if (!strncmp(spec, "user:", 5))
+			kind = SEC_USER;
+		else if (!strncmp(spec, "group:", 6))
+			kind = SEC_GROUP;
+		else if (!strncmp(spec, "unit:", 5))
+			kind = SEC_UNIT;
+		else
+			return -EINVAL;
+		name = colon + 1;
+		if (!section_name_ok(name))
+			return -EINVAL;
+	}
+	for (unsigned i = 0; i < p->n; i++) {
+		s = p->v[i];
+		if (s->kind == kind && (kind == SEC_GLOBAL || !strcmp(s->name, name))) {
+			*out = s;
+			return 0;
+		}
+	}
+	if (!create)
+		return -ENOENT;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->kind = kind;
+	s->max_queues = QUOTA_UNLIMITED;
+	if (name) {
+		s->name = strdup(name);
+		if (!s->name) {
+			section_free(s);
+			return -ENOMEM;
+		}
+	}
+	nv = realloc(p->v, (p->n + 1) * sizeof(*nv));
+	if (!nv) {
+		section_free(s);
+		return -ENOMEM;
+	}
+	p->v = nv;
+	p->v[p->n++] = s;
+	if (kind == SEC_GLOBAL)
+		p->global = s;
+	*out = s;
+	return 0;
+}
+
+int policy_new_default(struct policy **out)
+{
+	struct policy *p = calloc(1, sizeof(*p));
+	struct policy_section *g;
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	r = policy_section_get(p, "global", true, &g);
+	if (r < 0) {
+		policy_free(p);
+		return r;
+	}
+	*out = p;
+	return 0;
+}
+
+/* ---- parsing ---- */
+
+struct parse_ctx {
+	struct policy *p;
+	const char *file;
+	char *error;		/* reason of the first refusal */
+	/* inih calls again for continuation lines of a multi-line value. */
+	char prev_section[256];
+	char prev_key[64];
+};
+
+__attribute__((format(printf, 2, 3)))
+static int refuse(struct parse_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!c->error) {
+		va_start(ap, fmt);
+		if (vasprintf(&c->error, fmt, ap) < 0)
+			c->error = NULL;
+		va_end(ap);
+	}
+	return 0;	/* inih: error on this line */
+}
+
+static bool pattern_ok(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || strchr("_.:+-*?[]!", c)))
+			return false;
+	}
+	return true;
+}
+
+/* Parse "a, b, c" into patterns; append to @old for continuation lines. */
+static int parse_list(struct parse_ctx *c, const char *key, const char *value,
+		      char ***dst, bool append)
+{
+	_cleanup_(strv_freep) char **v = NULL;
+	int r;
+
+	r = strv_split(value, ", \t", &v);
+	if (r < 0)
+		return refuse(c, "out of memory");
+	if (!v[0] && !append)
+		return refuse(c, "%s: empty list; use \"*\" for any, or max_queues = 0 to forbid", key);
+	for (char **it = v; *it; it++)
+		if (strlen(*it) >= WDP_NAME_MAX || !pattern_ok(*it))
+			return refuse(c, "%s: \"%s\" is not a name or shell pattern of [A-Za-z0-9_.:+-*?[]!]",
+				      key, *it);
+	if (append && *dst) {
+		size_t a = strv_length(*dst), b = strv_length(v);
+		char **nv = realloc(*dst, (a + b + 1) * sizeof(char *));
+
+		if (!nv)
+			return refuse(c, "out of memory");
+		memcpy(nv + a, v, (b + 1) * sizeof(char *));
+		free(v);
+		v = NULL;
+		*dst = nv;
+		return 1;
+	}
+	strv_freep(dst);
+	*dst = TAKE_PTR(v);
+	return 1;
+}
+
+static int ini_cb(void *user, const char *section, const char *key, const char *value)
+{
+	struct parse_ctx *c = user;
+	struct policy_section *s;
+	bool cont;
+	int r;
+
+	r = policy_section_get(c->p, section, true, &s);
+	if (r == -ENOMEM)
+		return refuse(c, "out of memory");
+	if (r < 0) {
+		if (!*section)
+			return refuse(c, "key \"%s\" outside of any section; start with [global]", key);
+		return refuse(c, "unknown section [%s]; expected [global], [user:NAME], [group:NAME] or [unit:NAME]",
+			      section);
+	}
+	cont = !strcmp(c->prev_section, section) && !strcmp(c->prev_key, key);
+	snprintf(c->prev_section, sizeof(c->prev_section), "%s", section);
+	snprintf(c->prev_key, sizeof(c->prev_key), "%s", key);
+
+	free(s->file);
+	s->file = strdup(c->file);
+
+	if (!strcmp(key, "max_queues")) {
+		long long v;
+
+		if (cont)
+			return refuse(c, "max_queues takes one value");
+		if (!strcmp(value, "unlimited")) {
+			v = QUOTA_UNLIMITED;
+		} else if (parse_int(value, 0, 1000000, &v) < 0) {
+			return refuse(c, "max_queues = \"%s\": expected a number 0..1000000 or \"unlimited\"",
+				      value);
+		}
+		s->has_max = true;
+		s->max_queues = v;
+		return 1;
+	}
+	if (!strcmp(key, "algorithms"))
+		return parse_list(c, key, value, &s->algorithms, cont);
+	if (!strcmp(key, "devices"))
+		return parse_list(c, key, value, &s->devices, cont);
+	if (!strcmp(key, "placement")) {
+		if (cont)
+			return refuse(c, "placement takes one value");
+		if (!strcmp(value, "nearest"))
+			s->placement = PLACE_NEAREST;
+		else if (!strcmp(value, "spread"))
+			s->placement = PLACE_SPREAD;
+		else if (!strcmp(value, "strict-node"))
+			s->placement = PLACE_STRICT_NODE;
+		else
+			return refuse(c, "placement = \"%s\": expected nearest, spread or strict-node",
+				      value);
+		return 1;
+	}
+	return refuse(c, "unknown key \"%s\"; expected max_queues, algorithms, devices or placement",
+		      key);
+}
+
+static int finish(struct parse_ctx *c, int line, char **error)
+{
+	if (line == 0)
+		return 0;
+	if (line == -2) {
+		free(c->error);
+		if (error)
+			*error = strdup("out of memory");
+		return -ENOMEM;
+	}
+	if (line == -1) {
+		free(c->error);
+		if (error && asprintf(error, "%s: cannot open: %m", c->file) < 0)
+			*error = NULL;
+		return -errno ? -errno : -EIO;
+	}
+	if (error && asprintf(error, "%s:%d: %s", c->file, line,
+			      c->error ? c->error : "syntax error (expected [section] or key = value)") < 0)
+		*error = NULL;
+	free(c->error);
+	return -EINVAL;
+}
+
+int policy_parse_file(struct policy *p, const char *path, char **error)
+{
+	struct parse_ctx c = { .p = p, .file = path };
+	int line;
+
+	errno = 0;
+	line = ini_parse(path, ini_cb, &c);
+	return finish(&c, line, error);
+}
+
+int policy_parse_string(struct policy *p, const char *name, const char *text, char **error)
+{
+	struct parse_ctx c = { .p = p, .file = name };
+
+	return finish(&c, ini_parse_string(text, ini_cb, &c), error);
+}
+
+static int conf_filter(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+
+	return e->d_name[0] != '.' && n > 5 && !strcmp(e->d_name + n - 5, ".conf");
+}
+
+int policy_load_dir(const char *dir, struct policy **out, char **error)
+{
+	_cleanup_(freep) char *main_path = NULL, *d_path = NULL;
+	struct dirent **names = NULL;
+	struct policy *p;
+	int r, n;
+
+	if (error)
+		*error = NULL;
+	r = policy_new_default(&p);
+	if (r < 0)
+		return r;
+	if (asprintf(&main_path, "%s/policy.conf", dir) < 0 ||
+	    asprintf(&d_path, "%s/policy.d", dir) < 0) {
+		policy_free(p);
+		return -ENOMEM;
+	}
+	if (access(main_path, F_OK) == 0) {
+		r = policy_parse_file(p, main_path, error);
+		if (r < 0) {
+			policy_free(p);
+			return r;
+		}
+	} else if (errno != ENOENT) {
+		r = -errno;
+		if (error && asprintf(error, "%s: %s", main_path, strerror(-r)) < 0)
+			*error = NULL;
+		policy_free(p);
+		return r;
+	}
+	n = scandir(d_path, &names, conf_filter, alphasort);
+	for (int i = 0; i < n; i++) {
+		_cleanup_(freep) char *f = NULL;
+
+		if (r >= 0 && asprintf(&f, "%s/%s", d_path, names[i]->d_name) < 0)
+			r = -ENOMEM;
+		if (r >= 0)
+			r = policy_parse_file(p, f, error);
+		free(names[i]);
+	}
+	free(names);
+	if (r < 0) {
+		policy_free(p);
+		return r;
+	}
+	*out = p;
+	return 0;
+}
+
+/* ---- evaluation ---- */
+
+static bool is_number(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+static bool section_matches(const struct policy_section *s, const struct identity *id)
+{
+	switch (s->kind) {
+	case SEC_GLOBAL:
+		return true;
+	case SEC_USER:
+		if (is_number(s->name))
+			return strtoull(s->name, NULL, 10) == id->uid;
+		return id->user && !strcmp(id->user, s->name);
+	case SEC_GROUP:
+		for (int i = 0; i < id->n_groups; i++) {
+			if (is_number(s->name)) {
+				if (strtoull(s->name, NULL, 10) == id->groups[i])
+					return true;
+			} else if (id->group_names && id->group_names[i] &&
+				   !strcmp(id->group_names[i], s->name)) {
+				return true;
+			}
+		}
+		return false;
+	case SEC_UNIT:
+		return id->unit && !strcmp(id->unit, s->name);
+	}
+	return false;
+}
+
+int policy_match(const struct policy *p, const struct identity *id,
+		 struct policy_section ***out)
+{
+	struct policy_section **m = malloc((p->n + 1) * sizeof(*m));
+	int n = 0;
+
+	if (!m)
+		return -ENOMEM;
+	m[n++] = p->global;
+	for (unsigned i = 0; i < p->n; i++)
+		if (p->v[i] != p->global && section_matches(p->v[i], id))
+			m[n++] = p->v[i];
+	*out = m;
+	return n;
+}
+
+static bool list_allows(char **patterns, const char *name)
+{
+	if (!patterns)
+		return true;
+	for (char **it = patterns; *it; it++)
+		if (fnmatch(*it, name, 0) == 0)
+			return true;
+	return false;
+}
+
+bool policy_alg_allowed(struct policy_section **m, int n, const char *alg,
+			struct policy_section **deny)
+{
+	for (int i = 0; i < n; i++)
+		if (!list_allows(m[i]->algorithms, alg)) {
+			if (deny)
+				*deny = m[i];
+			return false;
+		}
+	return true;
+}
+
+bool policy_device_allowed(struct policy_section **m, int n, const char *device)
+{
+	for (int i = 0; i < n; i++)
+		if (!list_allows(m[i]->devices, device))
+			return false;
+	return true;
+}
+
+struct policy_section *policy_quota_full(struct policy_section **m, int n, unsigned extra)
+{
+	for (int i = 0; i < n; i++)
+		if (m[i]->max_queues != QUOTA_UNLIMITED &&
+		    (long long)m[i]->used + extra > m[i]->max_queues)
+			return m[i];
+	return NULL;
+}
+
+enum placement policy_placement(struct policy_section **m, int n)
+{
+	static const enum section_kind order[] = { SEC_UNIT, SEC_USER, SEC_GROUP, SEC_GLOBAL };
+
+	for (size_t k = 0; k < ARRAY_SIZE(order); k++)
+		for (int i = 0; i < n; i++)
+			if (m[i]->kind == order[k] && m[i]->placement != PLACE_UNSET)
+				return m[i]->placement;
+	return PLACE_NEAREST;
+}
+
+const char *placement_name(enum placement p)
+{
+	switch (p) {
+	case PLACE_SPREAD:	return "spread";
+	case PLACE_STRICT_NODE:	return "strict-node";
+	default:		return "nearest";
+	}
+}
+
+enum wdp_reason policy_quota_reason(const struct policy_section *s)
+{
+	switch (s->kind) {
+	case SEC_USER:	return WDP_REASON_QUOTA_USER;
+	case SEC_GROUP:	return WDP_REASON_QUOTA_GROUP;
+	case SEC_UNIT:	return WDP_REASON_QUOTA_UNIT;
+	default:	return WDP_REASON_QUOTA_GLOBAL;
+	}
+}
+
+void policy_quota_text(const struct policy_section *s, char *buf, size_t size)
+{
+	if (s->kind == SEC_GLOBAL)
+		snprintf(buf, size, "broker-wide limit of %lld queues reached", s->max_queues);
+	else
+		snprintf(buf, size, "quota of %lld queues for %s %s reached",
+			 s->max_queues, kind_names[s->kind], s->name);
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* util.h - small helpers shared by the broker's modules. */
+#ifndef WDBROKERD_UTIL_H
+#define WDBROKERD_UTIL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define TAKE_PTR(p) ({ __typeof__(p) __p = (p); (p) = NULL; __p; })
+#define TAKE_FD(fd) ({ int __fd = (fd); (fd) = -1; __fd; })
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
+static inline void fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+
+static inline void strv_freep(char ***v)
+{
+	if (*v) {
+		for (char **p = *v; *p; p++)
+			free(*p);
+		free(*v);
+	}
+}
+
+/* Read a small file into a NUL-terminated, trailing-newline-stripped string. */
+int read_one_line(const char *path, char **out);
+/* read_one_line relative to dir fd. */
+int read_one_line_at(int dirfd, const char *path, char **out);
+/* Parse a decimal int/unsigned (whole string, surrounding blanks allowed). */
+int parse_int(const char *s, long long min, long long max, long long *out);
+/* Split @s on any of @seps, dropping empty items; NULL-terminated. */
+int strv_split(const char *s, const char *seps, char ***out);
+size_t strv_length(char **v);
+bool strv_contains(char **v, const char *s);
+/* Parse a Linux cpu list "0-3,8,10-11" and call fn for each cpu. */
+int parse_cpulist(const char *s, int (*fn)(int cpu, void *ud), void *ud);
+
+#endif
