@@ -46,7 +46,11 @@ int __wd_alg_op(const char *alg)
 	return -EINVAL;
 }
 
-/* Ops mask of a whitespace-separated algorithm list; unknown names ignored. */
+/*
+ * Ops mask of a whitespace-separated algorithm list; unknown names ignored.
+ * "deflate" and mainline's "zlib" name a compression engine, which
+ * also inflates: they give both directions.
+ */
 uint32_t __wd_algs_mask(const char *algs)
 {
 	uint32_t mask = 0;
@@ -69,6 +73,8 @@ uint32_t __wd_algs_mask(const char *algs)
 			op = __wd_alg_op(name);
 			if (op > 0)
 				mask |= 1U << op;
+			if (op == WD_OP_DEFLATE || !strcmp(name, "zlib"))
+				mask |= 1U << WD_OP_DEFLATE | 1U << WD_OP_INFLATE;
 		}
 		s += n;
 	}

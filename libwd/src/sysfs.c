@@ -10,7 +10,6 @@
  * and skips isolated devices. Tests point $WD_SYSFS_ROOT and $WD_DEV_ROOT at
  * a fake tree.
  */
-#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -172,22 +171,6 @@ static int cmp_dev(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static bool algs_has(const char *algs, const char *alg)
-{
-	size_t n = strlen(alg);
-	const char *s = algs;
-
-	while ((s = strstr(s, alg))) {
-		bool start = s == algs || isspace((unsigned char)s[-1]);
-		bool end = !s[n] || isspace((unsigned char)s[n]);
-
-		if (start && end)
-			return true;
-		s += n;
-	}
-	return false;
-}
-
 /* Collect usable candidates; counts of rejects feed the error message. */
 struct scan {
 	struct wd_devinfo *devs;
@@ -218,7 +201,7 @@ static int scan_devices(struct wd_queue *q, const char *only, int want_node,
 		if (__wd_dev_info(&info) < 0)
 			continue;
 		s->total++;
-		if (q->alg && !algs_has(info.algs, q->alg)) {
+		if (q->alg && !(__wd_algs_mask(info.algs) & (1U << __wd_alg_op(q->alg)))) {
 			s->no_alg++;
 			continue;
 		}

@@ -96,6 +96,10 @@ int main(void)
 	ok(strstr(q.errmsg, "sha256") && strstr(q.errmsg, "algorithms"), "message names the algorithm: %s", q.errmsg);
 	ok_errno(req(&q, NULL, WD_NODE_ANY, NULL, WD_QUEUE_DIRECT), 0, "alg NULL takes any device");
 	wd_release_queue(&q);
+	wdd_sysfs_set("wdsoft-0", "algorithms", "zlib\ngzip");
+	ok_errno(req(&q, "inflate", WD_NODE_ANY, NULL, WD_QUEUE_DIRECT), 0,
+		 "a \"zlib\" engine (mainline name) serves inflate");
+	wd_release_queue(&q);
 
 	/* permissions, races, fallback */
 	{
