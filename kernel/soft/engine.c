@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * wdsoft engine: the kernel threads that play the hardware.
+ *
+ * Each device has one or more engine threads, bound to the CPUs of the
+ * device's NUMA node. A started queue is attached to one engine; the engine
+ * polls the submission rings of its queues, runs each descriptor and writes
+ * its completion, exactly as wdsoft.h specifies: it loads sq_tail and
+ * cq_head with acquire, publishes cq_tail and sq_head with release, and
+ * consumes a descriptor only when the completion ring has room for it.
+ *
+ * While there is work the engine never sleeps, so submitters never make a
+ * system call. After wdsoft_idle_us without work it parks: it sets
+ * WDSOFT_STATUS_NEED_WAKEUP in every queue's status, issues a full barrier,
+ * looks at the rings once more, and only then sleeps until a kick
+ * (WDSOFT_CMD_WAKE, a queue starting, a debugfs knob).
+ *
+ * Locking: engine->mutex covers the engine's queue list and everything the
+ * engine does to an attached queue, including reaching into its owner's mm.
+ * stop_queue detaches under the same mutex, which is why, once it returns,
+ * the engine no longer touches the queue or its mm.
+ *
+ * uacce calls stop_queue with q->mutex held, and takes q->mutex under the
+ * owner's mmap_lock (mmap, munmap). So the engine, which holds
+ * engine->mutex, must never *wait* for an owner's mmap_lock: it takes it
+ * with a trylock for each descriptor (and retries later when that fails),
+ * and resolves faults with get_user_pages_remote under it. Likewise the
+ * engine drops its mm_users reference with mmput_async, so the owner's
+ * address space is never torn down (vma close takes q->mutex) under
+ * engine->mutex.
+ */
+#include <linux/cpumask.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/mmap_lock.h>
+#include <linux/ktime.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/topology.h>
+#include <linux/uacce.h>
+
+#include "soft.h"
+
+/**
+ * wdsoft_queue_set_status() - update the status word user space sees
+ * @wq: the queue; its engine mutex is held, or the queue is not attached
+ * @set: WDSOFT_STATUS_* bits to set
+ * @clear: bits to clear
+ */
+void wdsoft_queue_set_status(struct wdsoft_queue *wq, u32 set, u32 clear)
+{
+	wq->status = (wq->status & ~clear) | set;
+	WRITE_ONCE(wq->mmio->status, wq->status);
+}
+
+/*
+ * Work the engine can do on @wq now: descriptors submitted and room in the
+ * completion ring. A submitter that respects the ring depth never sees the
+ * second condition matter.
+ */
+static bool wdsoft_queue_ready(struct wdsoft_queue *wq)
+{
+	/* Pairs with the submitter's store-release of sq_tail (the doorbell). */
+	u32 tail = smp_load_acquire(&wq->mmio->sq_tail);
+	/* Pairs with the consumer's store-release of cq_head. */
+	u32 cq_head = smp_load_acquire(&wq->hdr->cq_head);
+
+	if (wq->mm_gone)
+		return false;
+	return tail != wq->sq_head && wq->cq_tail - cq_head <= wq->mask;
+}
+
+static void wdsoft_xfer_setup(struct wdsoft_queue *wq, struct wdsoft_xfer *x)
+{
+	struct uacce_qfile_region *ss;
+
+	memset(x, 0, sizeof(*x));
+	x->mode = wq->sdev->mode;
+	if (x->mode == WDSOFT_MODE_SVA)
+		return;
+	/*
+	 * uacce allocates the SS region when the owner maps it (or shares
+	 * another queue's with UACCE_CMD_SHARE_SVAS) and frees it only after
+	 * stop_queue, so it is stable while the queue is attached.
+	 */
+	ss = READ_ONCE(wq->uq->qfrs[UACCE_QFRT_SS]);
+	if (!ss || !ss->kaddr)
+		return;
+	x->ss = ss->kaddr;
+	x->ss_size = (u64)ss->nr_pages << PAGE_SHIFT;
+	x->ss_dma = ss->dma;
+}
+
+/* Wake poll/epoll waiters if the consumer armed the interrupt. */
+static void wdsoft_queue_irq(struct wdsoft_queue *wq)
+{
+	/*
+	 * Pairs with the consumer's full barrier between storing irq_armed
+	 * and re-checking the completion ring: either it sees our cq_tail or
+	 * we see irq_armed.
+	 */
+	smp_mb();
+	if (READ_ONCE(wq->mmio->irq_armed)) {
+		WRITE_ONCE(wq->mmio->irq_armed, 0);
+		uacce_wake_up(wq->uq);
+	}
+}
+
+/* Publish @cqe as the next completion and consume the descriptor. */
+static void wdsoft_queue_complete(struct wdsoft_queue *wq,
+				  const struct wdsoft_cqe *cqe)
+{
+	wq->cq[wq->cq_tail & wq->mask] = *cqe;
+	wq->cq_tail++;
+	wq->sq_head++;
+	/* Pairs with the consumer's load-acquire of cq_tail: CQE first. */
+	smp_store_release(&wq->hdr->cq_tail, wq->cq_tail);
+	/* Pairs with the submitter's load-acquire of sq_head: slot is free. */
+	smp_store_release(&wq->hdr->sq_head, wq->sq_head);
+}
+
+static void wdsoft_stats_add(struct wdsoft_stats *s, u64 bytes, bool err,
+			     u64 ns)
+{
+	atomic64_inc(&s->requests);
+	atomic64_add(bytes, &s->bytes);
+	if (err)
+		atomic64_inc(&s->errors);
+	atomic64_add(ns, &s->busy_ns);
+}
+
+static void wdsoft_fault_delay(struct wdsoft_dev *sdev)
+{
+	/* Capped, so stop_queue never waits long behind a delayed batch. */
+	u32 us = min_t(u32, READ_ONCE(sdev->fault.delay_us), 100000);
+
+	if (!us)
+		return;
+	if (us >= 20000)
+		msleep(us / 1000);
+	else
+		usleep_range(us, us + us / 8 + 1);
+}
+
+/* Run up to WDSOFT_QUEUE_BUDGET descriptors of @wq. */
+static bool wdsoft_queue_run(struct wdsoft_engine *eng,
+			     struct wdsoft_queue *wq)
+{
+	struct wdsoft_dev *sdev = eng->sdev;
+	unsigned int budget = WDSOFT_QUEUE_BUDGET;
+	struct mm_struct *mm = NULL;
+	struct wdsoft_xfer x;
+	bool did = false;
+
+	lockdep_assert_held(&eng->mutex);
+	if (!wdsoft_queue_ready(wq))
+		return false;
+	if (sdev->mode == WDSOFT_MODE_SVA) {
+		/* q->mm is only mmgrab'd: the address space may be gone. */
+		mm = wq->uq->mm;
+		if (!mm || !mmget_not_zero(mm)) {
+			wq->mm_gone = true;
+			return false;
+		}
+	}
+	wdsoft_xfer_setup(wq, &x);
+	x.mm = mm;
+
+	while (budget-- && wdsoft_queue_ready(wq)) {
+		struct wdsoft_sqe sqe;
+		struct wdsoft_cqe cqe;
+		u64 start = ktime_get_ns(), bytes = 0;
+
+		/* Never wait for mmap_lock here: see "Locking" above. */
+		if (mm && !mmap_read_trylock(mm))
+			break;
+		/* A private copy: the submitter can't change it under us. */
+		memcpy(&sqe, &wq->sq[wq->sq_head & wq->mask], sizeof(sqe));
+		memset(&cqe, 0, sizeof(cqe));
+		if (atomic_dec_if_positive(&sdev->fault.fail_next) >= 0)
+			cqe.status = -EIO;
+		else
+			wdsoft_execute(&eng->work, &x, &sqe, sdev->ops_mask,
+				       &cqe, &bytes);
+		if (mm)
+			mmap_read_unlock(mm);
+		cqe.cookie = sqe.cookie;
+		wdsoft_fault_delay(sdev);
+		wdsoft_queue_complete(wq, &cqe);
+		wdsoft_queue_irq(wq);
+
+		start = ktime_get_ns() - start;
+		wdsoft_stats_add(&wq->stats, bytes, cqe.status, start);
+		wdsoft_stats_add(&sdev->stats, bytes, cqe.status, start);
+		did = true;
+	}
+
+	/* The last reference may tear the mm down: not here. */
+	if (mm)
+		mmput_async(mm);
+	return did;
+}
+
+static bool wdsoft_engine_pass(struct wdsoft_engine *eng)
+{
+	struct wdsoft_queue *wq;
+	bool did = false;
+
+	mutex_lock(&eng->mutex);
+	list_for_each_entry(wq, &eng->queues, node)
+		did |= wdsoft_queue_run(eng, wq);
+	mutex_unlock(&eng->mutex);
+	return did;
+}
+
+static void wdsoft_engine_status(struct wdsoft_engine *eng, u32 set, u32 clear)
+{
+	struct wdsoft_queue *wq;
+
+	mutex_lock(&eng->mutex);
+	list_for_each_entry(wq, &eng->queues, node)
+		wdsoft_queue_set_status(wq, set, clear);
+	mutex_unlock(&eng->mutex);
+}
+
+static bool wdsoft_engine_ready(struct wdsoft_engine *eng)
+{
+	struct wdsoft_queue *wq;
+	bool ready = false;
+
+	mutex_lock(&eng->mutex);
+	list_for_each_entry(wq, &eng->queues, node)
+		ready |= wdsoft_queue_ready(wq);
+	eng->parked = !ready;
+	mutex_unlock(&eng->mutex);
+	return ready;
+}
+
+static bool wdsoft_engine_woken(struct wdsoft_engine *eng)
+{
+	return READ_ONCE(eng->kicked) || kthread_should_stop() ||
+	       READ_ONCE(eng->sdev->fault.stall);
+}
+
+/* Idle: flag NEED_WAKEUP, re-check, sleep until kicked (io_uring SQPOLL). */
+static void wdsoft_engine_park(struct wdsoft_engine *eng)
+{
+	wdsoft_engine_status(eng, WDSOFT_STATUS_NEED_WAKEUP, 0);
+	/*
+	 * Pairs with the submitter's full barrier between its sq_tail store
+	 * and its status load: either we see its new sq_tail below, or it
+	 * sees NEED_WAKEUP and kicks us.
+	 */
+	smp_mb();
+	if (!wdsoft_engine_ready(eng))
+		wait_event_interruptible(eng->wq, wdsoft_engine_woken(eng));
+	WRITE_ONCE(eng->parked, false);
+	wdsoft_engine_status(eng, 0, WDSOFT_STATUS_NEED_WAKEUP);
+}
+
+/* Fault injection: do nothing until the stall knob is cleared. */
+static void wdsoft_engine_stall(struct wdsoft_engine *eng)
+{
+	struct wdsoft_dev *sdev = eng->sdev;
+
+	wdsoft_engine_status(eng, WDSOFT_STATUS_STALLED, 0);
+	wait_event_interruptible(eng->wq, !READ_ONCE(sdev->fault.stall) ||
+				 kthread_should_stop());
+	wdsoft_engine_status(eng, 0, WDSOFT_STATUS_STALLED);
+}
+
+static int wdsoft_engine_fn(void *data)
+{
+	struct wdsoft_engine *eng = data;
+	u64 last = ktime_get_ns();
+
+	while (!kthread_should_stop()) {
+		u64 idle_ns = (u64)READ_ONCE(wdsoft_idle_us) * NSEC_PER_USEC;
+
+		if (READ_ONCE(eng->sdev->fault.stall)) {
+			wdsoft_engine_stall(eng);
+			last = ktime_get_ns();
+			continue;
+		}
+		/* A kick from now on makes the next park return at once. */
+		WRITE_ONCE(eng->kicked, false);
+		if (wdsoft_engine_pass(eng)) {
+			last = ktime_get_ns();
+			cond_resched();
+			continue;
+		}
+		if (ktime_get_ns() - last < idle_ns) {
+			cond_resched();
+			cpu_relax();
+			continue;
+		}
+		wdsoft_engine_park(eng);
+		last = ktime_get_ns();
+	}
+	return 0;
+}
+
+/**
+ * wdsoft_engine_kick() - wake an engine that may be parked
+ * @eng: the engine
+ */
+void wdsoft_engine_kick(struct wdsoft_engine *eng)
+{
+	WRITE_ONCE(eng->kicked, true);
+	wake_up_interruptible(&eng->wq);
+}
+
+/**
+ * wdsoft_kick_all() - wake every engine of a device
+ * @sdev: the device
+ */
+void wdsoft_kick_all(struct wdsoft_dev *sdev)
+{
+	unsigned int i;
+
+	for (i = 0; i < sdev->nr_engines; i++)
+		wdsoft_engine_kick(&sdev->engines[i]);
+}
+
+/**
+ * wdsoft_engine_attach() - start serving a queue
+ * @wq: a queue whose owner just issued START_Q
+ *
+ * The queue goes to the device's least loaded engine.
+ */
+void wdsoft_engine_attach(struct wdsoft_queue *wq)
+{
+	struct wdsoft_dev *sdev = wq->sdev;
+	struct wdsoft_engine *eng = &sdev->engines[0];
+	unsigned int i;
+
+	for (i = 1; i < sdev->nr_engines; i++)
+		if (READ_ONCE(sdev->engines[i].nr_queues) <
+		    READ_ONCE(eng->nr_queues))
+			eng = &sdev->engines[i];
+
+	mutex_lock(&eng->mutex);
+	wq->eng = eng;
+	wq->mm_gone = false;
+	wdsoft_queue_set_status(wq, WDSOFT_STATUS_RUNNING, 0);
+	list_add_tail(&wq->node, &eng->queues);
+	WRITE_ONCE(eng->nr_queues, eng->nr_queues + 1);
+	mutex_unlock(&eng->mutex);
+	wdsoft_engine_kick(eng);
+}
+
+/*
+ * Complete whatever was submitted but not consumed with -ESHUTDOWN, as far
+ * as the completion ring has room; never more than one ring's worth, so a
+ * garbage sq_tail can't keep us here.
+ */
+static void wdsoft_queue_shutdown(struct wdsoft_queue *wq)
+{
+	unsigned int n = wq->mask + 1;
+
+	while (n-- && wdsoft_queue_ready(wq)) {
+		struct wdsoft_cqe cqe = {
+			.cookie = READ_ONCE(wq->sq[wq->sq_head & wq->mask].cookie),
+			.status = -ESHUTDOWN,
+		};
+
+		wdsoft_queue_complete(wq, &cqe);
+		wdsoft_stats_add(&wq->stats, 0, true, 0);
+		wdsoft_stats_add(&wq->sdev->stats, 0, true, 0);
+	}
+}
+
+/**
+ * wdsoft_engine_detach() - stop serving a queue
+ * @wq: the queue
+ *
+ * When this returns the engine no longer touches @wq or its owner's mm.
+ * Descriptors still in the ring complete with -ESHUTDOWN.
+ */
+void wdsoft_engine_detach(struct wdsoft_queue *wq)
+{
+	struct wdsoft_engine *eng = wq->eng;
+
+	if (!eng)
+		return;
+	mutex_lock(&eng->mutex);
+	list_del_init(&wq->node);
+	WRITE_ONCE(eng->nr_queues, eng->nr_queues - 1);
+	wq->eng = NULL;
+	wdsoft_queue_set_status(wq, 0, WDSOFT_STATUS_RUNNING |
+				WDSOFT_STATUS_NEED_WAKEUP |
+				WDSOFT_STATUS_STALLED);
+	wq->mm_gone = false;
+	wdsoft_queue_shutdown(wq);
+	mutex_unlock(&eng->mutex);
+}
+
+/**
+ * wdsoft_engines_start() - create and start a device's engine threads
+ * @sdev: the device; sdev->node says where they run
+ * @nr: number of threads
+ * @name: device name, for the thread names ("<name>/<n>")
+ *
+ * Return: 0 or -errno; on failure nothing is left running.
+ */
+int wdsoft_engines_start(struct wdsoft_dev *sdev, unsigned int nr,
+			 const char *name)
+{
+	const struct cpumask *cpus = NULL;
+	unsigned int i;
+	int r;
+
+	if (sdev->node != NUMA_NO_NODE &&
+	    cpumask_intersects(cpumask_of_node(sdev->node), cpu_online_mask))
+		cpus = cpumask_of_node(sdev->node);
+
+	sdev->engines = kcalloc_node(nr, sizeof(*sdev->engines), GFP_KERNEL,
+				     sdev->node);
+	if (!sdev->engines)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
+		struct wdsoft_engine *eng = &sdev->engines[i];
+		struct task_struct *t;
+
+		eng->sdev = sdev;
+		eng->index = i;
+		mutex_init(&eng->mutex);
+		INIT_LIST_HEAD(&eng->queues);
+		init_waitqueue_head(&eng->wq);
+		r = wdsoft_work_init(&eng->work, sdev->node);
+		if (r)
+			goto err;
+		t = kthread_create_on_node(wdsoft_engine_fn, eng, sdev->node,
+					   "%s/%u", name, i);
+		if (IS_ERR(t)) {
+			r = PTR_ERR(t);
+			goto err;
+		}
+		if (cpus)
+			set_cpus_allowed_ptr(t, cpus);
+		eng->task = t;
+		sdev->nr_engines = i + 1;
+		wake_up_process(t);
+	}
+	return 0;
+err:
+	wdsoft_work_free(&sdev->engines[i].work);
+	wdsoft_engines_stop(sdev);
+	return r;
+}
+
+/**
+ * wdsoft_engines_stop() - stop and free a device's engine threads
+ * @sdev: the device; no queue may be attached any more
+ */
+void wdsoft_engines_stop(struct wdsoft_dev *sdev)
+{
+	unsigned int i;
+
+	for (i = 0; i < sdev->nr_engines; i++) {
+		struct wdsoft_engine *eng = &sdev->engines[i];
+
+		WARN_ON_ONCE(!list_empty(&eng->queues));
+		kthread_stop(eng->task);
+		wdsoft_work_free(&eng->work);
+		mutex_destroy(&eng->mutex);
+	}
+	kfree(sdev->engines);
+	sdev->engines = NULL;
+	sdev->nr_engines = 0;
+}

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * wdsoft internals: the software accelerator's devices, engines and queues.
+ *
+ * A wdsoft device is a platform device (for its NUMA node) plus a uacce
+ * device. Each device runs one or more engine threads bound to the CPUs of
+ * its node; a started queue is attached to exactly one engine, which polls
+ * its submission ring and writes completions as wdsoft.h describes.
+ */
+#ifndef WDSOFT_SOFT_H
+#define WDSOFT_SOFT_H
+
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/zlib.h>
+#include <uapi/misc/uacce/wdsoft.h>
+
+#define WDSOFT_MAX_DEVICES	64
+#define WDSOFT_MAX_THREADS	16
+#define WDSOFT_BOUNCE_SIZE	(64 * 1024)
+/* SQEs one queue may consume per engine pass, for fairness between queues. */
+#define WDSOFT_QUEUE_BUDGET	32
+
+struct platform_device;
+struct uacce_device;
+struct uacce_queue;
+struct dentry;
+struct wdsoft_dev;
+
+/* Statistics; written by the engine, read locklessly by debugfs. */
+struct wdsoft_stats {
+	atomic64_t requests;
+	atomic64_t bytes;
+	atomic64_t errors;
+	atomic64_t busy_ns;
+};
+
+/**
+ * struct wdsoft_xfer - how an address in a descriptor reaches memory
+ * @mode: WDSOFT_MODE_* of the device, or 0 for kernel addresses (crypto API)
+ * @mm: the owner's address space (SVA mode); the caller holds mm_users and
+ *	mmap_lock for read
+ * @ss: kernel address of the queue's SS region (SS and NOIOMMU modes)
+ * @ss_size: its size in bytes
+ * @ss_dma: its DMA address (NOIOMMU mode)
+ */
+struct wdsoft_xfer {
+	u32 mode;
+	struct mm_struct *mm;
+	u8 *ss;
+	u64 ss_size;
+	u64 ss_dma;
+};
+
+/*
+ * struct wdsoft_iter - a position in a (scatter/gather) buffer. The SGL, if
+ * any, is copied into @sgl (engine memory) before use, so the submitter
+ * cannot change it under the engine.
+ */
+struct wdsoft_iter {
+	const struct wdsoft_xfer *xfer;
+	struct wdsoft_sge *sgl;
+	struct wdsoft_sge one;
+	unsigned int nr;
+	unsigned int idx;
+	u64 off;	/* offset inside sgl[idx] */
+	u64 total;	/* sum of all lengths */
+	u64 done;	/* bytes read or written so far */
+};
+
+/**
+ * struct wdsoft_work - per-thread scratch memory for the algorithms
+ * @in: bounce buffer for input
+ * @out: bounce buffer for output
+ * @src_sgl: copy of a source gather list
+ * @dst_sgl: copy of a destination scatter list
+ * @zs: zlib stream; @zs.workspace switches between the two below
+ * @deflate_ws: zlib_deflate workspace
+ * @inflate_ws: zlib_inflate workspace
+ */
+struct wdsoft_work {
+	u8 *in;
+	u8 *out;
+	struct wdsoft_sge *src_sgl;
+	struct wdsoft_sge *dst_sgl;
+	struct z_stream_s zs;
+	void *deflate_ws;
+	void *inflate_ws;
+};
+
+/**
+ * struct wdsoft_engine - one engine thread of a device
+ * @sdev: the device
+ * @task: the thread
+ * @index: thread number inside the device
+ * @mutex: protects @queues and every access the engine makes to an attached
+ *	queue (its rings and its owner's mm). stop_queue takes it to detach a
+ *	queue, so once stop_queue returns the engine no longer touches it.
+ *	Never taken under mmap_lock; the engine takes mmap_lock (page faults)
+ *	under it.
+ * @queues: started queues served by this engine (struct wdsoft_queue.node)
+ * @nr_queues: length of @queues, under @mutex
+ * @wq: the engine sleeps here when parked or stalled
+ * @kicked: set by a wake-up (ioctl, start, debugfs); cleared by the engine
+ * @parked: the engine is asleep waiting for a kick (debugfs, tests)
+ * @work: the engine's scratch memory (only the engine thread uses it)
+ */
+struct wdsoft_engine {
+	struct wdsoft_dev *sdev;
+	struct task_struct *task;
+	unsigned int index;
+	struct mutex mutex;		/* see above */
+	struct list_head queues;
+	unsigned int nr_queues;
+	wait_queue_head_t wq;
+	bool kicked;
+	bool parked;
+	struct wdsoft_work work;
+};
+
+/**
+ * struct wdsoft_fault - fault injection knobs (debugfs)
+ * @fail_next: the next N requests complete with -EIO
+ * @delay_us: each completion is published this many microseconds late
+ * @stall: while set, the engine processes nothing (WDSOFT_STATUS_STALLED)
+ */
+struct wdsoft_fault {
+	atomic_t fail_next;
+	u32 delay_us;
+	bool stall;
+};
+
+/**
+ * struct wdsoft_dev - one software accelerator device
+ * @index: position in the module's device table
+ * @node: NUMA node, or NUMA_NO_NODE
+ * @mode: WDSOFT_MODE_*
+ * @ops_mask: enabled operations, bit (1 << enum wdsoft_op)
+ * @pdev: parent platform device (carries the NUMA node)
+ * @uacce: the uacce device (NULL in crypto API mode)
+ * @lock: protects @free_queues
+ * @nr_queues: instances this device offers
+ * @free_queues: instances not handed out
+ * @sq_entries: submission ring depth (== completion ring depth)
+ * @dus_size: bytes of the DUS region (page aligned)
+ * @engines: engine threads
+ * @nr_engines: their number
+ * @stats: device totals
+ * @fault: fault injection
+ * @dbg: debugfs directory
+ * @algs: algorithm list shown by uacce
+ */
+struct wdsoft_dev {
+	unsigned int index;
+	int node;
+	u32 mode;
+	unsigned long ops_mask;
+	struct platform_device *pdev;
+	struct uacce_device *uacce;
+	spinlock_t lock;		/* free_queues */
+	unsigned int nr_queues;
+	unsigned int free_queues;
+	u32 sq_entries;
+	u32 dus_size;
+	struct wdsoft_engine *engines;
+	unsigned int nr_engines;
+	struct wdsoft_stats stats;
+	struct wdsoft_fault fault;
+	struct dentry *dbg;
+	char algs[64];
+};
+
+/**
+ * struct wdsoft_queue - one uacce queue of a wdsoft device
+ * @uq: the uacce queue
+ * @sdev: the device
+ * @eng: engine serving the queue while started, else NULL
+ * @node: on @eng->queues
+ * @mmio: the MMIO page (kernel memory mapped to user)
+ * @dus: the DUS region (kernel memory mapped to user)
+ * @hdr: @dus as its header
+ * @sq: submission ring inside @dus
+ * @cq: completion ring inside @dus
+ * @mask: ring entries - 1
+ * @sq_head: engine's submission index (authoritative copy; user memory is
+ *	only ever written from it, never read back)
+ * @cq_tail: engine's completion index (same)
+ * @status: engine's copy of mmio->status
+ * @mm_gone: the owner's address space has exited
+ * @id: queue number for debugfs
+ * @stats: per-queue statistics
+ */
+struct wdsoft_queue {
+	struct uacce_queue *uq;
+	struct wdsoft_dev *sdev;
+	struct wdsoft_engine *eng;
+	struct list_head node;
+	struct wdsoft_mmio *mmio;
+	void *dus;
+	struct wdsoft_dus_hdr *hdr;
+	struct wdsoft_sqe *sq;
+	struct wdsoft_cqe *cq;
+	u32 mask;
+	u32 sq_head;
+	u32 cq_tail;
+	u32 status;
+	bool mm_gone;
+	u32 id;
+	struct wdsoft_stats stats;
+};
+
+/* main.c */
+extern unsigned int wdsoft_idle_us;
+
+/* engine.c */
+int wdsoft_engines_start(struct wdsoft_dev *sdev, unsigned int nr,
+			 const char *name);
+void wdsoft_engines_stop(struct wdsoft_dev *sdev);
+void wdsoft_engine_attach(struct wdsoft_queue *wq);
+void wdsoft_engine_detach(struct wdsoft_queue *wq);
+void wdsoft_engine_kick(struct wdsoft_engine *eng);
+void wdsoft_kick_all(struct wdsoft_dev *sdev);
+void wdsoft_queue_set_status(struct wdsoft_queue *wq, u32 set, u32 clear);
+
+/* ops.c: the algorithms, shared by the engine and the crypto API */
+int wdsoft_work_init(struct wdsoft_work *w, int node);
+void wdsoft_work_free(struct wdsoft_work *w);
+int wdsoft_iter_init(struct wdsoft_iter *it, const struct wdsoft_xfer *x,
+		     u64 addr, u64 len, bool sgl, struct wdsoft_sge *sgl_buf);
+void wdsoft_execute(struct wdsoft_work *w, const struct wdsoft_xfer *x,
+		    const struct wdsoft_sqe *sqe, unsigned long ops_mask,
+		    struct wdsoft_cqe *cqe, u64 *in_bytes);
+
+/* debugfs.c */
+void wdsoft_debugfs_init(void);
+void wdsoft_debugfs_exit(void);
+void wdsoft_debugfs_add(struct wdsoft_dev *sdev, const char *name);
+
+/* crypto.c */
+int wdsoft_crypto_register(unsigned long ops_mask, int node);
+void wdsoft_crypto_unregister(void);
+
+#endif /* WDSOFT_SOFT_H */

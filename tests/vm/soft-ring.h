@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * soft-ring.h - a minimal wdsoft_v1 ring driver for the wdsoft vm tests.
+ *
+ * Deliberately independent of libwd: it speaks <misc/uacce/wdsoft.h>
+ * directly (open, START_Q, map MMIO/DUS/SS, submit with release, reap with
+ * acquire, wake on NEED_WAKEUP) so the kernel driver is tested on its own.
+ */
+#ifndef WD_TESTS_SOFT_RING_H
+#define WD_TESTS_SOFT_RING_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <misc/uacce/uacce.h>
+#include <misc/uacce/wdsoft.h>
+
+#include "vm/vmlib.h"
+
+struct soft_ring {
+	int fd;
+	char dev[64];
+	struct wdsoft_mmio *mmio;
+	void *dus;
+	size_t dus_size;
+	struct wdsoft_dus_hdr *hdr;
+	struct wdsoft_sqe *sq;
+	struct wdsoft_cqe *cq;
+	uint32_t mask;
+	uint32_t sq_tail;	/* ours */
+	uint32_t cq_head;	/* ours */
+	void *ss;
+	size_t ss_size;
+	unsigned int wakes;	/* WDSOFT_CMD_WAKE calls made */
+};
+
+static inline long soft_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+static inline void soft_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Name of the @index-th wdsoft device (by id), e.g. "wdsoft-0"; -ENOENT. */
+static inline int soft_find_device(int index, char *name, size_t size)
+{
+	int ids[256], n = 0, i, j;
+	struct dirent *de;
+	DIR *d = opendir("/sys/class/uacce");
+
+	if (!d)
+		return -ENOENT;
+	while ((de = readdir(d)) && n < 256)
+		if (!strncmp(de->d_name, "wdsoft-", 7))
+			ids[n++] = atoi(de->d_name + 7);
+	closedir(d);
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && ids[j - 1] > ids[j]; j--) {
+			int t = ids[j];
+
+			ids[j] = ids[j - 1];
+			ids[j - 1] = t;
+		}
+	if (index >= n)
+		return -ENOENT;
+	snprintf(name, size, "wdsoft-%d", ids[index]);
+	return 0;
+}
+
+static inline long soft_attr(const char *dev, const char *attr)
+{
+	long v = -1;
+
+	if (vm_sysfs_long(dev, attr, &v) < 0)
+		return -1;
+	return v;
+}
+
+static inline void soft_ring_close(struct soft_ring *r)
+{
+	if (r->ss)
+		munmap(r->ss, r->ss_size);
+	if (r->dus)
+		munmap(r->dus, r->dus_size);
+	if (r->mmio)
+		munmap(r->mmio, 4096);
+	if (r->fd >= 0)
+		close(r->fd);
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+}
+
+/* Open @dev, start the queue, map its rings (and SS if @ss). 0 or -errno. */
+static inline int soft_ring_open(struct soft_ring *r, const char *dev, bool ss)
+{
+	char path[128];
+	long ss_size;
+	int e;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->dev, sizeof(r->dev), "%s", dev);
+	snprintf(path, sizeof(path), "/dev/%s", dev);
+	r->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (r->fd < 0)
+		return -errno;
+	if (ioctl(r->fd, UACCE_CMD_START_Q) < 0)
+		goto fail;
+	r->mmio = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd,
+		       UACCE_QFRT_MMIO * 4096);
+	if (r->mmio == MAP_FAILED) {
+		r->mmio = NULL;
+		goto fail;
+	}
+	if (r->mmio->magic != WDSOFT_MAGIC || r->mmio->version != WDSOFT_VERSION) {
+		errno = EPROTO;
+		goto fail;
+	}
+	r->dus_size = r->mmio->dus_size;
+	r->dus = mmap(NULL, r->dus_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      r->fd, UACCE_QFRT_DUS * 4096);
+	if (r->dus == MAP_FAILED) {
+		r->dus = NULL;
+		goto fail;
+	}
+	r->hdr = r->dus;
+	r->sq = (struct wdsoft_sqe *)((char *)r->dus + r->mmio->sq_offset);
+	r->cq = (struct wdsoft_cqe *)((char *)r->dus + r->mmio->cq_offset);
+	r->mask = r->mmio->sq_entries - 1;
+	if (ss) {
+		ss_size = soft_attr(dev, "region_ss_size");
+		if (ss_size <= 0) {
+			errno = ENODEV;
+			goto fail;
+		}
+		r->ss_size = ss_size;
+		r->ss = mmap(NULL, r->ss_size, PROT_READ | PROT_WRITE,
+			     MAP_SHARED, r->fd, UACCE_QFRT_SS * 4096);
+		if (r->ss == MAP_FAILED) {
+			r->ss = NULL;
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	e = errno;
+	soft_ring_close(r);
+	return -e;
+}
+
+/* Ring the doorbell for what was queued; wake the engine only if parked. */
+static inline void soft_ring_doorbell(struct soft_ring *r)
+{
+	__atomic_store_n(&r->mmio->sq_tail, r->sq_tail, __ATOMIC_RELEASE);
+	/* Pairs with the engine's barrier between NEED_WAKEUP and its re-check. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&r->mmio->status, __ATOMIC_RELAXED) &
+	    WDSOFT_STATUS_NEED_WAKEUP) {
+		r->wakes++;
+		ioctl(r->fd, WDSOFT_CMD_WAKE);
+	}
+}
+
+/* Queue @sqe without ringing; -EAGAIN when the ring is full. */
+static inline int soft_ring_queue(struct soft_ring *r,
+				  const struct wdsoft_sqe *sqe)
+{
+	uint32_t head = __atomic_load_n(&r->hdr->sq_head, __ATOMIC_ACQUIRE);
+
+	if (r->sq_tail - head > r->mask)
+		return -EAGAIN;
+	r->sq[r->sq_tail & r->mask] = *sqe;
+	r->sq_tail++;
+	return 0;
+}
+
+static inline int soft_ring_submit(struct soft_ring *r,
+				   const struct wdsoft_sqe *sqe)
+{
+	int e = soft_ring_queue(r, sqe);
+
+	if (!e)
+		soft_ring_doorbell(r);
+	return e;
+}
+
+/* Take one completion if there is one: 1, or 0 if none. */
+static inline int soft_ring_peek(struct soft_ring *r, struct wdsoft_cqe *cqe)
+{
+	uint32_t tail = __atomic_load_n(&r->hdr->cq_tail, __ATOMIC_ACQUIRE);
+
+	if (tail == r->cq_head)
+		return 0;
+	*cqe = r->cq[r->cq_head & r->mask];
+	r->cq_head++;
+	__atomic_store_n(&r->hdr->cq_head, r->cq_head, __ATOMIC_RELEASE);
+	return 1;
+}
+
+/*
+ * Wait up to @timeout_ms for one completion, sleeping in poll(2) with the
+ * interrupt armed. 0, -ETIMEDOUT, or -errno.
+ */
+static inline int soft_ring_reap(struct soft_ring *r, struct wdsoft_cqe *cqe,
+				 int timeout_ms)
+{
+	long end = soft_now_ms() + timeout_ms;
+
+	for (;;) {
+		struct pollfd p = { .fd = r->fd, .events = POLLIN };
+		long left;
+
+		if (soft_ring_peek(r, cqe))
+			return 0;
+		__atomic_store_n(&r->mmio->irq_armed, 1, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (soft_ring_peek(r, cqe))
+			return 0;
+		left = end - soft_now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (poll(&p, 1, left > 100 ? 100 : (int)left) < 0 && errno != EINTR)
+			return -errno;
+		if (p.revents & (POLLERR | POLLHUP))
+			return soft_ring_peek(r, cqe) ? 0 : -ENODEV;
+	}
+}
+
+/* Submit one descriptor and wait for its completion (10 s at most). */
+static inline int soft_ring_run(struct soft_ring *r, struct wdsoft_sqe *sqe,
+				struct wdsoft_cqe *cqe)
+{
+	int e;
+
+	sqe->cookie = ((uint64_t)rand() << 20) ^ r->sq_tail;
+	e = soft_ring_submit(r, sqe);
+	if (e)
+		return e;
+	e = soft_ring_reap(r, cqe, 10000);
+	if (e)
+		return e;
+	if (cqe->cookie != sqe->cookie)
+		return -EBADE;
+	return 0;
+}
+
+/* A descriptor for @op on plain buffers (SVA virtual addresses). */
+static inline struct wdsoft_sqe soft_sqe(uint8_t op, const void *src,
+					 uint64_t slen, void *dst,
+					 uint64_t dlen)
+{
+	struct wdsoft_sqe s = {
+		.op = op,
+		.src = (uintptr_t)src,
+		.src_len = slen,
+		.dst = (uintptr_t)dst,
+		.dst_len = dlen,
+	};
+	return s;
+}
+
+/* Deterministic test data: random, or compressible text-like bytes. */
+static inline void soft_fill(void *buf, size_t n, bool compressible,
+			     unsigned int seed)
+{
+	unsigned char *p = buf;
+	uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
+	static const char words[] = "warpdrive queue ring engine deflate ";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = compressible ? (unsigned char)words[(i + (x & 3 ? 0 : x % 7)) %
+						 (sizeof(words) - 1)]
+				    : (unsigned char)x;
+	}
+}
+
+/* Write @val to /sys/kernel/debug/wdsoft/@dev/@file. 0 or -errno. */
+static inline int soft_debugfs_write(const char *dev, const char *file,
+				     const char *val)
+{
+	char path[256];
+	int fd, e = 0;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/wdsoft/%s/%s", dev, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		e = -errno;
+	close(fd);
+	return e;
+}
+
+/* Read a "name value" line of /sys/kernel/debug/wdsoft/@dev/stats. */
+static inline long long soft_stat(const char *dev, const char *name)
+{
+	char path[256], key[64];
+	long long v, found = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/wdsoft/%s/stats", dev);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", key, &v) == 2)
+		if (!strcmp(key, name))
+			found = v;
+	fclose(f);
+	return found;
+}
+
+#endif /* WD_TESTS_SOFT_RING_H */
