@@ -297,7 +297,7 @@ int manager_request_queue(struct manager *m, struct client *c,
 		char text[WDP_TEXT_MAX];
 
 		policy_quota_text(full, text, sizeof(text));
-		if (full->kind == SEC_GLOBAL)
+		if (full->kind == SEC_GLOBAL || full->kind == SEC_USER)
 			return refuse(res, policy_quota_reason(full), "%s", text);
 		return refuse(res, policy_quota_reason(full), "%s (user %s)", text, c->ident.user);
 	}

@@ -175,6 +175,10 @@ struct parse_ctx {
 	struct policy *p;
 	const char *file;
 	char *error;		/* reason of the first refusal */
+	int err_line;		/* and its line */
+	int line;		/* line inih is on (counted by our reader) */
+	FILE *f;		/* source: a file, */
+	const char *str;	/* or a string */
 	/* inih calls again for continuation lines of a multi-line value. */
 	char prev_section[256];
 	char prev_key[64];
@@ -186,6 +190,7 @@ static int refuse(struct parse_ctx *c, const char *fmt, ...)
 	va_list ap;
 
 	if (!c->error) {
+		c->err_line = c->line;
 		va_start(ap, fmt);
 		if (vasprintf(&c->error, fmt, ap) < 0)
 			c->error = NULL;
@@ -299,9 +304,38 @@ static int ini_cb(void *user, const char *section, const char *key, const char *
 		      key);
 }
 
-static int finish(struct parse_ctx *c, int line, char **error)
+/* inih reader: fgets over the file or the string, counting lines. */
+static char *reader(char *buf, int size, void *ud)
 {
-	if (line == 0)
+	struct parse_ctx *c = ud;
+	int n = 0;
+
+	if (c->f) {
+		if (!fgets(buf, size, c->f))
+			return NULL;
+	} else {
+		if (!*c->str)
+			return NULL;
+		while (n < size - 1 && c->str[n]) {
+			buf[n] = c->str[n];
+			if (c->str[n++] == '\n')
+				break;
+		}
+		buf[n] = 0;
+		c->str += n;
+	}
+	/* A line longer than the buffer comes in pieces: count it once. */
+	if (c->f ? (strchr(buf, '\n') || feof(c->f)) : (n && buf[n - 1] == '\n') || !*c->str)
+		c->line++;
+	return buf;
+}
+
+static int run(struct parse_ctx *c, char **error)
+{
+	int line = ini_parse_stream(reader, c, ini_cb, c);
+
+	/* inih counts from 1 for the line it was on; ours is already past it. */
+	if (line == 0 && !c->error)
 		return 0;
 	if (line == -2) {
 		free(c->error);
@@ -309,15 +343,14 @@ static int finish(struct parse_ctx *c, int line, char **error)
 			*error = strdup("out of memory");
 		return -ENOMEM;
 	}
-	if (line == -1) {
-		free(c->error);
-		if (error && asprintf(error, "%s: cannot open: %m", c->file) < 0)
+	/* Report whichever came first: inih's syntax error or our refusal. */
+	if (c->error && (line <= 0 || c->err_line <= line)) {
+		if (error && asprintf(error, "%s:%d: %s", c->file, c->err_line, c->error) < 0)
 			*error = NULL;
-		return -errno ? -errno : -EIO;
-	}
-	if (error && asprintf(error, "%s:%d: %s", c->file, line,
-			      c->error ? c->error : "syntax error (expected [section] or key = value)") < 0)
+	} else if (error && asprintf(error, "%s:%d: syntax error (expected [section] or key = value)",
+				     c->file, line) < 0) {
 		*error = NULL;
+	}
 	free(c->error);
 	return -EINVAL;
 }
@@ -325,18 +358,25 @@ static int finish(struct parse_ctx *c, int line, char **error)
 int policy_parse_file(struct policy *p, const char *path, char **error)
 {
 	struct parse_ctx c = { .p = p, .file = path };
-	int line;
+	int r;
 
-	errno = 0;
-	line = ini_parse(path, ini_cb, &c);
-	return finish(&c, line, error);
+	c.f = fopen(path, "re");
+	if (!c.f) {
+		r = -errno;
+		if (error && asprintf(error, "%s: cannot open: %s", path, strerror(-r)) < 0)
+			*error = NULL;
+		return r;
+	}
+	r = run(&c, error);
+	fclose(c.f);
+	return r;
 }
 
 int policy_parse_string(struct policy *p, const char *name, const char *text, char **error)
 {
-	struct parse_ctx c = { .p = p, .file = name };
+	struct parse_ctx c = { .p = p, .file = name, .str = text };
 
-	return finish(&c, ini_parse_string(text, ini_cb, &c), error);
+	return run(&c, error);
 }
 
 static int conf_filter(const struct dirent *e)

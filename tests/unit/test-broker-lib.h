@@ -183,6 +183,16 @@ static inline void tb_start(struct fake_tree *t)
 	if (pid < 0)
 		bail_out("fork: %s", strerror(errno));
 	if (pid == 0) {
+		if (!getenv("WD_TEST_VERBOSE")) {
+			/* the broker's log goes to <tree>/broker.log */
+			char log[400];
+			int lfd;
+
+			snprintf(log, sizeof(log), "%s/broker.log", t->root);
+			lfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+			if (lfd >= 0)
+				dup2(lfd, STDERR_FILENO);
+		}
 		unsetenv("NOTIFY_SOCKET");
 		unsetenv("LISTEN_FDS");
 		unsetenv("LISTEN_PID");
