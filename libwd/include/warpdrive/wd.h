@@ -97,7 +97,8 @@ struct wd_queue_priv;
  * the rest in wd_request_queue(). Do not copy a requested queue.
  *
  * @alg: algorithm the queue is for: "memcpy", "crc32c", "sha256", "deflate"
- *	or "inflate", matched against a device's "algorithms". NULL: any.
+ *	or "inflate", matched against a device's "algorithms". NULL: any
+ *	device (direct mode only: the broker grants queues per algorithm).
  * @node: NUMA node wanted, or WD_NODE_ANY for the one nearest to the
  *	calling thread.
  * @dev: a device name ("wdsoft-0"), its node ("/dev/wdsoft-0") or a link to
@@ -182,7 +183,10 @@ struct wd_msg {
  */
 int wd_request_queue(struct wd_queue *q);
 
-/* Stop using @q and give it back. Safe on a zeroed or failed queue. */
+/*
+ * Stop using @q and give it back (messages still in flight are dropped).
+ * Safe on a zeroed or failed queue. No other call on @q may be running.
+ */
 void wd_release_queue(struct wd_queue *q);
 
 /**
