@@ -12,6 +12,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
@@ -24,6 +26,7 @@
 #include <unistd.h>
 
 #include <misc/uacce/uacce.h>
+#include <misc/uacce/wdsoft.h>
 
 #include "tap.h"
 #include "vm/vmlib.h"
@@ -173,6 +176,128 @@ static inline int ut_qstate(int fd)
 	if (ioctl(fd, UACCE_CMD_QINFO, &qi) < 0)
 		return -errno;
 	return (int)qi.state;
+}
+
+static inline double ut_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Write @val to the wdsoft debugfs knob @knob of the test device. */
+static inline int ut_knob(const char *knob, const char *val)
+{
+	char path[512];
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/wdsoft/%s/%s", ut_dev, knob);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/*
+ * Submit one NOP following the wdsoft_v1 protocol (wdsoft.h); false if the
+ * SQ is full or the queue is dead (geometry reads zero).
+ */
+static inline bool ut_submit_nop(int fd, volatile struct wdsoft_mmio *mmio,
+				 uint8_t *dus, uint64_t cookie)
+{
+	volatile struct wdsoft_dus_hdr *hdr = (void *)dus;
+	uint32_t entries = mmio->sq_entries, tail = mmio->sq_tail;
+	struct wdsoft_sqe *sq = (void *)(dus + mmio->sq_offset);
+	uint32_t head;
+
+	if (mmio->magic != WDSOFT_MAGIC || !entries)
+		return false;
+	head = __atomic_load_n(&hdr->sq_head, __ATOMIC_ACQUIRE);
+	if (tail - head >= entries)
+		return false;
+	memset(&sq[tail & (entries - 1)], 0, sizeof(*sq));
+	sq[tail & (entries - 1)].op = WDSOFT_OP_NOP;
+	sq[tail & (entries - 1)].cookie = cookie;
+	/* Pairs with the engine's load-acquire of sq_tail. */
+	__atomic_store_n(&mmio->sq_tail, tail + 1, __ATOMIC_RELEASE);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (__atomic_load_n(&mmio->status, __ATOMIC_ACQUIRE) & WDSOFT_STATUS_NEED_WAKEUP)
+		ioctl(fd, WDSOFT_CMD_WAKE, 0);
+	return true;
+}
+
+/*
+ * A busy owner: start @fd, map it, then submit NOPs and sleep in poll()
+ * until the queue dies (revoke or removal), writing one byte to @ready once
+ * running. Then check the dead-queue contract. Returns 0 or a bit mask of
+ * failed checks; meant as the exit status of a child.
+ */
+static inline int ut_busy_owner(int fd, int ready, double timeout)
+{
+	size_t mmio_sz = ut_region_size(UACCE_QFRT_MMIO);
+	size_t dus_sz = ut_region_size(UACCE_QFRT_DUS);
+	volatile struct wdsoft_mmio *mmio;
+	volatile struct wdsoft_dus_hdr *hdr;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	bool told = false, dead = false;
+	double start = ut_now();
+	uint64_t cookie = 0;
+	uint8_t *dus;
+	int bad = 0, err;
+
+	if (ut_ioctl(fd, UACCE_CMD_START_Q, 0))
+		return 1;
+	mmio = ut_map(fd, UACCE_QFRT_MMIO, mmio_sz, &err);
+	dus = ut_map(fd, UACCE_QFRT_DUS, dus_sz, &err);
+	if (!mmio || !dus)
+		return 2;
+	hdr = (void *)dus;
+	if (mmio->magic != WDSOFT_MAGIC)
+		bad |= 4;
+
+	while (ut_now() - start < timeout) {
+		ut_submit_nop(fd, mmio, dus, ++cookie);
+		/* Consume whatever completed (cq_head is ours). */
+		hdr->cq_head = __atomic_load_n(&hdr->cq_tail, __ATOMIC_ACQUIRE);
+		mmio->irq_armed = 1;
+		atomic_thread_fence(memory_order_seq_cst);
+		if (!told) {
+			told = write(ready, "r", 1) == 1;
+			if (!told)
+				bad |= 8;
+		}
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 100) == 1 && (pfd.revents & (POLLERR | POLLHUP))) {
+			dead = true;
+			break;
+		}
+	}
+	if (!dead)
+		return bad | 0x10;
+	if ((pfd.revents & (POLLERR | POLLHUP)) != (POLLERR | POLLHUP))
+		bad |= 0x20;
+	/* Dead page: zero, writable, private to this queue. */
+	if (mmio->magic != 0 || mmio->sq_entries != 0 || hdr->sq_head != 0 ||
+	    dus[dus_sz - 1] != 0)
+		bad |= 0x40;
+	mmio->sq_tail = 12345;
+	dus[dus_sz - 1] = 1;
+	if (ut_ioctl(fd, UACCE_CMD_START_Q, 0) != -ENODEV ||
+	    ut_ioctl(fd, UACCE_CMD_PUT_Q, 0) != -ENODEV ||
+	    ut_ioctl(fd, WDSOFT_CMD_WAKE, 0) != -ENODEV ||
+	    ut_ioctl(fd, UACCE_CMD_REVOKE, 0) != -ENODEV)
+		bad |= 0x80;
+	munmap(dus, dus_sz);
+	if (ut_map(fd, UACCE_QFRT_DUS, dus_sz, &err) || err != -ENODEV)
+		bad |= 0x100;
+	if (ut_qstate(fd) != UACCE_QSTATE_DEAD)
+		bad |= 0x200;
+	munmap((void *)mmio, mmio_sz);
+	return bad;
 }
 
 #endif /* WD_TESTS_UACCE_COMMON_H */
