@@ -2,16 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # The D-Bus and polkit files as built: the bus policy and the polkit actions
-# are well-formed XML, the polkit file is valid against polkit's DTD and
-# makes org.warpdrive.manage admin-only, dbus-daemon accepts the bus policy
-# (and rejects a broken copy), and the activation file hands org.warpdrive
-# to wdbroker.service.
+# are well-formed XML, the polkit file is valid against polkit's DTD, makes
+# org.warpdrive.manage admin-only and lets the broker's user check it for
+# its callers, dbus-daemon accepts the bus policy (and rejects a broken
+# copy), and the activation file hands org.warpdrive to wdbroker.service.
 set -u
 b=${WD_BUILD_ROOT:?run me from meson test}
 s=${WD_SOURCE_ROOT:?run me from meson test}
 conf=$b/units/org.warpdrive.conf
 act=$b/units/org.warpdrive.service
-pol=$s/policy/org.warpdrive.policy
+pol=$b/policy/org.warpdrive.policy
 n=0 failed=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
 skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
@@ -36,6 +36,8 @@ fi
 	[ "$(xmllint --xpath 'string(//action[@id="org.warpdrive.manage"]/defaults/allow_any)' "$pol")" = auth_admin ] &&
 	[ "$(xmllint --xpath 'string(//action[@id="org.warpdrive.manage"]/defaults/allow_inactive)' "$pol")" = auth_admin ]
 ok $? "org.warpdrive.manage requires an administrator by default"
+[ "$(xmllint --xpath 'string(//action[@id="org.warpdrive.manage"]/annotate[@key="org.freedesktop.policykit.owner"])' "$pol")" = unix-user:wdbroker ]
+ok $? "the broker's user may check org.warpdrive.manage for its callers"
 [ "$(xmllint --xpath 'count(//policy//allow[@own])' "$conf")" = 1 ] &&
 	[ "$(xmllint --xpath 'string(//policy[allow/@own="org.warpdrive"]/@user)' "$conf")" = wdbroker ]
 ok $? "only the wdbroker user may own org.warpdrive"
