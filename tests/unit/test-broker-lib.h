@@ -196,6 +196,12 @@ static inline void tb_start(struct fake_tree *t)
 		unsetenv("NOTIFY_SOCKET");
 		unsetenv("LISTEN_FDS");
 		unsetenv("LISTEN_PID");
+		if (getenv("WD_BROKER_VALGRIND"))	/* memcheck the daemon itself */
+			execlp("valgrind", "valgrind", "-q", "--leak-check=full",
+			       "--errors-for-leak-kinds=definite", "--error-exitcode=99",
+			       tb_broker_path(), "--socket", t->sock, "--sysfs-root", sys,
+			       "--dev-root", dev, "--policy", pol, "--state-dir", st,
+			       "--bus", "none", (char *)NULL);
 		execl(tb_broker_path(), "wdbrokerd", "--socket", t->sock, "--sysfs-root", sys,
 		      "--dev-root", dev, "--policy", pol, "--state-dir", st, "--bus", "none",
 		      getenv("WD_TEST_VERBOSE") ? "-v" : NULL, (char *)NULL);
