@@ -26,6 +26,7 @@ struct fake_tree {
 	char root[256];
 	char sock[300];
 	pid_t broker;
+	const char *bus;	/* --bus argument; NULL: "none" */
 };
 
 static inline void tb_write(const char *path, const char *fmt, ...)
@@ -201,9 +202,10 @@ static inline void tb_start(struct fake_tree *t)
 			       "--errors-for-leak-kinds=definite", "--error-exitcode=99",
 			       tb_broker_path(), "--socket", t->sock, "--sysfs-root", sys,
 			       "--dev-root", dev, "--policy", pol, "--state-dir", st,
-			       "--bus", "none", (char *)NULL);
+			       "--bus", t->bus ? t->bus : "none", (char *)NULL);
 		execl(tb_broker_path(), "wdbrokerd", "--socket", t->sock, "--sysfs-root", sys,
-		      "--dev-root", dev, "--policy", pol, "--state-dir", st, "--bus", "none",
+		      "--dev-root", dev, "--policy", pol, "--state-dir", st,
+		      "--bus", t->bus ? t->bus : "none",
 		      getenv("WD_TEST_VERBOSE") ? "-v" : NULL, (char *)NULL);
 		fprintf(stderr, "exec %s: %s\n", tb_broker_path(), strerror(errno));
 		_exit(127);
