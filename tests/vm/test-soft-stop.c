@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * wdsoft stop paths: an owner killed (or exiting) with requests in flight
+ * leaves no trace (instances come back, the device keeps working, the kernel
+ * logs nothing); PUT_Q completes what was still in the ring with
+ * -ESHUTDOWN; rmmod with a started, mapped, busy queue is safe.
+ */
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "tap.h"
+#include "vm/soft-ring.h"
+
+#define INFLIGHT 64
+
+static char dev[64];
+
+/* Child: start a queue, fill the ring with slow requests, tell the parent. */
+static void child_busy(int wfd, bool exit_normally)
+{
+	static unsigned char src[65536], dst[INFLIGHT][65536];
+	struct soft_ring r;
+	int i;
+
+	if (soft_ring_open(&r, dev, false))
+		_exit(2);
+	for (i = 0; i < INFLIGHT; i++) {
+		struct wdsoft_sqe s = soft_sqe(WDSOFT_OP_MEMCPY, src, sizeof(src),
+					       dst[i], sizeof(dst[i]));
+
+		s.cookie = i;
+		if (soft_ring_queue(&r, &s))
+			_exit(3);
+	}
+	soft_ring_doorbell(&r);
+	if (write(wfd, "x", 1) != 1)
+		_exit(4);
+	if (exit_normally)
+		_exit(0);	/* no close, no munmap: the kernel cleans up */
+	for (;;)
+		pause();
+}
+
+static bool wait_instances(long want)
+{
+	for (int i = 0; i < 100; i++) {
+		if (soft_attr(dev, "available_instances") == want)
+			return true;
+		soft_sleep_ms(100);
+	}
+	return false;
+}
+
+static int one_memcpy(void)
+{
+	unsigned char a[4096], b[4096];
+	struct wdsoft_cqe cqe = { 0 };
+	struct wdsoft_sqe sqe;
+	struct soft_ring r;
+	int e;
+
+	e = soft_ring_open(&r, dev, false);
+	if (e)
+		return e;
+	soft_fill(a, sizeof(a), false, 5);
+	sqe = soft_sqe(WDSOFT_OP_MEMCPY, a, sizeof(a), b, sizeof(b));
+	e = soft_ring_run(&r, &sqe, &cqe);
+	if (!e)
+		e = cqe.status;
+	if (!e && memcmp(a, b, sizeof(a)))
+		e = -EIO;
+	soft_ring_close(&r);
+	return e;
+}
+
+int main(void)
+{
+	long avail;
+	int e;
+
+	vm_require();
+	e = vm_load_modules("num_devices=1");
+	if (e)
+		bail_out("cannot load the modules: %s", strerror(-e));
+	if (soft_find_device(0, dev, sizeof(dev)))
+		bail_out("no wdsoft device");
+	avail = soft_attr(dev, "available_instances");
+
+	for (int mode = 0; mode < 2; mode++) {
+		int p[2], status;
+		char c;
+		pid_t pid;
+
+		/* 20 ms per completion keeps the ring busy for over a second. */
+		ok_errno(soft_debugfs_write(dev, "delay_us", "20000"), 0,
+			 "delay_us set");
+		if (pipe(p))
+			bail_out("pipe: %s", strerror(errno));
+		pid = fork();
+		if (pid < 0)
+			bail_out("fork: %s", strerror(errno));
+		if (!pid) {
+			close(p[0]);
+			child_busy(p[1], mode == 1);
+		}
+		close(p[1]);
+		ok(read(p[0], &c, 1) == 1, "child filled its ring with %d requests",
+		   INFLIGHT);
+		close(p[0]);
+		if (mode == 0) {
+			soft_sleep_ms(100);
+			kill(pid, SIGKILL);
+		}
+		waitpid(pid, &status, 0);
+		ok(mode == 0 ? WIFSIGNALED(status) : WIFEXITED(status) && !WEXITSTATUS(status),
+		   mode == 0 ? "owner killed with requests in flight" :
+			       "owner exited with requests in flight");
+		ok(wait_instances(avail), "its instance comes back");
+		ok_errno(soft_debugfs_write(dev, "delay_us", "0"), 0, "delay_us cleared");
+		ok_errno(one_memcpy(), 0, "the device still works");
+	}
+
+	/* PUT_Q with descriptors still in the ring: -ESHUTDOWN each. */
+	{
+		static unsigned char a[4096], b[4096];
+		struct soft_ring r;
+		struct wdsoft_cqe cqe;
+		int n = 0, shut = 0;
+
+		e = soft_ring_open(&r, dev, false);
+		if (e)
+			bail_out("cannot open a queue: %s", strerror(-e));
+		ok_errno(soft_debugfs_write(dev, "stall", "1"), 0, "engine stalled");
+		for (int i = 0; i < 5; i++) {
+			struct wdsoft_sqe s = soft_sqe(WDSOFT_OP_MEMCPY, a, 4096, b, 4096);
+
+			s.cookie = 1000 + i;
+			soft_ring_submit(&r, &s);
+		}
+		ok(ioctl(r.fd, UACCE_CMD_PUT_Q) == 0, "PUT_Q with 5 requests in the ring");
+		while (soft_ring_peek(&r, &cqe)) {
+			if (cqe.status == -ESHUTDOWN && cqe.cookie == (uint64_t)(1000 + n))
+				shut++;
+			n++;
+		}
+		is(shut, 5, "all 5 completed with -ESHUTDOWN, in order");
+		ok(!(r.mmio->status & WDSOFT_STATUS_RUNNING), "status no longer RUNNING");
+		ok_errno(soft_debugfs_write(dev, "stall", "0"), 0, "engine resumed");
+		soft_ring_close(&r);
+	}
+
+	/* rmmod with a started, mapped queue whose engine is busy. */
+	{
+		static unsigned char a[1 << 20], b[1 << 20];
+		struct soft_ring r;
+
+		e = soft_ring_open(&r, dev, false);
+		if (e)
+			bail_out("cannot open a queue: %s", strerror(-e));
+		soft_debugfs_write(dev, "delay_us", "10000");
+		for (int i = 0; i < 16; i++) {
+			struct wdsoft_sqe s = soft_sqe(WDSOFT_OP_MEMCPY, a, sizeof(a), b,
+						       sizeof(b));
+			soft_ring_submit(&r, &s);
+		}
+		ok(vm_system("rmmod wdsoft") == 0, "rmmod wdsoft with a busy, mapped queue");
+		ok(r.mmio->magic != WDSOFT_MAGIC, "the owner's MMIO mapping now reads as dead");
+		ok(ioctl(r.fd, WDSOFT_CMD_WAKE) < 0 && errno == ENODEV,
+		   "later calls fail with ENODEV");
+		soft_ring_close(&r);
+	}
+	ok_errno(vm_unload_modules(), 0, "uacce unloads too");
+	return exit_status();
+}
