@@ -113,6 +113,10 @@ void state_restore(struct manager *m)
 {
 	unsigned restored = 0;
 
+	/* Never hand out an id an earlier broker used, restored or not. */
+	for (unsigned i = 0; i < m->n_stored; i++)
+		if (m->stored[i].id >= m->leases.next_id)
+			m->leases.next_id = m->stored[i].id + 1;
 	for (unsigned i = 0; i < m->n_stored; i++) {
 		_cleanup_(freep) char *device = NULL, *alg = NULL;
 		struct stored_lease *s = &m->stored[i];
@@ -155,7 +159,11 @@ void state_restore(struct manager *m)
 		while (d && (e = readdir(d))) {
 			uint64_t id;
 
-			if (parse_id(e->d_name, "lease-", &id) == 0 && !lease_find(&m->leases, id))
+			if (parse_id(e->d_name, "lease-", &id) < 0)
+				continue;
+			if (id >= m->leases.next_id)
+				m->leases.next_id = id + 1;
+			if (!lease_find(&m->leases, id))
 				unlinkat(dirfd(d), e->d_name, 0);
 		}
 		if (d)
