@@ -6,8 +6,9 @@
  * scomp (the crypto API wraps it as acomp too). Driver names carry a
  * "-wdsoft" suffix and the priority is below the generic implementations,
  * so the kernel's own users (file systems, IPsec) keep theirs; ask for the
- * driver name to get ours. One-shot digests and (de)compression run through
- * the same descriptor path as a uacce queue, with kernel addresses.
+ * driver name to get ours. (De)compression runs through the same
+ * descriptor path as a uacce queue (wdsoft_execute with kernel addresses);
+ * the digests use the same library routines as the engine, incrementally.
  */
 #include <linux/crc32.h>
 #include <linux/err.h>
@@ -49,15 +50,40 @@ static int wdsoft_crypto_run(struct wdsoft_work *w, u8 op, const void *src,
 	return cqe.status;
 }
 
+/* crc32c takes an optional 4-byte little-endian seed as its key. */
+struct wdsoft_crc_ctx {
+	u32 seed;
+};
+
 struct wdsoft_crc_desc {
 	u32 crc;
 };
 
+static int wdsoft_crc_cra_init(struct crypto_tfm *tfm)
+{
+	struct wdsoft_crc_ctx *c = crypto_tfm_ctx(tfm);
+
+	c->seed = ~0U;
+	return 0;
+}
+
+static int wdsoft_crc_setkey(struct crypto_shash *tfm, const u8 *key,
+			     unsigned int keylen)
+{
+	struct wdsoft_crc_ctx *c = crypto_shash_ctx(tfm);
+
+	if (keylen != sizeof(c->seed))
+		return -EINVAL;
+	c->seed = get_unaligned_le32(key);
+	return 0;
+}
+
 static int wdsoft_crc_init(struct shash_desc *desc)
 {
+	struct wdsoft_crc_ctx *c = crypto_shash_ctx(desc->tfm);
 	struct wdsoft_crc_desc *d = shash_desc_ctx(desc);
 
-	d->crc = ~0U;
+	d->crc = c->seed;
 	return 0;
 }
 
@@ -102,12 +128,16 @@ static struct shash_alg wdsoft_crc_alg = {
 	.init = wdsoft_crc_init,
 	.update = wdsoft_crc_update,
 	.final = wdsoft_crc_final,
+	.setkey = wdsoft_crc_setkey,
 	.descsize = sizeof(struct wdsoft_crc_desc),
 	.base = {
 		.cra_name = "crc32c",
 		.cra_driver_name = "crc32c-wdsoft",
 		.cra_priority = WDSOFT_CRA_PRIORITY,
+		.cra_flags = CRYPTO_ALG_OPTIONAL_KEY,
 		.cra_blocksize = 1,
+		.cra_ctxsize = sizeof(struct wdsoft_crc_ctx),
+		.cra_init = wdsoft_crc_cra_init,
 		.cra_module = THIS_MODULE,
 	},
 };

@@ -343,7 +343,7 @@ static int wdsoft_inflate(struct wdsoft_work *w, struct wdsoft_iter *src,
 	zs->next_out = w->out;
 	zs->avail_out = WDSOFT_BOUNCE_SIZE;
 	for (;;) {
-		uInt in_before, out_before;
+		unsigned int in_before, out_before;
 
 		if (!zs->avail_in && wdsoft_iter_left(src)) {
 			long c = wdsoft_read_chunk(w, src);
@@ -478,14 +478,13 @@ out:
 int wdsoft_work_init(struct wdsoft_work *w, int node)
 {
 	size_t sgl = WDSOFT_SGL_MAX * sizeof(struct wdsoft_sge);
+	int dws = zlib_deflate_workspacesize(MAX_WBITS, MAX_MEM_LEVEL);
 
 	w->in = kvmalloc_node(WDSOFT_BOUNCE_SIZE, GFP_KERNEL, node);
 	w->out = kvmalloc_node(WDSOFT_BOUNCE_SIZE, GFP_KERNEL, node);
 	w->src_sgl = kmalloc_node(sgl, GFP_KERNEL, node);
 	w->dst_sgl = kmalloc_node(sgl, GFP_KERNEL, node);
-	w->deflate_ws = vmalloc_node(zlib_deflate_workspacesize(MAX_WBITS,
-								 MAX_MEM_LEVEL),
-				     node);
+	w->deflate_ws = vmalloc_node(dws, node);
 	w->inflate_ws = kvmalloc_node(zlib_inflate_workspacesize(), GFP_KERNEL,
 				      node);
 	if (!w->in || !w->out || !w->src_sgl || !w->dst_sgl ||
