@@ -15,9 +15,17 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..11"
+echo "1..12"
 
 "$wdvm" -- true; ok $? "wdvm -- true exits 0"
+
+# The checkout is writable at its own path, wherever it lives (CI clones
+# may sit below /tmp, which the guest mounts a tmpfs on).
+probe="${WD_BUILD_ROOT:-$src}/wdvm-probe.$$"
+token=$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+"$wdvm" -- sh -c "echo $token > '$probe'"
+[ "$(cat "$probe" 2>/dev/null)" = "$token" ]; ok $? "the guest writes into the checkout at $(dirname "$probe")"
+rm -f "$probe"
 
 "$wdvm" -- sh -c 'echo out; echo err >&2; exit 7' >"$tmp/out" 2>"$tmp/err"
 rc=$?
