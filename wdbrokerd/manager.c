@@ -706,6 +706,9 @@ static int recharge_all(struct manager *m, struct policy *p)
 
 	if (n < 0)
 		return n;
+	/* Count from zero: @p may be the policy the leases are charged to now. */
+	for (unsigned i = 0; i < p->n; i++)
+		p->v[i]->used = 0;
 	for (int i = 0; i < n; i++) {
 		_cleanup_(freep) struct policy_section **sec = NULL;
 		int ns;

@@ -273,6 +273,12 @@ int main(void)
 	r = request_queue(b, "zlib", &fd, &lease, &dev, &e, &reply);
 	reply = sd_bus_message_unref(reply);
 	ok(r == 0, "first queue under quota 1");
+	/* re-setting a quota recounts the held leases once, not twice */
+	r = sd_bus_call_method(b, DEST, PATH, IFACE, "SetQuota", &e, NULL, "sx", "user:root", (int64_t)1);
+	ok(r >= 0, "SetQuota(user:root, 1) again, with the lease held");
+	sd_bus_error_free(&e);
+	r = sd_bus_get_property_trivial(b, DEST, PATH, IFACE, "LeaseCount", &e, 'u', &count);
+	ok(r >= 0 && count == 1, "the lease survived (1 <= 1)");
 	r = request_queue(b, "sha256", &fd2, &lease2, &dev, &e, &reply);
 	ok(r < 0 && sd_bus_error_has_name(&e, "org.warpdrive.Error.QuotaExceeded") &&
 	   strstr(e.message, "quota of 1 queues"), "second: org.warpdrive.Error.QuotaExceeded");
