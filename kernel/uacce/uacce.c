@@ -77,7 +77,7 @@
 #include <linux/uacce.h>
 #include <linux/xarray.h>
 
-#define UACCE_MAX_DEVICES	(1U << MINORBITS)
+#define UACCE_MAX_DEVICES	BIT(MINORBITS)
 
 static dev_t uacce_devt;
 static DEFINE_XARRAY_ALLOC(uacce_xa);
