@@ -503,7 +503,7 @@ static long uacce_ioctl_qinfo(struct uacce_queue *q, void __user *arg)
 	mutex_lock(&q->mutex);
 	info.state = q->state;
 	info.flags = uacce->flags;
-	info.node = uacce->parent ? dev_to_node(uacce->parent) : NUMA_NO_NODE;
+	info.node = uacce->node;
 	info.dev_id = uacce->dev_id;
 	for (i = 0; i < UACCE_MAX_REGION; i++) {
 		if (q->qfrs[i])
@@ -825,7 +825,11 @@ static int uacce_fops_mmap(struct file *filep, struct vm_area_struct *vma)
 		ret = -EINVAL;
 	if (ret)
 		goto out_unlock;
-	WARN_ON_ONCE(vma->vm_ops != &uacce_vm_ops);
+	/* Our vm_ops are what makes revoke and removal safe. */
+	if (WARN_ON_ONCE(vma->vm_ops != &uacce_vm_ops)) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
 	uacce_q_bind_mm(q);
 	q->map_count[type] = 1;
 
@@ -912,21 +916,16 @@ static ssize_t algorithms_show(struct device *dev,
 	return sysfs_emit(buf, "%s\n", uacce->algs ? uacce->algs : "");
 }
 
-static int uacce_node(struct uacce_device *uacce)
-{
-	return dev_to_node(uacce->parent);
-}
-
 static ssize_t node_id_show(struct device *dev, struct device_attribute *attr,
 			    char *buf)
 {
-	return sysfs_emit(buf, "%d\n", uacce_node(to_uacce_device(dev)));
+	return sysfs_emit(buf, "%d\n", to_uacce_device(dev)->node);
 }
 
 static ssize_t numa_distance_show(struct device *dev,
 				  struct device_attribute *attr, char *buf)
 {
-	int node = uacce_node(to_uacce_device(dev));
+	int node = to_uacce_device(dev)->node;
 
 	/* A device on no node is as near to every CPU as local memory. */
 	if (node == NUMA_NO_NODE)
@@ -1141,6 +1140,8 @@ int uacce_register(struct uacce_device *uacce)
 		return -ENOMEM;
 	uacce->cdev->ops = &uacce_fops;
 	uacce->cdev->owner = THIS_MODULE;
+	/* Cached: the parent may be gone before the last queue closes. */
+	uacce->node = dev_to_node(uacce->parent);
 
 	/* Publish the id only now: open() looks the device up by it. */
 	mutex_lock(&uacce->mutex);

@@ -173,6 +173,7 @@ struct uacce_device {
 	struct list_head queues;
 	bool registered;
 	bool removed;
+	int node;			/* dev_to_node(parent) at register */
 	spinlock_t err_lock;		/* the isolation fields below */
 	struct list_head errors;	/* timestamps of recent hw errors */
 	u32 nr_errors;
