@@ -15,7 +15,8 @@
 /*
  * UACCE_CMD_START_Q: start the queue and bind it to the caller's address
  * space. From then on only that address space may use the queue (mmap,
- * ioctl, poll); any other gets -EPERM.
+ * ioctl, poll); any other gets -EPERM. (A queue mapped before it is
+ * started is bound by that first mmap.) Starting twice gives -EINVAL.
  */
 #define UACCE_CMD_START_Q	_IO('W', 0)
 
