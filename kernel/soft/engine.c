@@ -166,7 +166,8 @@ static bool wdsoft_queue_run(struct wdsoft_engine *eng,
 	wdsoft_xfer_setup(wq, &x);
 	x.mm = mm;
 
-	while (budget-- && wdsoft_queue_ready(wq)) {
+	eng->work.cancel = &wq->stopping;
+	while (budget-- && !READ_ONCE(wq->stopping) && wdsoft_queue_ready(wq)) {
 		struct wdsoft_sqe sqe;
 		struct wdsoft_cqe cqe;
 		u64 start = ktime_get_ns(), bytes = 0;
@@ -185,7 +186,8 @@ static bool wdsoft_queue_run(struct wdsoft_engine *eng,
 		if (mm)
 			mmap_read_unlock(mm);
 		cqe.cookie = sqe.cookie;
-		wdsoft_fault_delay(sdev);
+		if (!READ_ONCE(wq->stopping))
+			wdsoft_fault_delay(sdev);
 		wdsoft_queue_complete(wq, &cqe);
 		wdsoft_queue_irq(wq);
 
@@ -195,6 +197,7 @@ static bool wdsoft_queue_run(struct wdsoft_engine *eng,
 		did = true;
 	}
 
+	eng->work.cancel = NULL;
 	/* The last reference may tear the mm down: not here. */
 	if (mm)
 		mmput_async(mm);
@@ -383,6 +386,8 @@ void wdsoft_engine_detach(struct wdsoft_queue *wq)
 
 	if (!eng)
 		return;
+	/* Makes a long descriptor give up between chunks (-ESHUTDOWN). */
+	WRITE_ONCE(wq->stopping, true);
 	mutex_lock(&eng->mutex);
 	list_del_init(&wq->node);
 	WRITE_ONCE(eng->nr_queues, eng->nr_queues - 1);

@@ -190,12 +190,19 @@ static int wdsoft_iter_xfer(struct wdsoft_iter *it, void *buf, size_t n,
 }
 
 /* Read the next chunk of input into w->in; returns its length or -errno. */
+static bool wdsoft_cancelled(struct wdsoft_work *w)
+{
+	return w->cancel && READ_ONCE(*w->cancel);
+}
+
 static long wdsoft_read_chunk(struct wdsoft_work *w, struct wdsoft_iter *src)
 {
 	size_t c = min_t(u64, wdsoft_iter_left(src), WDSOFT_BOUNCE_SIZE);
 	int r;
 
 	cond_resched();
+	if (wdsoft_cancelled(w))
+		return -ESHUTDOWN;
 	r = wdsoft_iter_xfer(src, w->in, c, false);
 	return r ? r : (long)c;
 }
@@ -273,8 +280,13 @@ static int wdsoft_flush_out(struct wdsoft_work *w, struct wdsoft_iter *dst)
 {
 	struct z_stream_s *zs = &w->zs;
 	size_t n = WDSOFT_BOUNCE_SIZE - zs->avail_out;
-	int r = wdsoft_iter_xfer(dst, w->out, n, true);
+	int r;
 
+	/* Inflate may write far more than it reads: check here too. */
+	cond_resched();
+	if (wdsoft_cancelled(w))
+		return -ESHUTDOWN;
+	r = wdsoft_iter_xfer(dst, w->out, n, true);
 	zs->next_out = w->out;
 	zs->avail_out = WDSOFT_BOUNCE_SIZE;
 	return r;

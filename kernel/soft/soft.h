@@ -81,6 +81,8 @@ struct wdsoft_iter {
  * @zs: zlib stream; @zs.workspace switches between the two below
  * @deflate_ws: zlib_deflate workspace
  * @inflate_ws: zlib_inflate workspace
+ * @cancel: if set and true, a long operation gives up with -ESHUTDOWN
+ *	between chunks (its queue is being stopped)
  */
 struct wdsoft_work {
 	u8 *in;
@@ -90,6 +92,7 @@ struct wdsoft_work {
 	struct z_stream_s zs;
 	void *deflate_ws;
 	void *inflate_ws;
+	const bool *cancel;
 };
 
 /**
@@ -191,6 +194,7 @@ struct wdsoft_dev {
  * @cq_tail: engine's completion index (same)
  * @status: engine's copy of mmio->status
  * @mm_gone: the owner's address space has exited
+ * @stopping: stop_queue is waiting for the engine: finish up quickly
  * @id: queue number for debugfs
  * @stats: per-queue statistics
  */
@@ -209,6 +213,7 @@ struct wdsoft_queue {
 	u32 cq_tail;
 	u32 status;
 	bool mm_gone;
+	bool stopping;
 	u32 id;
 	struct wdsoft_stats stats;
 };

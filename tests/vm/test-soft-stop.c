@@ -6,6 +6,7 @@
  * -ESHUTDOWN; rmmod with a started, mapped, busy queue is safe.
  */
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "tap.h"
@@ -147,6 +148,42 @@ int main(void)
 		ok(!(r.mmio->status & WDSOFT_STATUS_RUNNING), "status no longer RUNNING");
 		ok_errno(soft_debugfs_write(dev, "stall", "0"), 0, "engine resumed");
 		soft_ring_close(&r);
+	}
+
+	/* PUT_Q in the middle of a long descriptor: it gives up, -ESHUTDOWN. */
+	{
+		size_t big = 256UL << 20;
+		unsigned char *src, *dst;
+		struct wdsoft_cqe cqe = { 0 };
+		struct soft_ring r;
+		long t0, t;
+
+		src = mmap(NULL, big, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		dst = mmap(NULL, big, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (src == MAP_FAILED || dst == MAP_FAILED)
+			bail_out("mmap: %s", strerror(errno));
+		e = soft_ring_open(&r, dev, false);
+		if (e)
+			bail_out("cannot open a queue: %s", strerror(-e));
+		{
+			struct wdsoft_sqe s = soft_sqe(WDSOFT_OP_MEMCPY, src, big, dst, big);
+
+			s.cookie = 4242;
+			soft_ring_submit(&r, &s);
+		}
+		soft_sleep_ms(20);
+		t0 = soft_now_ms();
+		ok(ioctl(r.fd, UACCE_CMD_PUT_Q) == 0, "PUT_Q during a 256 MiB memcpy");
+		t = soft_now_ms() - t0;
+		e = soft_ring_peek(&r, &cqe);
+		ok(e && cqe.cookie == 4242 && cqe.status == -ESHUTDOWN,
+		   "the long request gave up with -ESHUTDOWN (status %d, PUT_Q took %ld ms)",
+		   cqe.status, t);
+		soft_ring_close(&r);
+		munmap(src, big);
+		munmap(dst, big);
+		ok(wait_instances(avail), "instance back");
 	}
 
 	/* rmmod with a started, mapped queue whose engine is busy. */

@@ -21,7 +21,8 @@
  *
  * The engine consumes an SQE only when the CQ has room for its completion,
  * so a submitter that keeps at most sq_entries requests in flight can never
- * lose a completion.
+ * lose a completion. (One that overfills the CQ finds the engine parked
+ * with SQEs pending: it must reap, then call WDSOFT_CMD_WAKE.)
  *
  * Wake-up (the io_uring SQPOLL pattern): an idle engine sets
  * WDSOFT_STATUS_NEED_WAKEUP in mmio->status, issues a full barrier, re-reads
@@ -87,7 +88,9 @@ enum wdsoft_op {
  * @src: source address (see mode) or SGL address
  * @src_len: source bytes, or SGL entries with WDSOFT_SQE_SRC_SGL
  * @dst: destination address or SGL address; digests are written here
- *	(crc32c: 4 bytes little-endian; sha256: 32 bytes)
+ *	(crc32c: 4 bytes little-endian; sha256: 32 bytes). For crc32c the
+ *	destination may be empty (dst_len 0): the value is in the CQE.
+ *	Gather/scatter entries carry addresses of the same kind as @src.
  * @dst_len: destination capacity in bytes, or SGL entries
  * @cookie: returned unchanged in the completion
  * @rsvd: must be zero
