@@ -14,6 +14,10 @@
 #include "policy.h"
 #include "util.h"
 
+#ifndef WD_POLICY_DIR
+#define WD_POLICY_DIR "/etc/warpdrive"
+#endif
+
 static void help(void)
 {
 	printf("Usage: wdbrokerd [OPTION...]\n"
@@ -21,7 +25,7 @@ static void help(void)
 	       "  --socket PATH        listen on PATH instead of the socket from systemd\n"
 	       "  --sysfs-root DIR     read devices and topology from DIR (default /sys)\n"
 	       "  --dev-root DIR       open device nodes in DIR (default /dev)\n"
-	       "  --policy DIR         policy.conf and policy.d/ in DIR (default /etc/warpdrive)\n"
+	       "  --policy DIR         policy.conf and policy.d/ in DIR (default " WD_POLICY_DIR ")\n"
 	       "  --state-dir DIR      lease state for restarts (default $RUNTIME_DIRECTORY)\n"
 	       "  --bus system|user|none  D-Bus connection (default: system under systemd,\n"
 	       "                       none with --socket)\n"
@@ -98,7 +102,7 @@ int main(int argc, char **argv)
 	struct manager_options o = {
 		.sysfs_root = "/sys",
 		.dev_root = "/dev",
-		.policy_dir = "/etc/warpdrive",
+		.policy_dir = WD_POLICY_DIR,
 		.bus = -1,
 		.monitor = true,
 	};
