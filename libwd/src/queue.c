@@ -5,10 +5,16 @@
  *
  * A queue is an open uacce fd plus its mapped regions. Whoever opened the
  * fd (the broker or, in direct mode, this process), binding always happens
- * here: UACCE_CMD_START_Q from the calling process ties the queue to this
- * address space. The core then maps every region the device has (region i at
- * mmap offset i pages) and hands the queue to the user driver matched by the
- * device's api string.
+ * here: the first mmap ties the queue to this address space, and
+ * UACCE_CMD_START_Q from this process starts it. The core maps every region
+ * the device has (region i at mmap offset i pages) and hands the queue to
+ * the user driver matched by the device's api string.
+ *
+ * START_Q is issued on the first request sent, not in wd_request_queue():
+ * uacce lets a queue adopt another queue's static shared region only before
+ * it starts, and wd_share_reserved_memory() is called after both queues are
+ * requested. The one ioctl lands on the first send; the steady state makes
+ * none.
  *
  * Each queue has its own mutex; data-path calls take it and call the driver.
  * Nothing else is shared between queues on the data path. A global list of
@@ -241,16 +247,6 @@ static int queue_bind(struct wd_queue *q, int fd, int sock,
 			     info->name, info->api);
 		goto err;
 	}
-	if (__wd_sys->ioctl(p->fd, UACCE_CMD_START_Q, 0) < 0) {
-		r = -errno;
-		if (r == -ENODEV)
-			__wd_err(q, r, "device %s went away or the queue was revoked before it started; request a new one",
-				 info->name);
-		else
-			__wd_err(q, r, "cannot start the queue on %s: %s", info->name,
-				 strerror(-r));
-		goto err;
-	}
 	r = query_regions(q, p, info);
 	if (r < 0)
 		goto err;
@@ -370,6 +366,28 @@ static inline int queue_lock(struct wd_queue *q, struct wd_queue_priv **pp)
 	return 0;
 }
 
+/* Start the queue on first use (see the top of this file). Under p->lock. */
+static inline int queue_start(struct wd_queue_priv *p)
+{
+	struct wd_queue *q = p->q;
+
+	if (likely(p->started))
+		return 0;
+	if (__wd_sys->ioctl(p->fd, UACCE_CMD_START_Q, 0) < 0) {
+		int r = -errno;
+
+		if (r == -ENODEV) {
+			p->dead = true;
+			return __wd_err(q, r, "device %s went away or the queue was revoked before it started; request a new one",
+					q->dev_name);
+		}
+		return __wd_err(q, r, "cannot start the queue on %s: %s", q->dev_name,
+				strerror(-r));
+	}
+	p->started = true;
+	return 0;
+}
+
 static inline int msg_check(struct wd_queue_priv *p, const struct wd_msg *m)
 {
 	if (unlikely(!m))
@@ -400,6 +418,8 @@ WD_EXPORT int wd_send(struct wd_queue *q, void *req)
 		return r;
 	r = msg_check(p, m);
 	if (likely(!r))
+		r = queue_start(p);
+	if (likely(!r))
 		r = p->drv->send(p, m, true);
 	if (likely(!r))
 		p->inflight++;
@@ -419,6 +439,8 @@ WD_EXPORT int wd_send_batch(struct wd_queue *q, struct wd_msg **msgs, int n)
 		return r;
 	for (i = 0; i < n; i++) {
 		r = msg_check(p, msgs[i]);
+		if (!r)
+			r = queue_start(p);
 		if (!r)
 			r = p->drv->send(p, msgs[i], false);
 		if (r)
@@ -568,7 +590,8 @@ WD_EXPORT void wd_flush(struct wd_queue *q)
 
 	if (queue_lock(q, &p) < 0)
 		return;
-	p->drv->flush(p);
+	if (p->started)
+		p->drv->flush(p);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -594,7 +617,9 @@ WD_EXPORT int wd_queue_arm(struct wd_queue *q)
 	r = queue_lock(q, &p);
 	if (r < 0)
 		return r;
-	r = p->drv->arm(p);
+	r = queue_start(p);
+	if (!r)
+		r = p->drv->arm(p);
 	pthread_mutex_unlock(&p->lock);
 	return r;
 }
@@ -674,6 +699,8 @@ WD_EXPORT int wd_share_reserved_memory(struct wd_queue *q, struct wd_queue *targ
 		return r;
 	if (t->ss.base)
 		r = __wd_err(target_q, -EBUSY, "target queue already has reserved memory");
+	else if (t->started)
+		r = __wd_err(target_q, -EBUSY, "target queue has already sent requests: share memory right after requesting it");
 	else if (__wd_sys->ioctl(t->fd, UACCE_CMD_SHARE_SVAS, (unsigned long)p->fd) < 0)
 		r = __wd_err(target_q, -errno, "device %s cannot use %s's shared region: %s",
 			     target_q->dev_name, q->dev_name, strerror(errno));

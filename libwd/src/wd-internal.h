@@ -120,6 +120,7 @@ struct wd_queue_priv {
 	int fd;
 	int broker_fd;		/* connection holding the lease, or -1 */
 	pthread_mutex_t lock;	/* serialises every call on this queue */
+	bool started;		/* UACCE_CMD_START_Q done (at the first send) */
 	bool dead;		/* revoked/removed/detached: all calls -ENODEV */
 	bool detached;		/* inherited across fork: nothing is ours */
 	uint32_t ops;		/* ops mask the device offers */

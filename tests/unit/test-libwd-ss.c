@@ -71,6 +71,18 @@ static void scenario(uint32_t mode, unsigned int flags, const char *what)
 	ok(!wd_reserve_memory(&q2, 16) && errno == EBUSY, "%s: q2 cannot reserve its own on top -> EBUSY", what);
 	ok_errno(wd_share_reserved_memory(&q, &q2), -EBUSY, "%s: sharing twice -> -EBUSY", what);
 	wd_release_queue(&q2);
+	ok_errno(request(&q2, NULL), 0, "%s: third queue", what);
+	m = (struct wd_msg){ .op = WD_OP_MEMCPY, .src = heap, .src_len = 64, .dst = out, .dst_len = 64 };
+	wd_send(&q2, &m);	/* -EFAULT, but the queue has started */
+	ok(wd_reserve_memory(&q2, 64) != NULL, "%s: a started queue can still reserve its own", what);
+	ok_errno(wd_share_reserved_memory(&q, &q2), -EBUSY, "%s: sharing into a queue with its own region -> -EBUSY", what);
+	wd_release_queue(&q2);
+	ok_errno(request(&q2, NULL), 0, "%s: fourth queue", what);
+	m = (struct wd_msg){ .op = WD_OP_MEMCPY, .src = ss, .src_len = 64, .dst = ss + 64, .dst_len = 64 };
+	ok_errno(run1(&q2, &m), -EFAULT, "%s: its own region not reserved: q's buffers -> -EFAULT", what);
+	ok_errno(wd_share_reserved_memory(&q, &q2), -EBUSY, "%s: sharing after the first send -> -EBUSY", what);
+	ok(strstr(q2.errmsg, "right after requesting"), "%s: message says when to share: %s", what, q2.errmsg);
+	wd_release_queue(&q2);
 
 	ok(wd_crc32c("123456789", 9) == 0xE3069283, "%s: wd_crc32c bounces through reserved memory", what);
 	{

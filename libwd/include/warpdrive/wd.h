@@ -235,7 +235,9 @@ void *wd_reserve_memory(struct wd_queue *q, size_t size);
 /*
  * wd_share_reserved_memory() - let @target_q's device use @q's reserved
  * region, so one buffer can flow through two queues without copying.
- * @q must stay requested while @target_q uses it. Returns 0 or -errno.
+ * Call it before @target_q sends its first request (a started queue keeps
+ * its own region: -EBUSY). @q must stay requested while @target_q uses it.
+ * Returns 0 or -errno.
  */
 int wd_share_reserved_memory(struct wd_queue *q, struct wd_queue *target_q);
 
