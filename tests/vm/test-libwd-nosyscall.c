@@ -110,7 +110,7 @@ int main(void)
 	long avail0;
 	int rc, sig;
 
-	lw_setup("num_devices=1 idle_us=1000000");
+	lw_setup("num_devices=1 idle_us=10000000");	/* 10 s: stays busy */
 	avail0 = lw_avail_total();
 
 	rc = run_child(false, &sig);
