@@ -149,6 +149,46 @@ int main(void)
 		close(s2);
 	}
 
+	/* live placement: isolation, spill, node hint and strict node */
+	tb_device(&t, "wdsoft-2", "zlib", 1, 8);
+	kill(t.broker, SIGHUP);		/* dev mode: reload re-scans the tree */
+	usleep(200000);
+	tb_attr(&t, "wdsoft-0", "isolate", "1");
+	tb_attr(&t, "wdsoft-2", "isolate", "1");
+	r = tb_request(s, "zlib", NULL, -1, &g, &fd2, &rf);
+	ok(r == -EBUSY && rf.reason == WDP_REASON_BUSY && strstr(rf.text, "isolated"),
+	   "every zlib device isolated: -EBUSY");
+	diag("refusal: %s", rf.text);
+	tb_attr(&t, "wdsoft-2", "isolate", "0");
+	r = tb_request(s, "zlib", NULL, 0, &g, &fd2, &rf);
+	ok(r == 0 && !strcmp(g.device, "wdsoft-2"), "isolated local device skipped: spill to node 1");
+	if (r == 0) {
+		wdp_client_release(s, g.id, &rf);
+		close(fd2);
+	}
+	tb_attr(&t, "wdsoft-0", "isolate", "0");
+	tb_attr(&t, "wdsoft-0", "available_instances", "0");
+	r = tb_request(s, "zlib", NULL, 0, &g, &fd2, &rf);
+	ok(r == 0 && !strcmp(g.device, "wdsoft-2"), "full local device: spill to the next nearest");
+	if (r == 0) {
+		wdp_client_release(s, g.id, &rf);
+		close(fd2);
+	}
+	{
+		struct wdp_queue_req q = { .alg = "zlib", .node = 0, .flags = WDP_QUEUE_NODE_STRICT };
+
+		r = wdp_client_request_queue(s, &q, &g, &fd2, &rf);
+		ok(r == -EXDEV && rf.reason == WDP_REASON_NODE, "strict node 0 with node 0 full: -EXDEV");
+		diag("refusal: %s", rf.text);
+	}
+	tb_attr(&t, "wdsoft-0", "available_instances", "8");
+	r = tb_request(s, "zlib", NULL, 1, &g, &fd2, &rf);
+	ok(r == 0 && !strcmp(g.device, "wdsoft-2") && g.node == 1, "node hint 1: the node-1 device");
+	if (r == 0) {
+		wdp_client_release(s, g.id, &rf);
+		close(fd2);
+	}
+
 	ok_errno(wdp_client_list(s, &ls, &n, &rf), 0, "the first connection still works");
 	is(n, 1, "and still holds its lease");
 	free(ls);
