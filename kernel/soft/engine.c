@@ -111,7 +111,8 @@ static void wdsoft_queue_complete(struct wdsoft_queue *wq,
 				  const struct wdsoft_cqe *cqe)
 {
 	wq->cq[wq->cq_tail & wq->mask] = *cqe;
-	wq->cq_tail++;
+	/* is_q_updated() reads cq_tail locklessly. */
+	WRITE_ONCE(wq->cq_tail, wq->cq_tail + 1);
 	wq->sq_head++;
 	/* Pairs with the consumer's load-acquire of cq_tail: CQE first. */
 	smp_store_release(&wq->hdr->cq_tail, wq->cq_tail);

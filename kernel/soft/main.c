@@ -201,8 +201,8 @@ static int wdsoft_is_q_updated(struct uacce_queue *q)
 
 	if (!wq)
 		return 0;
-	/* cq_tail is published by the engine; cq_head by the consumer. */
-	return READ_ONCE(wq->hdr->cq_tail) != READ_ONCE(wq->hdr->cq_head);
+	/* Our own cq_tail, not the shared copy user space could overwrite. */
+	return READ_ONCE(wq->cq_tail) != READ_ONCE(wq->hdr->cq_head);
 }
 
 static int wdsoft_mmap(struct uacce_queue *q, struct vm_area_struct *vma,

@@ -110,8 +110,13 @@ static inline void soft_ring_close(struct soft_ring *r)
 	r->fd = -1;
 }
 
-/* Open @dev, start the queue, map its rings (and SS if @ss). 0 or -errno. */
-static inline int soft_ring_open(struct soft_ring *r, const char *dev, bool ss)
+/*
+ * Open @dev, start the queue, map its rings (and SS if @ss). With
+ * @share_fd >= 0, the queue first adopts that queue's SS region
+ * (UACCE_CMD_SHARE_SVAS). 0 or -errno.
+ */
+static inline int soft_ring_open_share(struct soft_ring *r, const char *dev,
+				       bool ss, int share_fd)
 {
 	char path[128];
 	long ss_size;
@@ -123,6 +128,8 @@ static inline int soft_ring_open(struct soft_ring *r, const char *dev, bool ss)
 	r->fd = open(path, O_RDWR | O_CLOEXEC);
 	if (r->fd < 0)
 		return -errno;
+	if (share_fd >= 0 && ioctl(r->fd, UACCE_CMD_SHARE_SVAS, share_fd) < 0)
+		goto fail;
 	if (ioctl(r->fd, UACCE_CMD_START_Q) < 0)
 		goto fail;
 	r->mmio = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd,
@@ -165,6 +172,11 @@ fail:
 	e = errno;
 	soft_ring_close(r);
 	return -e;
+}
+
+static inline int soft_ring_open(struct soft_ring *r, const char *dev, bool ss)
+{
+	return soft_ring_open_share(r, dev, ss, -1);
 }
 
 /* Ring the doorbell for what was queued; wake the engine only if parked. */

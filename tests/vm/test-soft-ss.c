@@ -149,6 +149,27 @@ int main(void)
 	is(soft_attr(ss_dev, "region_ss_size"), 2 * MIB, "region_ss_size is ss_pages");
 	check_mode(ss_dev, false);
 	check_mode(noiommu_dev, true);
+	/* A queue of another device working in the first one's SS region. */
+	{
+		struct wdsoft_cqe cqe = { 0 };
+		struct soft_ring owner, guest;
+
+		e = soft_ring_open(&owner, ss_dev, true);
+		if (e)
+			bail_out("cannot open an ss queue: %s", strerror(-e));
+		e = soft_ring_open_share(&guest, ss_dev, false, owner.fd);
+		ok_errno(e, 0, "a second queue adopts the first one's SS region");
+		if (!e) {
+			soft_fill(owner.ss, 4096, false, 21);
+			e = run(&guest, sqe_at(WDSOFT_OP_MEMCPY, 0, 0, 4096, 8192, 4096), &cqe);
+			ok(e == 0 && !memcmp((char *)owner.ss + 8192, owner.ss, 4096),
+			   "its requests work on the shared region");
+			soft_ring_close(&guest);
+		} else {
+			skip(1, "no shared queue");
+		}
+		soft_ring_close(&owner);
+	}
 	ok(soft_attr(ss_dev, "available_instances") == a0 &&
 	   soft_attr(noiommu_dev, "available_instances") == a1,
 	   "instances back on both devices");
