@@ -30,6 +30,8 @@ static void help(void)
 	       "  --bus system|user|none  D-Bus connection (default: system under systemd,\n"
 	       "                       none with --socket)\n"
 	       "  --no-monitor         no udev hot-plug monitor (default with --sysfs-root)\n"
+	       "  --max-connections-per-user N  socket connections one non-root user may\n"
+	       "                       hold (default 1024)\n"
 	       "  --check-policy DIR   validate DIR's policy files, print them, and exit\n"
 	       "  -v, --verbose        debug logging\n"
 	       "  -h, --help           this text\n"
@@ -84,7 +86,7 @@ static int check_policy(const char *dir)
 int main(int argc, char **argv)
 {
 	enum { ARG_SOCKET = 0x100, ARG_SYSFS, ARG_DEV, ARG_POLICY, ARG_STATE, ARG_BUS,
-	       ARG_NO_MONITOR, ARG_CHECK, ARG_VERSION };
+	       ARG_NO_MONITOR, ARG_CHECK, ARG_VERSION, ARG_MAXCONN };
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, ARG_SOCKET },
 		{ "sysfs-root", required_argument, NULL, ARG_SYSFS },
@@ -93,6 +95,7 @@ int main(int argc, char **argv)
 		{ "state-dir", required_argument, NULL, ARG_STATE },
 		{ "bus", required_argument, NULL, ARG_BUS },
 		{ "no-monitor", no_argument, NULL, ARG_NO_MONITOR },
+		{ "max-connections-per-user", required_argument, NULL, ARG_MAXCONN },
 		{ "check-policy", required_argument, NULL, ARG_CHECK },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -118,6 +121,16 @@ int main(int argc, char **argv)
 		case ARG_POLICY:	o.policy_dir = optarg; break;
 		case ARG_STATE:		o.state_dir = optarg; break;
 		case ARG_NO_MONITOR:	o.monitor = false; break;
+		case ARG_MAXCONN: {
+			long long v;
+
+			if (parse_int(optarg, 1, 1000000, &v) < 0) {
+				fprintf(stderr, "--max-connections-per-user takes a number 1..1000000\n");
+				return 2;
+			}
+			o.max_conn_per_user = (unsigned)v;
+			break;
+		}
 		case ARG_CHECK:		return check_policy(optarg);
 		case 'v':		log_setup(LOG_DEBUG); break;
 		case 'h':		help(); return 0;

@@ -19,6 +19,7 @@
 #include "manager.h"
 
 #include <fcntl.h>
+#include <search.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -176,6 +177,58 @@ void manager_revoke_lease(struct manager *m, struct lease *l, const char *why)
 
 /* ---- clients ---- */
 
+struct uid_count {
+	uid_t uid;
+	unsigned n;
+};
+
+static int cmp_uid(const void *a, const void *b)
+{
+	uid_t x = ((const struct uid_count *)a)->uid, y = ((const struct uid_count *)b)->uid;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Count @c against its uid; false if the uid is at its limit. */
+static bool conn_count_add(struct manager *m, struct client *c, bool enforce)
+{
+	struct uid_count key = { .uid = c->ident.uid }, *e, **slot;
+
+	slot = tfind(&key, &m->conn_per_uid, cmp_uid);
+	e = slot ? *slot : NULL;
+	if (e && enforce && c->ident.uid != 0 && e->n >= m->max_conn_per_user)
+		return false;
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			return false;
+		e->uid = c->ident.uid;
+		if (!tsearch(e, &m->conn_per_uid, cmp_uid)) {
+			free(e);
+			return false;
+		}
+	}
+	e->n++;
+	c->counted = true;
+	return true;
+}
+
+static void conn_count_del(struct manager *m, struct client *c)
+{
+	struct uid_count key = { .uid = c->ident.uid }, **slot;
+
+	if (!c->counted)
+		return;
+	c->counted = false;
+	slot = tfind(&key, &m->conn_per_uid, cmp_uid);
+	if (slot && --(*slot)->n == 0) {
+		struct uid_count *e = *slot;
+
+		tdelete(&key, &m->conn_per_uid, cmp_uid);
+		free(e);
+	}
+}
+
 struct client *client_new(struct manager *m, int fd, const char *bus_name)
 {
 	struct client *c = calloc(1, sizeof(*c));
@@ -209,6 +262,7 @@ void client_free(struct client *c)
 	m = c->m;
 	while (c->leases)
 		manager_release_lease(m, c->leases, "client hung up");
+	conn_count_del(m, c);
 	sd_event_source_disable_unref(c->io);
 	sd_bus_track_unref(c->track);
 	if (c->fd >= 0) {
@@ -563,6 +617,15 @@ static struct client *client_attach(struct manager *m, int fd, uint64_t id)
 		client_free(c);
 		return NULL;
 	}
+	/* Adopted connections (id != 0) were accepted before: never refuse them. */
+	if (!conn_count_add(m, c, id == 0)) {
+		struct log_ctx ctx = client_ctx(c);
+
+		log_full(LOG_WARNING, &ctx, "refusing a connection: user %s already has %u",
+			 c->ident.user, m->max_conn_per_user);
+		client_free(c);
+		return NULL;
+	}
 	r = sd_event_add_io(m->event, &c->io, fd, EPOLLIN, client_io, c);
 	if (r < 0) {
 		log_warning("cannot watch client: %s", strerror(-r));
@@ -892,6 +955,8 @@ int manager_new(const struct manager_options *o, struct manager **out)
 	if (!m)
 		return -ENOMEM;
 	m->listen_fd = -1;
+	m->max_conn_per_user = o->max_conn_per_user ? o->max_conn_per_user
+						    : WDBROKERD_MAX_CONN_PER_USER;
 	lease_table_init(&m->leases);
 	m->policy_dir = strdup(o->policy_dir);
 	m->state_dir = o->state_dir ? strdup(o->state_dir) : NULL;
@@ -1006,6 +1071,7 @@ struct manager *manager_free(struct manager *m)
 				lease_unlink(m, l);
 				lease_free(&m->leases, l);
 			}
+			conn_count_del(m, c);
 			sd_event_source_disable_unref(c->io);
 			c->io = NULL;
 			if (c->fd >= 0)

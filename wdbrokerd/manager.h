@@ -30,6 +30,7 @@ struct client {
 	struct identity ident;
 	struct lease *leases;		/* list through lease->client_next */
 	unsigned n_leases;
+	bool counted;			/* in manager.conn_per_uid */
 	struct client *prev, *next;
 };
 
@@ -41,7 +42,11 @@ struct manager_options {
 	const char *state_dir;		/* NULL: no state files */
 	int bus;			/* 0 none, 1 system, 2 user/session */
 	bool monitor;			/* udev hot-plug monitor */
+	unsigned max_conn_per_user;	/* 0: WDBROKERD_MAX_CONN_PER_USER */
 };
+
+/* Socket connections one non-root uid may hold at once (fd exhaustion). */
+#define WDBROKERD_MAX_CONN_PER_USER 1024
 
 struct manager {
 	sd_event *event;
@@ -61,6 +66,8 @@ struct manager {
 
 	struct client *clients;
 	unsigned n_clients;
+	void *conn_per_uid;		/* tsearch tree of struct uid_count */
+	unsigned max_conn_per_user;
 	uint64_t next_client_id;
 
 	uint64_t stat_grants, stat_refusals, stat_revokes, stat_protocol_errors;

@@ -27,6 +27,7 @@ struct fake_tree {
 	char sock[300];
 	pid_t broker;
 	const char *bus;	/* --bus argument; NULL: "none" */
+	const char *extra;	/* one more argument, or NULL */
 };
 
 static inline void tb_write(const char *path, const char *fmt, ...)
@@ -202,10 +203,10 @@ static inline void tb_start(struct fake_tree *t)
 			       "--errors-for-leak-kinds=definite", "--error-exitcode=99",
 			       tb_broker_path(), "--socket", t->sock, "--sysfs-root", sys,
 			       "--dev-root", dev, "--policy", pol, "--state-dir", st,
-			       "--bus", t->bus ? t->bus : "none", (char *)NULL);
+			       "--bus", t->bus ? t->bus : "none", t->extra, (char *)NULL);
 		execl(tb_broker_path(), "wdbrokerd", "--socket", t->sock, "--sysfs-root", sys,
 		      "--dev-root", dev, "--policy", pol, "--state-dir", st,
-		      "--bus", t->bus ? t->bus : "none",
+		      "--bus", t->bus ? t->bus : "none", t->extra ? t->extra : "--no-monitor",
 		      getenv("WD_TEST_VERBOSE") ? "-v" : NULL, (char *)NULL);
 		fprintf(stderr, "exec %s: %s\n", tb_broker_path(), strerror(errno));
 		_exit(127);
