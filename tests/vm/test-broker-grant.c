@@ -101,6 +101,9 @@ int main(void)
 	}
 
 	ok(bv_wait_available(dev0, avail0, 5000), "all instances back at the end");
+	ok(vm_system("journalctl -q -b -u " BV_UNIT " WD_UID=65534 WD_DEVICE=%s --no-pager"
+		     " | grep -q granted", dev0) == 0,
+	   "the journal has the grant with WD_UID and WD_DEVICE fields");
 	ok(vm_system("systemctl is-active -q " BV_UNIT) == 0, "broker still active");
 	if (tap_failed)
 		bv_journal();
