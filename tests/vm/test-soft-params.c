@@ -9,10 +9,11 @@
 #include "tap.h"
 #include "vm/soft-ring.h"
 
-static int count_engines(const char *dev)
+/* Number of engine threads; their queue counts go to @nq (up to 8). */
+static int count_engines_q(const char *dev, int *nq)
 {
 	char path[256], line[256];
-	int n = 0;
+	int n = 0, idx, pid, q, parked;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/sys/kernel/debug/wdsoft/%s/engines", dev);
@@ -20,10 +21,19 @@ static int count_engines(const char *dev)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (line[0] != '#')
+		if (line[0] != '#' &&
+		    sscanf(line, "%d %d %d %d", &idx, &pid, &q, &parked) == 4) {
+			if (nq && n < 8)
+				nq[n] = q;
 			n++;
+		}
 	fclose(f);
 	return n;
+}
+
+static int count_engines(const char *dev)
+{
+	return count_engines_q(dev, NULL);
 }
 
 int main(void)
@@ -59,6 +69,13 @@ int main(void)
 		if (soft_ring_open(&r[i], dev, false))
 			bail_out("cannot open queue %zu", i);
 	is(soft_attr(dev, "available_instances"), 0, "three open queues use them all");
+	{
+		int nq[8] = { 0 };
+
+		ok(count_engines_q(dev, nq) == 2 && nq[0] + nq[1] == 3 &&
+		   abs(nq[0] - nq[1]) == 1,
+		   "queues spread over both engines (%d and %d)", nq[0], nq[1]);
+	}
 	ok(soft_ring_open(&r[3], dev, false) == -EBUSY, "a fourth open: EBUSY");
 	ok(r[0].mmio->sq_entries == 8 && r[0].mmio->cq_entries == 8,
 	   "ring_depth=8: 8 entries per ring");
