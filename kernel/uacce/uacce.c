@@ -133,8 +133,8 @@ static void uacce_qfr_put(struct uacce_qfile_region *qfr)
 	kfree(qfr);
 }
 
-static struct uacce_qfile_region *uacce_qfr_new(enum uacce_qfrt type,
-						 unsigned long nr_pages)
+static struct uacce_qfile_region *
+uacce_qfr_new(enum uacce_qfrt type, unsigned long nr_pages)
 {
 	struct uacce_qfile_region *qfr = kzalloc(sizeof(*qfr), GFP_KERNEL);
 
@@ -177,6 +177,39 @@ static int uacce_q_get_ss(struct uacce_queue *q)
 	return 0;
 }
 
+/*
+ * A parent behind an IOMMU needs IOPF and SVA enabled before any bind; if
+ * that fails the device cannot share address spaces and loses the flag, as
+ * in mainline. A parent with no IOMMU (a software device) keeps
+ * UACCE_DEV_SVA: its driver reaches q->mm itself.
+ */
+static void uacce_enable_sva(struct uacce_device *uacce)
+{
+	struct device *parent = uacce->parent;
+
+	if (!(uacce->flags & UACCE_DEV_SVA) || !device_iommu_mapped(parent))
+		return;
+	if (iommu_dev_enable_feature(parent, IOMMU_DEV_FEAT_IOPF)) {
+		uacce->flags &= ~UACCE_DEV_SVA;
+		return;
+	}
+	if (iommu_dev_enable_feature(parent, IOMMU_DEV_FEAT_SVA)) {
+		iommu_dev_disable_feature(parent, IOMMU_DEV_FEAT_IOPF);
+		uacce->flags &= ~UACCE_DEV_SVA;
+		return;
+	}
+	uacce->sva_enabled = true;
+}
+
+static void uacce_disable_sva(struct uacce_device *uacce)
+{
+	if (!uacce->sva_enabled)
+		return;
+	iommu_dev_disable_feature(uacce->parent, IOMMU_DEV_FEAT_SVA);
+	iommu_dev_disable_feature(uacce->parent, IOMMU_DEV_FEAT_IOPF);
+	uacce->sva_enabled = false;
+}
+
 static int uacce_q_bind_sva(struct uacce_queue *q)
 {
 	struct uacce_device *uacce = q->uacce;
@@ -187,7 +220,7 @@ static int uacce_q_bind_sva(struct uacce_queue *q)
 	 * Only a parent behind an IOMMU gets a PASID; a software device with
 	 * UACCE_DEV_SVA reaches q->mm itself.
 	 */
-	if (!(uacce->flags & UACCE_DEV_SVA) || !device_iommu_mapped(uacce->parent))
+	if (!(uacce->flags & UACCE_DEV_SVA) || !uacce->sva_enabled)
 		return 0;
 	handle = iommu_sva_bind_device(uacce->parent, q->mm, NULL);
 	if (IS_ERR(handle))
@@ -320,7 +353,6 @@ static int uacce_q_kill(struct uacce_queue *q)
 	/* The binding cannot change any more: state is DEAD. */
 	mm = q->mm;
 	mutex_unlock(&q->mutex);
-	wake_up_interruptible_all(&q->wait);
 
 	/*
 	 * Only q->mm can have mapped the queue (mmap binds it and VMAs are
@@ -338,6 +370,14 @@ static int uacce_q_kill(struct uacce_queue *q)
 	mutex_lock(&q->mutex);
 	uacce_q_put_instance(q);
 	mutex_unlock(&q->mutex);
+
+	/*
+	 * Only now let the owner see the death (poll, ioctl errors): whoever
+	 * learns the queue is dead must already find the dead page, not the
+	 * driver's pages, behind its mappings.
+	 */
+	complete_all(&q->killed);
+	wake_up_interruptible_all(&q->wait);
 	return 0;
 }
 
@@ -424,6 +464,7 @@ static int uacce_fops_open(struct inode *inode, struct file *filep)
 	q->state = UACCE_QSTATE_INIT;
 	mutex_init(&q->mutex);
 	init_waitqueue_head(&q->wait);
+	init_completion(&q->killed);
 	address_space_init_once(&q->mapping);
 	q->mapping.host = inode;
 	q->mapping.a_ops = &empty_aops;
@@ -667,10 +708,9 @@ static long uacce_ioctl_driver(struct uacce_queue *q, unsigned int cmd,
 	return ret;
 }
 
-static long uacce_fops_unl_ioctl(struct file *filep, unsigned int cmd,
+static long uacce_ioctl_dispatch(struct uacce_queue *q, unsigned int cmd,
 				 unsigned long arg)
 {
-	struct uacce_queue *q = filep->private_data;
 	long ret;
 
 	switch (cmd) {
@@ -702,6 +742,23 @@ static long uacce_fops_unl_ioctl(struct file *filep, unsigned int cmd,
 			return -ENOTTY;
 		return uacce_ioctl_driver(q, cmd, arg);
 	}
+}
+
+static long uacce_fops_unl_ioctl(struct file *filep, unsigned int cmd,
+				 unsigned long arg)
+{
+	struct uacce_queue *q = filep->private_data;
+	long ret;
+
+	ret = uacce_ioctl_dispatch(q, cmd, arg);
+	/*
+	 * A queue being killed (revoke, removal) is reported dead only once
+	 * its mappings are dead pages, so an owner that got ENODEV or saw
+	 * UACCE_QSTATE_DEAD never still reads the driver's pages.
+	 */
+	if (READ_ONCE(q->state) == UACCE_QSTATE_DEAD)
+		wait_for_completion(&q->killed);
+	return ret;
 }
 
 #ifdef CONFIG_COMPAT
@@ -849,9 +906,9 @@ static __poll_t uacce_fops_poll(struct file *filep, poll_table *wait)
 	mutex_lock(&q->mutex);
 	if (q->mm && q->mm != current->mm)
 		ret = EPOLLERR;
-	else if (q->state == UACCE_QSTATE_DEAD ||
-		 q->state == UACCE_QSTATE_STOPPED)
-		ret = EPOLLERR | EPOLLHUP;
+	else if (q->state == UACCE_QSTATE_STOPPED ||
+		 (q->state == UACCE_QSTATE_DEAD && completion_done(&q->killed)))
+		ret = EPOLLERR | EPOLLHUP;	/* a dying queue wakes us when dead */
 	else if (q->state == UACCE_QSTATE_STARTED &&
 		 uacce->ops->is_q_updated && uacce->ops->is_q_updated(q))
 		ret = EPOLLIN | EPOLLRDNORM;
@@ -1094,10 +1151,12 @@ struct uacce_device *uacce_alloc(struct device *parent,
 	INIT_LIST_HEAD(&uacce->queues);
 	spin_lock_init(&uacce->err_lock);
 	INIT_LIST_HEAD(&uacce->errors);
+	uacce_enable_sva(uacce);
 
 	ret = xa_alloc(&uacce_xa, &uacce->dev_id, NULL,
 		       XA_LIMIT(0, UACCE_MAX_DEVICES - 1), GFP_KERNEL);
 	if (ret < 0) {
+		uacce_disable_sva(uacce);
 		kfree(uacce);
 		return ERR_PTR(ret);
 	}
@@ -1112,6 +1171,7 @@ struct uacce_device *uacce_alloc(struct device *parent,
 			   uacce->dev_id);
 	if (ret) {
 		xa_erase(&uacce_xa, uacce->dev_id);
+		uacce_disable_sva(uacce);
 		put_device(&uacce->dev);
 		return ERR_PTR(ret);
 	}
@@ -1190,6 +1250,8 @@ void uacce_remove(struct uacce_device *uacce)
 	uacce->removed = true;
 	list_for_each_entry(q, &uacce->queues, list)
 		uacce_q_kill(q);
+	/* No queue is bound any more. */
+	uacce_disable_sva(uacce);
 	mutex_unlock(&uacce->mutex);
 
 	if (uacce->cdev) {

@@ -11,6 +11,7 @@
 #define _LINUX_UACCE_H
 
 #include <linux/cdev.h>
+#include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/list.h>
@@ -61,7 +62,9 @@ enum uacce_dev_state {
 /**
  * struct uacce_ops - what a driver implements
  * @get_available_instances: free hardware queues left
- * @get_queue: reserve a hardware queue for @q at open(); may sleep
+ * @get_queue: reserve a hardware queue for @q at open(); may sleep. The
+ *	argument is always 0: mainline passes a PASID here, WarpDrive binds
+ *	the address space later, at START_Q (see &uacce_queue.pasid)
  * @put_queue: give it back; called once, after @stop_queue if started
  * @start_queue: begin processing; @q->mm is the owner's mm from here on
  * @stop_queue: stop processing and stop touching @q->mm before returning
@@ -103,6 +106,27 @@ struct uacce_interface {
 	const struct uacce_ops *ops;
 };
 
+/*
+ * Locking (the full rules and their reasons are in uacce.c's header comment):
+ *
+ *  uacce_device.mutex  queue list, registered/removed; held by open, release,
+ *                      revoke and removal; never taken under mmap_lock or
+ *                      under uacce_queue.mutex.
+ *  mmap_lock (owner)   taken for read by revoke/removal around the zap.
+ *  uacce_queue.mutex   state, mm binding, regions, map counts; taken under
+ *                      mmap_lock by mmap and vm_ops, so never held while
+ *                      touching user memory or taking mmap_lock.
+ *  order:              uacce_device.mutex -> mmap_lock -> uacce_queue.mutex
+ *  uacce SRCU          ops->ioctl runs inside it, without uacce_queue.mutex;
+ *                      stopping a queue waits for it before ops->stop_queue.
+ *  uacce_device.err_lock  irq-safe spinlock for the isolation counters.
+ *
+ * What drivers may rely on: get_queue and put_queue run under
+ * uacce_device.mutex; start_queue, stop_queue, mmap and is_q_updated run
+ * under uacce_queue.mutex (mmap also under mmap_lock); ioctl runs under
+ * neither. No op is called after uacce_remove() returns.
+ */
+
 /**
  * struct uacce_queue - one open() of a uacce device
  * @uacce: the device
@@ -136,6 +160,7 @@ struct uacce_queue {
 	struct iommu_sva *handle;
 	struct address_space mapping;	/* this queue's VMAs only */
 	struct page *dead_page;		/* mapped after revoke/removal */
+	struct completion killed;	/* revoke/removal has zapped and put */
 	struct pid *opener;		/* thread group that opened */
 };
 
@@ -174,6 +199,7 @@ struct uacce_device {
 	bool registered;
 	bool removed;
 	int node;			/* dev_to_node(parent) at register */
+	bool sva_enabled;		/* IOPF + SVA enabled on the parent */
 	spinlock_t err_lock;		/* the isolation fields below */
 	struct list_head errors;	/* timestamps of recent hw errors */
 	u32 nr_errors;
