@@ -371,7 +371,18 @@ int devtable_scan(struct devtable *t, devtable_cb added, devtable_cb removed, vo
 	return 0;
 }
 
+/*
+ * A compression engine is advertised by its format ("deflate", or
+ * mainline's "zlib"/"gzip") and works in both directions, so "inflate" is
+ * served by any of them, as libwd's direct mode does.
+ */
 bool device_has_alg(const struct wd_device *d, const char *alg)
 {
-	return strv_contains(d->algs, alg);
+	if (strv_contains(d->algs, alg))
+		return true;
+	if (!strcmp(alg, "inflate"))
+		return strv_contains(d->algs, "deflate") ||
+		       strv_contains(d->algs, "zlib") ||
+		       strv_contains(d->algs, "gzip");
+	return false;
 }

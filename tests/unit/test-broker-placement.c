@@ -130,6 +130,10 @@ static void test_topology_reader(void)
 		ok(d && !strcmp(d->object_path, "/org/warpdrive/device/wdsoft_2d0"),
 		   "D-Bus object path escaped");
 		ok(h && h->isolated && h->node == -1, "isolated device with no node");
+		ok(d && device_has_alg(d, "inflate") && h && device_has_alg(h, "inflate"),
+		   "a zlib or deflate engine also serves inflate");
+		ok(d && !device_has_alg(d, "sha256") && !device_has_alg(d, "deflat"),
+		   "other algorithms match by whole name only");
 	}
 	tb_remove_device(&t, "hisi_zip-0");
 	devtable_scan(dt, NULL, NULL, NULL);
