@@ -44,14 +44,20 @@ bool fdstore_enabled(void)
 	return e && *e;
 }
 
-int fdstore_put(const char *name, int fd)
+/*
+ * @poll: let PID 1 poll the fd and drop it on EPOLLHUP/EPOLLERR. Right for
+ * a client connection (a hang-up while we restart ends the lease), wrong for
+ * a queue: uacce reports EPOLLERR to every poller but the queue's owner, so
+ * PID 1 would drop every stored queue fd at once.
+ */
+int fdstore_put(const char *name, int fd, bool poll)
 {
 	_cleanup_(freep) char *msg = NULL;
 	int r;
 
 	if (!fdstore_enabled())
 		return 0;
-	if (asprintf(&msg, "FDSTORE=1\nFDNAME=%s", name) < 0)
+	if (asprintf(&msg, "FDSTORE=1\nFDNAME=%s%s", name, poll ? "" : "\nFDPOLL=0") < 0)
 		return -ENOMEM;
 	r = sd_pid_notify_with_fds(0, 0, msg, &fd, 1);
 	return r < 0 ? r : 0;

@@ -18,7 +18,7 @@ int fdpass_revoke(int fd);
 /* Is the service manager's fd store available (NOTIFY_SOCKET set)? */
 bool fdstore_enabled(void);
 /* Hand @fd to the fd store under @name; no-op without a service manager. */
-int fdstore_put(const char *name, int fd);
+int fdstore_put(const char *name, int fd, bool poll);
 /* Drop @name from the fd store. */
 int fdstore_remove(const char *name);
 

@@ -447,7 +447,7 @@ int manager_request_queue(struct manager *m, struct client *c,
 		m->stat_grants++;
 
 		snprintf(name, sizeof(name), "lease-%llu", (unsigned long long)l->id);
-		fdstore_put(name, l->dupfd);
+		fdstore_put(name, l->dupfd, false);
 		state_lease_save(m->state_dir, l, c->id);
 
 		ctx = lease_ctx(l);
@@ -697,7 +697,7 @@ static int listen_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 		char name[32];
 
 		snprintf(name, sizeof(name), "conn-%llu", (unsigned long long)c->id);
-		fdstore_put(name, c->fd);
+		fdstore_put(name, c->fd, true);
 	}
 	notify_status(m);
 	return 0;
