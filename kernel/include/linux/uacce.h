@@ -149,7 +149,7 @@ struct uacce_queue {
 	u32 pasid;
 	struct uacce_qfile_region *qfrs[UACCE_MAX_REGION];
 
-	/* private to uacce.c */
+	/* private: to uacce.c */
 	struct mutex mutex;		/* see "Locking" in uacce.c */
 	wait_queue_head_t wait;
 	struct list_head list;		/* on uacce->queues, uacce->mutex */
@@ -193,7 +193,7 @@ struct uacce_device {
 	struct device dev;
 	void *priv;
 
-	/* private to uacce.c; see "Locking" in uacce.c */
+	/* private: to uacce.c; see "Locking" above */
 	struct mutex mutex;		/* queues, registered, removed */
 	struct list_head queues;
 	bool registered;

@@ -70,6 +70,7 @@
  * @UACCE_QFRT_DUS: device user share (rings)
  * @UACCE_QFRT_DKO: device kernel only; never mappable (WarpDrive addition)
  * @UACCE_QFRT_SS: static shared memory (WarpDrive addition)
+ * @UACCE_QFRT_MAX: number of region types
  */
 enum uacce_qfrt {
 	UACCE_QFRT_MMIO = 0,
