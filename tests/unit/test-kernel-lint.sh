@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # The kernel code meets the project's bar: a W=1 build with no warnings,
-# sparse (C=2) with nothing to say, and checkpatch.pl --strict with no
-# errors. checkpatch comes from Debian's linux-source-6.1 package
-# (/usr/src/linux-source-6.1.tar.xz); only its three script files are
-# extracted, once, into a cache directory.
+# sparse (C=2) with nothing to say, checkpatch.pl --strict with no errors,
+# and kernel-doc with no warnings. checkpatch and kernel-doc come from
+# Debian's linux-source-6.1 package (/usr/src/linux-source-6.1.tar.xz);
+# only their four script files are extracted, once, into a cache directory.
 #
 # Environment: WD_SOURCE_ROOT (set by meson), KDIR (default: newest
 # /lib/modules/*/build), LINUX_SOURCE_TARBALL, WD_LINT_CACHE.
@@ -21,7 +21,7 @@ if [ -z "$kdir" ] || [ ! -f "$kdir/Makefile" ]; then
 	exit 0
 fi
 
-echo "1..4"
+echo "1..5"
 n=0
 fail=0
 ok() {	# ok COND-STATUS DESCRIPTION
@@ -73,11 +73,13 @@ fi
 
 # 3 and 4. checkpatch --strict: no errors (warnings and checks are shown).
 checkpatch=$cache/scripts/checkpatch.pl
-if [ ! -f "$checkpatch" ] && [ -f "$tarball" ]; then
+kerneldoc=$cache/scripts/kernel-doc
+if { [ ! -f "$checkpatch" ] || [ ! -f "$kerneldoc" ]; } && [ -f "$tarball" ]; then
+	rm -rf "$cache"
 	mkdir -p "$(dirname "$cache")" && tmp=$(mktemp -d "$cache.XXXXXX") &&
 	tar -xJf "$tarball" -C "$tmp" --strip-components=1 --wildcards \
 		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
-		'*/scripts/const_structs.checkpatch' &&
+		'*/scripts/const_structs.checkpatch' '*/scripts/kernel-doc' &&
 	{ mv -T "$tmp" "$cache" 2>/dev/null || rm -rf "$tmp"; }
 fi
 if [ -f "$checkpatch" ] && command -v perl >/dev/null 2>&1; then
@@ -97,6 +99,20 @@ if [ -f "$checkpatch" ] && command -v perl >/dev/null 2>&1; then
 else
 	skip "checkpatch.pl unavailable: install linux-source-6.1 (provides $tarball)"
 	skip "checkpatch.pl unavailable"
+fi
+
+# 5. kernel-doc of the framework and its headers.
+if [ -f "$kerneldoc" ] && command -v perl >/dev/null 2>&1; then
+	(cd "$src" && perl "$kerneldoc" -none kernel/uacce/*.c \
+		kernel/include/linux/uacce.h kernel/include/uapi/misc/uacce/uacce.h) \
+		>"$work/kd.log" 2>&1
+	rc=$?
+	grep -iE 'warning|error' "$work/kd.log" >"$work/kd.warn"
+	[ $rc -eq 0 ] && [ ! -s "$work/kd.warn" ]
+	ok $? "kernel-doc of uacce and its headers has no warnings"
+	[ -s "$work/kd.warn" ] && show "$work/kd.warn"
+else
+	skip "kernel-doc unavailable: install linux-source-6.1 (provides $tarball)"
 fi
 
 exit $fail
