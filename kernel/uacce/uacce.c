@@ -560,12 +560,21 @@ static long uacce_ioctl_qinfo(struct uacce_queue *q, void __user *arg)
 	return 0;
 }
 
-static long uacce_ioctl_revoke(struct uacce_queue *q)
+/*
+ * Who may revoke: the process that opened the queue, a process running as
+ * the user that opened it (a broker restarted by systemd is a new process
+ * with the same user and no capabilities, and must still be able to revoke
+ * the leases it adopted from the fd store), or CAP_SYS_ADMIN. The client the
+ * fd was passed to runs as another user and may not.
+ */
+static long uacce_ioctl_revoke(struct uacce_queue *q, struct file *filep)
 {
 	struct uacce_device *uacce = q->uacce;
 	long ret;
 
-	if (task_tgid(current) != q->opener && !capable(CAP_SYS_ADMIN))
+	if (task_tgid(current) != q->opener &&
+	    !uid_eq(current_euid(), filep->f_cred->euid) &&
+	    !capable(CAP_SYS_ADMIN))
 		return -EPERM;
 	mutex_lock(&uacce->mutex);
 	ret = uacce->removed ? -ENODEV : uacce_q_kill(q);
@@ -708,8 +717,8 @@ static long uacce_ioctl_driver(struct uacce_queue *q, unsigned int cmd,
 	return ret;
 }
 
-static long uacce_ioctl_dispatch(struct uacce_queue *q, unsigned int cmd,
-				 unsigned long arg)
+static long uacce_ioctl_dispatch(struct uacce_queue *q, struct file *filep,
+				 unsigned int cmd, unsigned long arg)
 {
 	long ret;
 
@@ -717,7 +726,7 @@ static long uacce_ioctl_dispatch(struct uacce_queue *q, unsigned int cmd,
 	case UACCE_CMD_QINFO:
 		return uacce_ioctl_qinfo(q, (void __user *)arg);
 	case UACCE_CMD_REVOKE:
-		return uacce_ioctl_revoke(q);
+		return uacce_ioctl_revoke(q, filep);
 	case UACCE_CMD_GET_SS_DMA:
 		return uacce_ioctl_get_ss_dma(q, (u64 __user *)arg);
 	case UACCE_CMD_SHARE_SVAS:
@@ -750,7 +759,7 @@ static long uacce_fops_unl_ioctl(struct file *filep, unsigned int cmd,
 	struct uacce_queue *q = filep->private_data;
 	long ret;
 
-	ret = uacce_ioctl_dispatch(q, cmd, arg);
+	ret = uacce_ioctl_dispatch(q, filep, cmd, arg);
 	/*
 	 * A queue being killed (revoke, removal) is reported dead only once
 	 * its mappings are dead pages, so an owner that got ENODEV or saw

@@ -4,7 +4,7 @@
  * in a loop for a bounded time (a stress, not a timed test). No process
  * may die of a signal, the kernel must stay quiet (tools/wdvm fails the run
  * on any BUG/WARNING), and after the last reload the device is whole.
- * WD_RACE_SECONDS overrides the default 30 s.
+ * WD_RACE_SECONDS overrides the default 60 s.
  */
 #include <signal.h>
 
@@ -85,7 +85,7 @@ static pid_t spawn(int kind, int out)
 int main(void)
 {
 	const char *dir = getenv("WD_KMOD_DIR"), *env = getenv("WD_RACE_SECONDS");
-	double secs = env ? atof(env) : 30, start;
+	double secs = env ? atof(env) : 60, start;
 	long initial, total = 0, n;
 	int pv[2], cycles = 0, fails = 0, i, st, died = 0;
 	pid_t pids[4];

@@ -6,6 +6,8 @@
  * with POLLERR|POLLHUP, its mappings read as zero, writing to them does
  * not crash it, every call fails with ENODEV. The instance is back at once.
  */
+#include <sys/stat.h>
+
 #include "vm/test-uacce-common.h"
 
 static void check_revoke_busy(void)
@@ -61,6 +63,43 @@ static void check_revoke_admin(void)
 	close(fd);
 }
 
+/*
+ * Another process of the opener's user may revoke, without capabilities: a
+ * broker restarted by systemd adopts its queues from the fd store and must
+ * be able to revoke them. (A client of another user may not: see
+ * test-uacce-owner.) The node is opened up to uid 65534 for the test.
+ */
+static void check_revoke_same_user(void)
+{
+	struct stat st;
+	pid_t pid;
+
+	if (!ok(stat(ut_node, &st) == 0 && chmod(ut_node, 0666) == 0,
+		"let uid 65534 open %s for this check", ut_node)) {
+		skip(1, "no access for uid 65534");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		int fd;
+		pid_t p;
+
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(10);
+		fd = ut_open();
+		if (fd < 0)
+			_exit(11);
+		p = fork();
+		if (p == 0)	/* not the opener, same user, no capabilities */
+			_exit(ut_ioctl(fd, UACCE_CMD_REVOKE, 0) == 0 ? 0 : 12);
+		if (ut_wait(p) != 0)
+			_exit(13);
+		_exit(ut_qstate(fd) == UACCE_QSTATE_DEAD ? 0 : 14);
+	}
+	is(ut_wait(pid), 0, "uid 65534 revokes, from another process, a queue it opened");
+	chmod(ut_node, st.st_mode & 07777);
+}
+
 int main(void)
 {
 	long initial;
@@ -68,6 +107,7 @@ int main(void)
 	ut_setup(NULL);
 	initial = ut_avail();
 	check_revoke_busy();
+	check_revoke_same_user();
 	check_revoke_admin();
 	is(ut_avail(), initial, "available_instances is back to its initial value");
 	ut_teardown();

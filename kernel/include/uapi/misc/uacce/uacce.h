@@ -37,8 +37,8 @@
  * NOIOMMU devices (the caller must hold CAP_SYS_RAWIO; the kernel is tainted).
  *
  * UACCE_CMD_REVOKE: stop the queue and give its instance back to the device.
- * Allowed to the process that opened the queue or to CAP_SYS_ADMIN, through
- * any fd of the queue. The owner's mappings stay valid but read as zero
+ * Allowed, through any fd of the queue, to the process that opened it, to a
+ * process running as the user that opened it, or to CAP_SYS_ADMIN. The owner's mappings stay valid but read as zero
  * (see Documentation/uacce.rst, "Dead queues"); every later call fails with
  * -ENODEV and poll reports EPOLLERR | EPOLLHUP.
  *
