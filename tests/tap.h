@@ -74,14 +74,35 @@ static inline void bail_out(const char *fmt, ...)
 	exit(1);
 }
 
+/*
+ * Print @text as TAP: every line of a diagnostic starts with "# "; a test
+ * description stays on its one line (newlines become spaces), so values
+ * such as a multi-line sysfs attribute cannot break the stream.
+ */
+static inline void tap_vprint(bool diagnostic, const char *fmt, va_list ap)
+{
+	char buf[4096];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (diagnostic)
+		fputs("# ", stdout);
+	for (const char *c = buf; *c; c++) {
+		if (*c != '\n')
+			putchar(*c);
+		else if (!diagnostic)
+			putchar(' ');
+		else if (c[1])
+			fputs("\n# ", stdout);
+	}
+}
+
 __attribute__((format(printf, 1, 2)))
 static inline void diag(const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("# ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	tap_vprint(true, fmt, ap);
 	va_end(ap);
 	printf("\n");
 	fflush(stdout);
@@ -98,7 +119,7 @@ static inline bool tap_ok(bool cond, const char *file, int line,
 		tap_failed++;
 	printf("%sok %d - ", cond ? "" : "not ", tap_run);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	tap_vprint(false, fmt, ap);
 	va_end(ap);
 	printf("\n");
 	if (!cond)

@@ -15,9 +15,10 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..12"
+echo "1..14"
 
-"$wdvm" -- true; ok $? "wdvm -- true exits 0"
+"$wdvm" --kernel-report "$tmp/quiet" -- true; ok $? "wdvm -- true exits 0"
+[ -f "$tmp/quiet" ] && [ ! -s "$tmp/quiet" ]; ok $? "--kernel-report of a quiet boot is an empty file"
 
 # The checkout is writable at its own path, wherever it lives (CI clones
 # may sit below /tmp, which the guest mounts a tmpfs on).
@@ -36,10 +37,11 @@ rc=$?
 "$wdvm" -- false; rc=$?
 [ $rc != 0 ]; ok $? "wdvm -- false exits non-zero (got $rc)"
 
-"$wdvm" -- sh -c 'echo "WARNING: CPU: 0 PID: 1 at selftest" > /dev/kmsg' 2>"$tmp/warn"
+"$wdvm" --kernel-report "$tmp/report" -- sh -c 'echo "WARNING: CPU: 0 PID: 1 at selftest" > /dev/kmsg' 2>"$tmp/warn"
 rc=$?
 [ $rc != 0 ]; ok $? "a kernel WARNING fails the run although the command succeeded (got $rc)"
 grep -q "WARNING: CPU: 0 PID: 1 at selftest" "$tmp/warn"; ok $? "the offending kernel line is printed"
+grep -q "WARNING: CPU: 0 PID: 1 at selftest" "$tmp/report"; ok $? "and written to the --kernel-report file"
 
 "$wdvm" -- sh -c 'echo "BUG kmalloc-64 (Not tainted): Poison overwritten" > /dev/kmsg' 2>/dev/null
 rc=$?

@@ -12,9 +12,11 @@
 
 static int child_main(void)
 {
-	plan(2);
+	plan(3);
 	ok(1, "passes");
 	is(2 + 2, 5, "fails on purpose");
+	ok(1, "multi\nline");
+	diag("one\ntwo");
 	return exit_status();
 }
 
@@ -26,7 +28,7 @@ int main(void)
 	ssize_t r;
 	pid_t pid;
 
-	plan(5);
+	plan(7);
 	if (pipe(pfd) < 0)
 		bail_out("pipe: %m");
 	fflush(stdout);
@@ -50,9 +52,11 @@ int main(void)
 	waitpid(pid, &status, 0);
 
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 1, "a failing check makes the test exit 1");
-	ok(strstr(out, "1..2\n") != NULL, "the plan is printed");
+	ok(strstr(out, "1..3\n") != NULL, "the plan is printed");
 	ok(strstr(out, "ok 1 - passes\n") != NULL, "a passing check prints ok");
 	ok(strstr(out, "not ok 2 - fails on purpose\n") != NULL, "a failing check prints not ok");
 	ok(strstr(out, "got 4, want 5") != NULL, "is() shows both values");
+	ok(strstr(out, "ok 3 - multi line\n") != NULL, "a newline in a description stays on the line");
+	ok(strstr(out, "# one\n# two\n") != NULL, "every line of a diagnostic starts with #");
 	return exit_status();
 }
