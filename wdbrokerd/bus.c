@@ -11,6 +11,7 @@
  * checked inside each handler without interaction.
  */
 #include "bus.h"
+#include "peer.h"
 
 #include <grp.h>
 #include <pwd.h>
@@ -80,25 +81,13 @@ static int sender_identity(sd_bus_message *msg, struct identity *id)
 		if (gids[i] != gid)
 			id->groups[id->n_groups++] = gids[i];
 	for (int i = 0; i < id->n_groups; i++) {
-		struct group *g = getgrgid(id->groups[i]);
-
-		if (g)
-			id->group_names[i] = strdup(g->gr_name);
-		else if (asprintf(&id->group_names[i], "%u", (unsigned)id->groups[i]) < 0)
-			id->group_names[i] = NULL;
-		if (!id->group_names[i])
-			goto oom;
+		r = peer_name_of_gid(id->groups[i], &id->group_names[i]);
+		if (r < 0)
+			goto fail;
 	}
-	{
-		struct passwd *pw = getpwuid(uid);
-
-		if (pw)
-			id->user = strdup(pw->pw_name);
-		else if (asprintf(&id->user, "%u", (unsigned)uid) < 0)
-			id->user = NULL;
-		if (!id->user)
-			goto oom;
-	}
+	r = peer_name_of_uid(uid, &id->user);
+	if (r < 0)
+		goto fail;
 	if (sd_bus_creds_get_unit(creds, &unit) >= 0 && unit) {
 		id->unit = strdup(unit);
 		if (!id->unit)
@@ -106,8 +95,10 @@ static int sender_identity(sd_bus_message *msg, struct identity *id)
 	}
 	return 0;
 oom:
+	r = -ENOMEM;
+fail:
 	identity_clear(id);
-	return -ENOMEM;
+	return r;
 }
 
 /* Root, or polkit says yes for org.warpdrive.manage (no interaction). */

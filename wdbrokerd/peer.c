@@ -16,28 +16,57 @@
 
 #include "util.h"
 
-static char *name_of_uid(uid_t uid)
+/*
+ * A user's or group's name, or its number when the database has no entry
+ * (a DynamicUser, a container's ids). A lookup that *fails* (NSS down, an
+ * entry too large) is an error, not a number: answering with the number
+ * would silently skip the [user:NAME] / [group:NAME] policy sections that
+ * apply to the caller, so the policy would fail open.
+ */
+int peer_name_of_uid(uid_t uid, char **out)
 {
-	struct passwd pw, *res = NULL;
-	char buf[4096], *s;
+	for (size_t size = 4096; size <= (1U << 24); size *= 2) {
+		_cleanup_(freep) char *buf = malloc(size);
+		struct passwd pw, *res = NULL;
+		int r;
 
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res)
-		return strdup(res->pw_name);
-	if (asprintf(&s, "%u", (unsigned)uid) < 0)
-		return NULL;
-	return s;
+		if (!buf)
+			return -ENOMEM;
+		r = getpwuid_r(uid, &pw, buf, size, &res);
+		if (r == ERANGE)
+			continue;
+		if (r)
+			return -r;
+		if (res)
+			*out = strdup(res->pw_name);
+		else if (asprintf(out, "%u", (unsigned)uid) < 0)
+			*out = NULL;
+		return *out ? 0 : -ENOMEM;
+	}
+	return -ERANGE;
 }
 
-static char *name_of_gid(gid_t gid)
+int peer_name_of_gid(gid_t gid, char **out)
 {
-	struct group gr, *res = NULL;
-	char buf[16384], *s;
+	for (size_t size = 16384; size <= (1U << 24); size *= 2) {
+		_cleanup_(freep) char *buf = malloc(size);
+		struct group gr, *res = NULL;
+		int r;
 
-	if (getgrgid_r(gid, &gr, buf, sizeof(buf), &res) == 0 && res)
-		return strdup(res->gr_name);
-	if (asprintf(&s, "%u", (unsigned)gid) < 0)
-		return NULL;
-	return s;
+		if (!buf)
+			return -ENOMEM;
+		r = getgrgid_r(gid, &gr, buf, size, &res);
+		if (r == ERANGE)
+			continue;
+		if (r)
+			return -r;
+		if (res)
+			*out = strdup(res->gr_name);
+		else if (asprintf(out, "%u", (unsigned)gid) < 0)
+			*out = NULL;
+		return *out ? 0 : -ENOMEM;
+	}
+	return -ERANGE;
 }
 
 static int peer_groups(int fd, gid_t primary, gid_t **out, int *n_out)
@@ -90,17 +119,21 @@ int peer_identify(int fd, struct identity *id)
 	r = peer_groups(fd, cred.gid, &id->groups, &id->n_groups);
 	if (r < 0)
 		return r;
-	id->user = name_of_uid(cred.uid);
+	r = peer_name_of_uid(cred.uid, &id->user);
+	if (r < 0) {
+		identity_clear(id);
+		return r;
+	}
 	id->group_names = calloc((size_t)id->n_groups, sizeof(char *));
-	if (!id->user || !id->group_names) {
+	if (!id->group_names) {
 		identity_clear(id);
 		return -ENOMEM;
 	}
 	for (int i = 0; i < id->n_groups; i++) {
-		id->group_names[i] = name_of_gid(id->groups[i]);
-		if (!id->group_names[i]) {
+		r = peer_name_of_gid(id->groups[i], &id->group_names[i]);
+		if (r < 0) {
 			identity_clear(id);
-			return -ENOMEM;
+			return r;
 		}
 	}
 	if (sd_peer_get_unit(fd, &id->unit) < 0)

@@ -11,6 +11,9 @@
  * (numbers when unknown), and the systemd unit of the peer's cgroup.
  */
 int peer_identify(int fd, struct identity *id);
+/* Name of a uid/gid, its number if it has no entry; -errno if the lookup fails. */
+int peer_name_of_uid(uid_t uid, char **out);
+int peer_name_of_gid(gid_t gid, char **out);
 
 /* The CPU @pid last ran on (from /proc/PID/stat), or -errno. */
 int peer_cpu(pid_t pid);
