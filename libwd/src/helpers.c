@@ -87,8 +87,13 @@ static int helper_queue(unsigned int op, struct wd_queue **out)
 	return 0;
 }
 
-/* Run @m synchronously; bounce through reserved memory on SS devices. */
-static int helper_run_on(struct wd_queue *q, struct wd_msg *m)
+/*
+ * Run @m synchronously; bounce through reserved memory on SS devices.
+ * *@in_flight tells the caller the request was sent but never came back:
+ * the queue must then not be reused, or the late completion of this
+ * stack-allocated message would be taken for the next caller's.
+ */
+static int helper_run_on(struct wd_queue *q, struct wd_msg *m, bool *in_flight)
 {
 	struct wd_msg b = *m;
 	void *done;
@@ -111,11 +116,13 @@ static int helper_run_on(struct wd_queue *q, struct wd_msg *m)
 	r = wd_send(q, &b);
 	if (r < 0)
 		return r;
+	*in_flight = true;
 	r = wd_recv_sync(q, &done);
 	if (r < 0)
 		return r;
 	if (done != &b)
 		return -EIO;
+	*in_flight = false;
 	if (b.dst != m->dst && !b.status)
 		memcpy(m->dst, b.dst, b.out_len);
 	m->status = b.status;
@@ -129,14 +136,20 @@ static int helper_run(struct wd_msg *m)
 	int r;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
+		bool in_flight = false;
+
 		r = helper_queue(m->op, &q);
 		if (r < 0)
 			return r;
-		r = helper_run_on(q, m);
-		if (r != -ENODEV)
-			break;
-		/* revoked or removed: drop it and try a fresh queue once */
-		cache_release(cache, q);
+		r = helper_run_on(q, m, &in_flight);
+		if (r == -ENODEV) {
+			/* revoked or removed: drop it and try a fresh queue once */
+			cache_release(cache, q);
+			continue;
+		}
+		if (r < 0 && in_flight)
+			cache_release(cache, q);
+		break;
 	}
 	if (r < 0)
 		return r;
