@@ -170,6 +170,8 @@ static void *wdsoft_scomp_alloc(struct crypto_scomp *tfm)
 		kfree(w);
 		return ERR_PTR(r);
 	}
+	/* scomp runs under the crypto layer's per-CPU scratch spinlock. */
+	w->atomic = true;
 	return w;
 }
 

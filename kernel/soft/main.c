@@ -489,8 +489,10 @@ static int wdsoft_check_params(void)
 		       WDSOFT_MAX_THREADS);
 		return -EINVAL;
 	}
-	if (!ss_pages || ss_pages > 65536) {
-		pr_err("wdsoft: ss_pages=%u must be from 1 to 65536\n", ss_pages);
+	/* The SS region is one physically contiguous allocation. */
+	if (!ss_pages || ss_pages > (1U << (MAX_ORDER - 1))) {
+		pr_err("wdsoft: ss_pages=%u must be from 1 to %u\n", ss_pages,
+		       1U << (MAX_ORDER - 1));
 		return -EINVAL;
 	}
 	if (uacce_mode != 0 && uacce_mode != 1) {

@@ -200,7 +200,8 @@ static long wdsoft_read_chunk(struct wdsoft_work *w, struct wdsoft_iter *src)
 	size_t c = min_t(u64, wdsoft_iter_left(src), WDSOFT_BOUNCE_SIZE);
 	int r;
 
-	cond_resched();
+	if (!w->atomic)
+		cond_resched();
 	if (wdsoft_cancelled(w))
 		return -ESHUTDOWN;
 	r = wdsoft_iter_xfer(src, w->in, c, false);
@@ -283,7 +284,8 @@ static int wdsoft_flush_out(struct wdsoft_work *w, struct wdsoft_iter *dst)
 	int r;
 
 	/* Inflate may write far more than it reads: check here too. */
-	cond_resched();
+	if (!w->atomic)
+		cond_resched();
 	if (wdsoft_cancelled(w))
 		return -ESHUTDOWN;
 	r = wdsoft_iter_xfer(dst, w->out, n, true);

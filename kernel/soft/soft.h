@@ -83,6 +83,8 @@ struct wdsoft_iter {
  * @inflate_ws: zlib_inflate workspace
  * @cancel: if set and true, a long operation gives up with -ESHUTDOWN
  *	between chunks (its queue is being stopped)
+ * @atomic: the caller may hold a spinlock (the crypto API runs scomp under
+ *	one): never reschedule between chunks
  */
 struct wdsoft_work {
 	u8 *in;
@@ -93,6 +95,7 @@ struct wdsoft_work {
 	void *deflate_ws;
 	void *inflate_ws;
 	const bool *cancel;
+	bool atomic;
 };
 
 /**

@@ -875,7 +875,12 @@ static int uacce_fops_mmap(struct file *filep, struct vm_area_struct *vma)
 		goto out_unlock;
 	}
 
-	vma->vm_flags |= VM_DONTCOPY | VM_WIPEONFORK | VM_DONTEXPAND |
+	/*
+	 * VM_IO as well: madvise(MADV_DOFORK) may clear VM_DONTCOPY on
+	 * anything but VM_IO, which would let a forked child (another mm)
+	 * drive the rings. It also keeps GUP and ptrace off the regions.
+	 */
+	vma->vm_flags |= VM_IO | VM_DONTCOPY | VM_WIPEONFORK | VM_DONTEXPAND |
 			 VM_DONTDUMP;
 	vma->vm_ops = &uacce_vm_ops;
 	vma->vm_private_data = q;
@@ -1224,7 +1229,12 @@ int uacce_register(struct uacce_device *uacce)
 		mutex_lock(&uacce->mutex);
 		uacce->registered = false;
 		mutex_unlock(&uacce->mutex);
-		kobject_put(&uacce->cdev->kobj);
+		/*
+		 * No kobject_put(): cdev_device_add() already deleted the cdev
+		 * when device_add() failed, and when cdev_add() failed a put
+		 * would drop a parent reference that was never taken. The
+		 * small cdev is leaked on this rare path instead.
+		 */
 		uacce->cdev = NULL;
 	}
 	return ret;

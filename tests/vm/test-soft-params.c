@@ -41,6 +41,7 @@ int main(void)
 	static const char *const bad[] = {
 		"ring_depth=3", "ring_depth=8192", "queues=0", "modes=fast",
 		"algs=memcpy,md5", "threads=0", "uacce_mode=2", "num_devices=65",
+		"ss_pages=0", "ss_pages=1025",	/* one contiguous allocation: 4 MiB */
 	};
 	struct soft_ring r[4];
 	struct wdsoft_cqe cqe = { 0 };

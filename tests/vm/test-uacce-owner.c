@@ -180,6 +180,9 @@ static void check_fork(void)
 	ok_errno(ut_ioctl(fd, UACCE_CMD_START_Q, 0), 0, "owner starts a queue");
 	p = ut_map(fd, UACCE_QFRT_MMIO, mmio, &err);
 	ok_errno(err, 0, "owner maps MMIO");
+	/* The owner cannot undo VM_DONTCOPY to hand the rings to a child. */
+	ok(p && madvise(p, mmio, MADV_DOFORK) < 0 && errno == EINVAL,
+	   "MADV_DOFORK on a queue region is refused (EINVAL)");
 	pid = fork();
 	if (pid == 0) {
 		int bad = foreign_checks(fd, false);
