@@ -179,6 +179,34 @@ static inline int soft_ring_open(struct soft_ring *r, const char *dev, bool ss)
 	return soft_ring_open_share(r, dev, ss, -1);
 }
 
+/*
+ * The usual start of a wdsoft vm test: inside the VM, the modules loaded
+ * with @params, the first device's name in @dev. Bails out otherwise.
+ */
+static inline void soft_setup(const char *params, char *dev, size_t size)
+{
+	int e;
+
+	vm_require();
+	e = vm_load_modules(params);
+	if (e)
+		bail_out("cannot load the modules (%s): %s", params, strerror(-e));
+	if (soft_find_device(0, dev, size))
+		bail_out("no wdsoft device under /sys/class/uacce");
+}
+
+/* soft_setup(), then a started queue on that device in @r. */
+static inline void soft_setup_ring(const char *params, char *dev, size_t size,
+				   struct soft_ring *r)
+{
+	int e;
+
+	soft_setup(params, dev, size);
+	e = soft_ring_open(r, dev, false);
+	if (e)
+		bail_out("cannot open a queue on %s: %s", dev, strerror(-e));
+}
+
 /* Ring the doorbell for what was queued; wake the engine only if parked. */
 static inline void soft_ring_doorbell(struct soft_ring *r)
 {

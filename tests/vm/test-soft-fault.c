@@ -47,15 +47,7 @@ int main(void)
 	long t0, t;
 	int e, i, eio;
 
-	vm_require();
-	e = vm_load_modules("num_devices=1");
-	if (e)
-		bail_out("cannot load the modules: %s", strerror(-e));
-	if (soft_find_device(0, dev, sizeof(dev)))
-		bail_out("no wdsoft device");
-	e = soft_ring_open(&r, dev, false);
-	if (e)
-		bail_out("cannot open a queue: %s", strerror(-e));
+	soft_setup_ring("num_devices=1", dev, sizeof(dev), &r);
 	sqe = soft_sqe(WDSOFT_OP_MEMCPY, a, sizeof(a), b, sizeof(b));
 
 	/* Statistics. */

@@ -55,15 +55,7 @@ int main(void)
 	long t0, t;
 	int e, i, done;
 
-	vm_require();
-	e = vm_load_modules("num_devices=1 idle_us=1000");
-	if (e)
-		bail_out("cannot load the modules: %s", strerror(-e));
-	if (soft_find_device(0, dev, sizeof(dev)))
-		bail_out("no wdsoft device");
-	e = soft_ring_open(&r, dev, false);
-	if (e)
-		bail_out("cannot open a queue: %s", strerror(-e));
+	soft_setup_ring("num_devices=1 idle_us=1000", dev, sizeof(dev), &r);
 
 	ok(wait_status(&r, WDSOFT_STATUS_NEED_WAKEUP, true, 5000),
 	   "an idle engine sets NEED_WAKEUP");

@@ -79,12 +79,7 @@ int main(void)
 	long avail;
 	int e;
 
-	vm_require();
-	e = vm_load_modules("num_devices=1");
-	if (e)
-		bail_out("cannot load the modules: %s", strerror(-e));
-	if (soft_find_device(0, dev, sizeof(dev)))
-		bail_out("no wdsoft device");
+	soft_setup("num_devices=1", dev, sizeof(dev));
 	avail = soft_attr(dev, "available_instances");
 
 	for (int mode = 0; mode < 2; mode++) {

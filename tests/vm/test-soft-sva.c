@@ -37,15 +37,7 @@ int main(void)
 	char dev[64];
 	int e, mfd;
 
-	vm_require();
-	e = vm_load_modules("num_devices=1");
-	if (e)
-		bail_out("cannot load the modules: %s", strerror(-e));
-	if (soft_find_device(0, dev, sizeof(dev)))
-		bail_out("no wdsoft device");
-	e = soft_ring_open(&r, dev, false);
-	if (e)
-		bail_out("cannot open a queue on %s: %s", dev, strerror(-e));
+	soft_setup_ring("num_devices=1", dev, sizeof(dev), &r);
 
 	/* Separately allocated pieces; the list lives in yet another buffer. */
 	for (i = 0; i < NPARTS; i++)
