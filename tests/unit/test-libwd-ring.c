@@ -237,22 +237,44 @@ static void *thread_main(void *arg)
 	return (void *)bad;
 }
 
+#define SHARED_SENDS 300
+
+/*
+ * Either thread may receive either thread's message, so a message (and
+ * its buffers) must outlive the thread that sent it and must not be sent
+ * again while in flight: each send has its own slot here.
+ */
 struct shared {
 	struct wd_queue *q;
 	int done;
+	struct shared_slot {
+		struct wd_msg m;
+		uint8_t a[8], b[8];
+	} slot[2][SHARED_SENDS];
+};
+
+struct shared_arg {
+	struct shared *s;
+	int idx;
 };
 
 static void *shared_main(void *arg)
 {
-	struct shared *s = arg;
-	uint8_t a[8], b[8];
-	struct wd_msg m = { .op = WD_OP_MEMCPY, .src = a, .src_len = 8, .dst = b, .dst_len = 8 };
+	struct shared_arg *sa = arg;
+	struct shared *s = sa->s;
 	void *got;
 
-	for (int i = 0; i < 300; i++) {
-		if (wd_send(s->q, &m) < 0)
-			continue;
-		/* Either thread may receive either message: count them all. */
+	for (int i = 0; i < SHARED_SENDS; i++) {
+		struct shared_slot *sl = &s->slot[sa->idx][i];
+
+		sl->m = (struct wd_msg){ .op = WD_OP_MEMCPY, .src = sl->a, .src_len = 8,
+					 .dst = sl->b, .dst_len = 8 };
+		int r;
+
+		while ((r = wd_send(s->q, &sl->m)) == -EBUSY)
+			;
+		if (r < 0)
+			break;	/* s->done falls short: the test fails */
 		while (wd_recv(s->q, &got) == -EAGAIN)
 			;
 		__atomic_fetch_add(&s->done, 1, __ATOMIC_RELAXED);
@@ -266,7 +288,8 @@ static void test_threads(void)
 	void *ret;
 	long bad = 0;
 	struct wd_queue q;
-	struct shared s = { .q = &q };
+	static struct shared s;
+	struct shared_arg sa[2] = { { &s, 0 }, { &s, 1 } };
 
 	for (int i = 0; i < 3; i++)
 		pthread_create(&t[i], NULL, thread_main, NULL);
@@ -277,8 +300,9 @@ static void test_threads(void)
 	is(bad, 0, "three threads, a queue each, 500 requests each");
 
 	ok_errno(request(&q, "memcpy"), 0, "one queue for two threads");
-	pthread_create(&t[0], NULL, shared_main, &s);
-	pthread_create(&t[1], NULL, shared_main, &s);
+	s.q = &q;
+	pthread_create(&t[0], NULL, shared_main, &sa[0]);
+	pthread_create(&t[1], NULL, shared_main, &sa[1]);
 	pthread_join(t[0], NULL);
 	pthread_join(t[1], NULL);
 	is(s.done, 600, "two threads share one queue safely");
