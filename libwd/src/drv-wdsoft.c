@@ -52,41 +52,72 @@ static bool is_pow2(uint32_t v)
 	return v && !(v & (v - 1));
 }
 
+/*
+ * The geometry the device wrote in line 0 of the MMIO page, read once: the
+ * page is shared memory, so a check and a later use must see the same
+ * values (a confused or hostile device could change them in between).
+ */
+struct wdsoft_geom {
+	uint32_t magic, version, mode;
+	uint32_t sq_entries, cq_entries, sq_offset, cq_offset, dus_size;
+};
+
+static void wdsoft_geom_read(const struct wdsoft_mmio *mmio, struct wdsoft_geom *g)
+{
+	g->magic = READ_ONCE(mmio->magic);
+	g->version = READ_ONCE(mmio->version);
+	g->mode = READ_ONCE(mmio->mode);
+	g->sq_entries = READ_ONCE(mmio->sq_entries);
+	g->cq_entries = READ_ONCE(mmio->cq_entries);
+	g->sq_offset = READ_ONCE(mmio->sq_offset);
+	g->cq_offset = READ_ONCE(mmio->cq_offset);
+	g->dus_size = READ_ONCE(mmio->dus_size);
+}
+
+/* Both rings inside the DUS region, after its header, aligned, power-of-2. */
+static bool wdsoft_geom_valid(const struct wdsoft_geom *g, size_t dus_size)
+{
+	uint64_t sq_end = (uint64_t)g->sq_offset + (uint64_t)g->sq_entries * sizeof(struct wdsoft_sqe);
+	uint64_t cq_end = (uint64_t)g->cq_offset + (uint64_t)g->cq_entries * sizeof(struct wdsoft_cqe);
+
+	return is_pow2(g->sq_entries) && is_pow2(g->cq_entries) &&
+	       g->cq_entries >= g->sq_entries && g->dus_size <= dus_size &&
+	       g->sq_offset >= sizeof(struct wdsoft_dus_hdr) &&
+	       g->cq_offset >= sizeof(struct wdsoft_dus_hdr) &&
+	       sq_end <= dus_size && cq_end <= dus_size &&
+	       !(g->sq_offset % 8) && !(g->cq_offset % 8);
+}
+
 static int wdsoft_init(struct wd_queue_priv *p)
 {
 	struct wd_queue *q = p->q;
 	struct wdsoft_mmio *mmio = p->region[UACCE_QFRT_MMIO];
 	size_t dus_size = p->region_size[UACCE_QFRT_DUS];
+	struct wdsoft_geom g;
 	struct wdsoft_q *w;
-	uint32_t sqe, cqe;
+	uint32_t sqe;
 
 	if (!mmio || p->region_size[UACCE_QFRT_MMIO] < sizeof(*mmio) ||
 	    !p->region[UACCE_QFRT_DUS])
 		return __wd_err(q, -EPROTO, "device %s lacks the MMIO or DUS region wdsoft_v1 needs",
 				q->dev_name);
-	if (READ_ONCE(mmio->magic) != WDSOFT_MAGIC)
+	wdsoft_geom_read(mmio, &g);
+	if (g.magic != WDSOFT_MAGIC)
 		return __wd_err(q, -ENODEV, "queue on %s is dead (revoked or device removed) before first use; request a new one",
 				q->dev_name);
-	if (mmio->version != WDSOFT_VERSION)
+	if (g.version != WDSOFT_VERSION)
 		return __wd_err(q, -EPROTONOSUPPORT, "device %s speaks wdsoft ring version %u, this libwd knows %u: update libwd",
-				q->dev_name, mmio->version, WDSOFT_VERSION);
-	sqe = mmio->sq_entries;
-	cqe = mmio->cq_entries;
-	if (!is_pow2(sqe) || !is_pow2(cqe) || cqe < sqe ||
-	    mmio->dus_size > dus_size ||
-	    mmio->sq_offset < sizeof(struct wdsoft_dus_hdr) ||
-	    mmio->cq_offset < sizeof(struct wdsoft_dus_hdr) ||
-	    (uint64_t)mmio->sq_offset + (uint64_t)sqe * sizeof(struct wdsoft_sqe) > dus_size ||
-	    (uint64_t)mmio->cq_offset + (uint64_t)cqe * sizeof(struct wdsoft_cqe) > dus_size ||
-	    mmio->sq_offset % 8 || mmio->cq_offset % 8)
+				q->dev_name, g.version, WDSOFT_VERSION);
+	if (!wdsoft_geom_valid(&g, dus_size))
 		return __wd_err(q, -EPROTO, "device %s reports an inconsistent ring geometry (sq %u@%u, cq %u@%u, dus %zu bytes)",
-				q->dev_name, sqe, mmio->sq_offset, cqe,
-				mmio->cq_offset, dus_size);
-	if (mmio->mode != WDSOFT_MODE_SVA && mmio->mode != WDSOFT_MODE_SS &&
-	    mmio->mode != WDSOFT_MODE_NOIOMMU)
+				q->dev_name, g.sq_entries, g.sq_offset, g.cq_entries,
+				g.cq_offset, dus_size);
+	if (g.mode != WDSOFT_MODE_SVA && g.mode != WDSOFT_MODE_SS &&
+	    g.mode != WDSOFT_MODE_NOIOMMU)
 		return __wd_err(q, -EPROTONOSUPPORT, "device %s uses addressing mode %u, unknown to this libwd",
-				q->dev_name, mmio->mode);
+				q->dev_name, g.mode);
 
+	sqe = g.sq_entries;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return __wd_err(q, -ENOMEM, "out of memory");
@@ -100,12 +131,15 @@ static int wdsoft_init(struct wd_queue_priv *p)
 	}
 	w->mmio = mmio;
 	w->hdr = p->region[UACCE_QFRT_DUS];
-	w->sq = (void *)((char *)w->hdr + mmio->sq_offset);
-	w->cq = (void *)((char *)w->hdr + mmio->cq_offset);
+	w->sq = (void *)((char *)w->hdr + g.sq_offset);
+	w->cq = (void *)((char *)w->hdr + g.cq_offset);
 	w->sq_entries = sqe;
-	w->cq_entries = cqe;
-	w->mode = mmio->mode;
-	/* Start from where the rings are: a fresh queue has all at zero. */
+	w->cq_entries = g.cq_entries;
+	w->mode = g.mode;
+	/*
+	 * Start from where the rings are: a fresh queue has all at zero. The
+	 * device cannot make these hurt: both are only ever used masked.
+	 */
 	w->sq_tail = READ_ONCE(mmio->sq_tail);
 	w->cq_head = READ_ONCE(w->hdr->cq_head);
 	for (uint32_t i = 0; i < sqe; i++) {
@@ -224,12 +258,29 @@ static int wdsoft_send(struct wd_queue_priv *p, struct wd_msg *m, bool publish)
 	return 0;
 }
 
+/*
+ * What a matched completion tells the caller. The CQE is device-written
+ * memory: a status that is not 0 or a negative errno, or an output length
+ * beyond the destination (a caller would copy that many bytes), is a
+ * device error, never passed on.
+ */
+static inline void wdsoft_complete(struct wd_msg *m, int32_t status, uint64_t out_len)
+{
+	if (unlikely(status > 0 || status < -4095 ||
+		     (!status && out_len > m->dst_len)))
+		status = -EIO;
+	m->status = status;
+	m->out_len = status ? 0 : (size_t)out_len;
+}
+
 static int wdsoft_recv(struct wd_queue_priv *p, struct wd_msg **out)
 {
 	struct wdsoft_q *w = p->drv_priv;
-	struct wdsoft_cqe cqe;
+	const struct wdsoft_cqe *c;
 	struct wdsoft_slot *s;
+	uint64_t cookie, out_len;
 	uint32_t tail, slot;
+	int32_t status;
 
 	/* Pairs with the engine's store-release of cq_tail after filling CQEs. */
 	tail = smp_load_acquire(&w->hdr->cq_tail);
@@ -237,14 +288,19 @@ static int wdsoft_recv(struct wd_queue_priv *p, struct wd_msg **out)
 		return wdsoft_alive(p) ? -EAGAIN : -ENODEV;
 	if (unlikely(tail - w->cq_head > w->cq_entries))
 		return wdsoft_alive(p) ? -EIO : -ENODEV;
-	cqe = w->cq[w->cq_head & (w->cq_entries - 1)];
+	/* Each field read once: the device may still be writing garbage. */
+	c = &w->cq[w->cq_head & (w->cq_entries - 1)];
+	cookie = READ_ONCE(c->cookie);
+	status = READ_ONCE(c->status);
+	out_len = READ_ONCE(c->out_len);
 	w->cq_head++;
 	/* Hand the CQE slot back: the engine load-acquires cq_head. */
 	smp_store_release(&w->hdr->cq_head, w->cq_head);
 
-	slot = (uint32_t)cqe.cookie;
+	/* A wrong, stale or duplicate cookie matches no message in flight. */
+	slot = (uint32_t)cookie;
 	if (unlikely(slot >= w->sq_entries || !w->slots[slot].msg ||
-		     w->slots[slot].gen != (uint32_t)(cqe.cookie >> 32)))
+		     w->slots[slot].gen != (uint32_t)(cookie >> 32)))
 		return wdsoft_alive(p) ? -EIO : -ENODEV;
 	if (unlikely(!wdsoft_alive(p)))
 		return -ENODEV;	/* the CQE may be from a zero page */
@@ -254,8 +310,7 @@ static int wdsoft_recv(struct wd_queue_priv *p, struct wd_msg **out)
 	if (++s->gen == 0)
 		s->gen = 1;
 	w->free_slots[w->nfree++] = slot;
-	(*out)->status = cqe.status;
-	(*out)->out_len = cqe.status ? 0 : (size_t)cqe.out_len;
+	wdsoft_complete(*out, status, out_len);
 	return 1;
 }
 
