@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * libFuzzer target: the broker policy parser (built and run by
- * test-broker-fuzz.sh). Any text must parse or fail with a "NAME:LINE: why"
+ * tools/fuzz). Any text must parse or fail with a "NAME:LINE: why"
  * message, without crash, leak or undefined behaviour; a parsed policy is
  * then evaluated against a sample caller.
  */

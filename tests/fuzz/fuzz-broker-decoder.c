@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * libFuzzer target: the broker protocol decoder (built and run by
- * test-broker-fuzz.sh). Any input must decode or be rejected without a
+ * tools/fuzz). Any input must decode or be rejected without a
  * crash, leak or undefined behaviour; whatever decodes must re-encode to
  * the very same bytes (the decoder only accepts canonical messages).
  */
