@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * wdctl.c - the operator's command for WarpDrive: command line and
+ * dispatch. Each verb lives in its own file (list.c, admin.c,
+ * check-policy.c, bench.c); they share the parsed options in `arg`.
+ *
+ * Habits follow systemctl and busctl: options may come before or after
+ * the verb, --json=short|pretty for scripts, --no-legend, messages on
+ * stderr that say what to do, and documented exit codes (wdctl.h).
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+#include "wdctl.h"
+
+#ifndef WDCTL_VERSION
+#define WDCTL_VERSION "unknown"
+#endif
+
+struct wdctl_args arg = {
+	.json = JSON_OFF,
+	.legend = true,
+	.ask_password = true,
+	.sysfs_root = "/sys",
+};
+
+static void help(void)
+{
+	printf("Usage: wdctl [OPTION...] COMMAND ...\n"
+	       "See and control WarpDrive accelerators, queues and the broker.\n\n"
+	       "Commands:\n"
+	       "  devices              list accelerator devices\n"
+	       "  leases               list the queues the broker has leased\n"
+	       "  stats                per-device broker and engine statistics\n"
+	       "  revoke LEASE         revoke a lease; its holder gets an error\n"
+	       "  reload               make the broker reload its policy\n"
+	       "  check-policy DIR     validate a policy directory and show what it grants\n"
+	       "\n"
+	       "Options:\n"
+	       "  -h --help            show this help\n"
+	       "     --version         show the version\n"
+	       "     --json=MODE       print JSON (short or pretty) instead of a table\n"
+	       "     --no-legend       no column headers and no footer\n"
+	       "     --user            talk to a broker on the user bus, not the system bus\n"
+	       "     --no-ask-password do not ask for a password to authorize admin commands\n"
+	       "     --sysfs-root=DIR  read devices from DIR/class/uacce and engine statistics\n"
+	       "                       from DIR/kernel/debug when the broker is not running\n"
+	       "                       (default /sys)\n\n"
+	       "Exit status: 0 success, 1 failure, 2 usage error, 3 broker not running,\n"
+	       "4 permission denied, 5 no such lease. See wdctl(1).\n");
+}
+
+struct verb {
+	const char *name;
+	int min_args, max_args;	/* counting the verb itself */
+	int (*run)(int argc, char **argv);
+};
+
+static const struct verb verbs[] = {
+	{ "devices", 1, 1, verb_devices },
+	{ "leases", 1, 1, verb_leases },
+	{ "stats", 1, 1, verb_stats },
+	{ "revoke", 2, 2, verb_revoke },
+	{ "reload", 1, 1, verb_reload },
+	{ "check-policy", 2, 2, verb_check_policy },
+};
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "wdctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'wdctl --help'.\n");
+	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	enum { ARG_VERSION = 0x100, ARG_JSON, ARG_NO_LEGEND, ARG_USER, ARG_NO_ASK,
+	       ARG_SYSFS };
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, ARG_VERSION },
+		{ "json", required_argument, NULL, ARG_JSON },
+		{ "no-legend", no_argument, NULL, ARG_NO_LEGEND },
+		{ "user", no_argument, NULL, ARG_USER },
+		{ "no-ask-password", no_argument, NULL, ARG_NO_ASK },
+		{ "sysfs-root", required_argument, NULL, ARG_SYSFS },
+		{}
+	};
+	int c;
+
+	opterr = 0;	/* our own message, with the hint */
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'h':
+			help();
+			return EXIT_OK;
+		case ARG_VERSION:
+			printf("wdctl %s\n", WDCTL_VERSION);
+			return EXIT_OK;
+		case ARG_JSON:
+			if (!strcmp(optarg, "short"))
+				arg.json = JSON_SHORT;
+			else if (!strcmp(optarg, "pretty"))
+				arg.json = JSON_PRETTY;
+			else
+				return usage_error("--json takes short or pretty, not \"%s\".",
+						   optarg);
+			break;
+		case ARG_NO_LEGEND:
+			arg.legend = false;
+			break;
+		case ARG_USER:
+			arg.user_bus = true;
+			break;
+		case ARG_NO_ASK:
+			arg.ask_password = false;
+			break;
+		case ARG_SYSFS:
+			arg.sysfs_root = optarg;
+			break;
+		case '?':
+		default:
+			if (optopt && optopt < 0x100)
+				return usage_error("unknown option -%c.", optopt);
+			return usage_error("unknown option or missing value in \"%s\".",
+					   argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("which command? devices, leases, stats, revoke, reload, "
+				   "or check-policy.");
+	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++) {
+		const struct verb *v = &verbs[i];
+		int n = argc - optind;
+
+		if (strcmp(argv[optind], v->name))
+			continue;
+		if (n < v->min_args)
+			return usage_error("%s needs an argument.", v->name);
+		if (n > v->max_args)
+			return usage_error("unexpected argument \"%s\".", argv[optind + v->max_args]);
+		return v->run(n, argv + optind);
+	}
+	return usage_error("unknown command \"%s\".", argv[optind]);
+}

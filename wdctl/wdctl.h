@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* wdctl.h - what wdctl's subcommands share: options, exit codes, the bus. */
+#ifndef WDCTL_WDCTL_H
+#define WDCTL_WDCTL_H
+
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+
+#include "table.h"
+
+/* Exit codes (documented in wdctl(1), EXIT STATUS). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,		/* the operation failed */
+	EXIT_USAGE = 2,		/* bad command line */
+	EXIT_NO_BROKER = 3,	/* the command needs the broker, which is not running */
+	EXIT_DENIED = 4,	/* not allowed: needs root or polkit authorization */
+	EXIT_NOT_FOUND = 5,	/* no such lease */
+};
+
+#define WD_BUS_NAME "org.warpdrive"
+#define WD_BUS_PATH "/org/warpdrive"
+#define WD_MANAGER_IFACE "org.warpdrive.Manager1"
+#define WD_DEVICE_IFACE "org.warpdrive.Device1"
+
+struct wdctl_args {
+	enum json_mode json;
+	bool legend;
+	bool user_bus;		/* --user: the session bus (development brokers) */
+	bool ask_password;
+	const char *sysfs_root;	/* --sysfs-root; debugfs is <root>/kernel/debug */
+};
+
+extern struct wdctl_args arg;
+
+/*
+ * Connect to the broker's bus. Returns 1 with *@out set when the broker
+ * owns its name, 0 when there is no bus or no broker on it (the caller
+ * falls back or fails with a hint).
+ */
+int broker_connect(sd_bus **out);
+
+/* Print "wdctl: <what>: <D-Bus error message>" plus a hint; exit code. */
+int bus_error_exit(const char *what, const sd_bus_error *e, int r);
+
+/* The hint for commands that need the broker. */
+int no_broker_exit(const char *what);
+
+int verb_devices(int argc, char **argv);
+int verb_leases(int argc, char **argv);
+int verb_stats(int argc, char **argv);
+int verb_revoke(int argc, char **argv);
+int verb_reload(int argc, char **argv);
+int verb_check_policy(int argc, char **argv);
+int verb_bench(int argc, char **argv);
+
+/* Print a table per the options; EXIT_OK or EXIT_FAIL. */
+int show_table(struct table *t);
+
+#endif
