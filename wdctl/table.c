@@ -24,6 +24,7 @@ struct cell {
 		uint64_t u;
 		bool b;
 		char **v;
+		double d;
 	};
 };
 
@@ -118,6 +119,9 @@ int table_add_row(struct table *t, const struct table_cell *cells)
 		case CELL_BOOL:
 			c->b = cells[i].b;
 			break;
+		case CELL_DOUBLE:
+			c->d = cells[i].d;
+			break;
 		case CELL_STRV:
 			c->v = strv_copy(cells[i].v);
 			oom |= !c->v;
@@ -209,6 +213,9 @@ static char *cell_text(const struct cell *c)
 	case CELL_NSEC:
 		format_nsec(buf, sizeof(buf), c->u);
 		break;
+	case CELL_DOUBLE:
+		snprintf(buf, sizeof(buf), c->d >= 1000 ? "%.0f" : "%.3g", c->d);
+		break;
 	case CELL_STRV:
 		if (!c->v[0])
 			return strdup("-");
@@ -227,7 +234,7 @@ static char *cell_text(const struct cell *c)
 static bool cell_right(const struct cell *c)
 {
 	return c->kind == CELL_INT || c->kind == CELL_UINT || c->kind == CELL_BYTES ||
-	       c->kind == CELL_NSEC;
+	       c->kind == CELL_NSEC || c->kind == CELL_DOUBLE;
 }
 
 static int print_columns(const struct table *t, FILE *f, bool legend)
@@ -292,6 +299,8 @@ static struct json_object *cell_json(const struct cell *c)
 		return json_object_new_uint64(c->u);
 	case CELL_BOOL:
 		return json_object_new_boolean(c->b);
+	case CELL_DOUBLE:
+		return json_object_new_double(c->d);
 	case CELL_STRV:
 		a = json_object_new_array();
 		for (char **p = c->v; a && *p; p++)

@@ -22,6 +22,7 @@ enum cell_kind {
 	CELL_BYTES,	/* uint shown as "4.0K" */
 	CELL_NSEC,	/* uint nanoseconds shown as "1.250s" */
 	CELL_STRV,	/* strings shown comma-separated, a JSON array */
+	CELL_DOUBLE,	/* shown with 3 significant digits, JSON keeps all */
 };
 
 enum json_mode {
@@ -46,6 +47,7 @@ struct table_cell {
 		uint64_t u;
 		bool b;
 		char *const *v;	/* NULL-terminated */
+		double d;
 	};
 };
 
@@ -56,6 +58,7 @@ struct table_cell {
 #define C_BOOL(x)	((struct table_cell){ .kind = CELL_BOOL, .b = (x) })
 #define C_BYTES(x)	((struct table_cell){ .kind = CELL_BYTES, .u = (x) })
 #define C_NSEC(x)	((struct table_cell){ .kind = CELL_NSEC, .u = (x) })
+#define C_DOUBLE(x)	((struct table_cell){ .kind = CELL_DOUBLE, .d = (x) })
 #define C_STRV(x)	((struct table_cell){ .kind = CELL_STRV, .v = (x) })
 
 /* Append one row: @cells holds one value per column. */

@@ -38,7 +38,7 @@ static void help(void)
 	       "  revoke LEASE         revoke a lease; its holder gets an error\n"
 	       "  reload               make the broker reload its policy\n"
 	       "  check-policy DIR     validate a policy directory and show what it grants\n"
-	       "\n"
+	       "  bench                measure the data path of this machine's device\n\n"
 	       "Options:\n"
 	       "  -h --help            show this help\n"
 	       "     --version         show the version\n"
@@ -49,6 +49,13 @@ static void help(void)
 	       "     --sysfs-root=DIR  read devices from DIR/class/uacce and engine statistics\n"
 	       "                       from DIR/kernel/debug when the broker is not running\n"
 	       "                       (default /sys)\n\n"
+	       "Options of bench:\n"
+	       "     --op=OP           memcpy, crc32c, sha256 or deflate (default memcpy)\n"
+	       "     --size=BYTES      request size; K, M suffixes allowed (default 4K)\n"
+	       "     --depth=N         requests in flight (default 32)\n"
+	       "     --seconds=S       how long to run (default 5)\n"
+	       "     --path=PATH       libwd, libwd-idle, afalg, uring-sqpoll, syscall or\n"
+	       "                       inline (default libwd)\n\n"
 	       "Exit status: 0 success, 1 failure, 2 usage error, 3 broker not running,\n"
 	       "4 permission denied, 5 no such lease. See wdctl(1).\n");
 }
@@ -66,6 +73,7 @@ static const struct verb verbs[] = {
 	{ "revoke", 2, 2, verb_revoke },
 	{ "reload", 1, 1, verb_reload },
 	{ "check-policy", 2, 2, verb_check_policy },
+	{ "bench", 1, 1, verb_bench },
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -84,7 +92,7 @@ static int usage_error(const char *fmt, ...)
 int main(int argc, char **argv)
 {
 	enum { ARG_VERSION = 0x100, ARG_JSON, ARG_NO_LEGEND, ARG_USER, ARG_NO_ASK,
-	       ARG_SYSFS };
+	       ARG_SYSFS, ARG_OP, ARG_SIZE, ARG_DEPTH, ARG_SECONDS, ARG_PATH };
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
@@ -93,9 +101,15 @@ int main(int argc, char **argv)
 		{ "user", no_argument, NULL, ARG_USER },
 		{ "no-ask-password", no_argument, NULL, ARG_NO_ASK },
 		{ "sysfs-root", required_argument, NULL, ARG_SYSFS },
+		{ "op", required_argument, NULL, ARG_OP },
+		{ "size", required_argument, NULL, ARG_SIZE },
+		{ "depth", required_argument, NULL, ARG_DEPTH },
+		{ "seconds", required_argument, NULL, ARG_SECONDS },
+		{ "path", required_argument, NULL, ARG_PATH },
 		{}
 	};
-	int c;
+	bool bench_opts = false;
+	int c, r;
 
 	opterr = 0;	/* our own message, with the hint */
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
@@ -127,6 +141,16 @@ int main(int argc, char **argv)
 		case ARG_SYSFS:
 			arg.sysfs_root = optarg;
 			break;
+		case ARG_OP:
+		case ARG_SIZE:
+		case ARG_DEPTH:
+		case ARG_SECONDS:
+		case ARG_PATH:
+			r = bench_option(BENCH_OP + (c - ARG_OP), optarg);
+			if (r != EXIT_OK)
+				return r;
+			bench_opts = true;
+			break;
 		case '?':
 		default:
 			if (optopt && optopt < 0x100)
@@ -137,7 +161,7 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("which command? devices, leases, stats, revoke, reload, "
-				   "or check-policy.");
+				   "check-policy or bench.");
 	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++) {
 		const struct verb *v = &verbs[i];
 		int n = argc - optind;
@@ -148,6 +172,9 @@ int main(int argc, char **argv)
 			return usage_error("%s needs an argument.", v->name);
 		if (n > v->max_args)
 			return usage_error("unexpected argument \"%s\".", argv[optind + v->max_args]);
+		if (bench_opts && v->run != verb_bench)
+			return usage_error("--op, --size, --depth, --seconds and --path are options "
+					   "of bench, not of %s.", v->name);
 		return v->run(n, argv + optind);
 	}
 	return usage_error("unknown command \"%s\".", argv[optind]);

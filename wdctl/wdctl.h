@@ -54,6 +54,11 @@ int verb_reload(int argc, char **argv);
 int verb_check_policy(int argc, char **argv);
 int verb_bench(int argc, char **argv);
 
+/* The options of bench, in the order of wdctl.c's option enum. */
+enum bench_opt { BENCH_OP, BENCH_SIZE, BENCH_DEPTH, BENCH_SECONDS, BENCH_PATH };
+/* Take one bench option; EXIT_OK or EXIT_USAGE (with the message printed). */
+int bench_option(enum bench_opt which, const char *value);
+
 /* Print a table per the options; EXIT_OK or EXIT_FAIL. */
 int show_table(struct table *t);
 

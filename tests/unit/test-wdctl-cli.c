@@ -4,7 +4,9 @@
  * --help and --version; check-policy of a good directory (table, JSON,
  * exit 0) and of broken ones (FILE:LINE: message, exit 1); devices and
  * stats read straight from a fake sysfs/debugfs when there is no bus at
- * all, saying so on stderr; leases then fails with exit 3.
+ * all, saying so on stderr; leases then fails with exit 3. bench on the
+ * inline path (no device needed): its figures as a table and as JSON,
+ * progress lines on a pipe and a progress bar on a terminal.
  */
 #include "test-wdctl-lib.h"
 
@@ -24,6 +26,14 @@ static void check_usage(void)
 		{ "revoke", "-3" },			/* out of range */
 		{ "check-policy" },			/* missing directory */
 		{ "reload", "now" },
+		{ "--op=md5", "bench" },		/* unknown operation */
+		{ "--path=carrier-pigeon", "bench" },	/* unknown path */
+		{ "--size=0", "bench" },
+		{ "--size=3G", "bench" },
+		{ "--depth=0", "bench" },
+		{ "--seconds=-1", "bench" },
+		{ "--path=uring-sqpoll", "--op=sha256", "bench" },	/* not offered */
+		{ "--depth=4", "devices" },		/* a bench option elsewhere */
 	};
 	struct run r;
 	int n = 0, hinted = 0;
@@ -166,6 +176,62 @@ static void check_sysfs_fallback(void)
 	run_clear(&r);
 }
 
+static void check_bench(void)
+{
+	struct json_object *a, *b;
+	struct run r;
+	double ops_s = 0, secs = 0;
+	int lines;
+
+	is(wt_run(&r, "--json=short", "bench", "--path=inline", "--op=crc32c", "--size=4K",
+		  "--depth=1", "--seconds=0.3"), 0, "bench on the inline path: exit 0");
+	a = wt_json_array(r.out);
+	b = a && json_object_array_length(a) == 1 ? json_object_array_get_idx(a, 0) : NULL;
+	if (b) {
+		struct json_object *v;
+
+		if (json_object_object_get_ex(b, "ops_per_sec", &v))
+			ops_s = json_object_get_double(v);
+		if (json_object_object_get_ex(b, "seconds", &v))
+			secs = json_object_get_double(v);
+	}
+	ok(wt_json_int(b, "ops") > 0 && ops_s > 0 && secs >= 0.25 && secs < 5 && wt_json_int(b, "size") == 4096 &&
+	   wt_json_int(b, "p99_ns") >= wt_json_int(b, "p50_ns") && wt_json_int(b, "p50_ns") > 0 &&
+	   wt_json_int(b, "cpu_ns_per_op") > 0 && wt_json_int(b, "bytes_per_sec") > 0,
+	   "JSON: ops, seconds, ops/s, bytes/s, p50 <= p99, CPU per op");
+	lines = 0;
+	for (const char *l = r.err; (l = strstr(l, "% done")); l++)
+		lines++;
+	ok(lines >= 5 && lines <= 10 && strstr(r.err, "100% done") && !strchr(r.err, '\r'),
+	   "stderr not a terminal: plain progress lines (%d), no bar", lines);
+	printf("# report: wdctl-cli: wdctl bench inline crc32c 4 KiB depth 1: %lld ops in %.2f s, "
+	       "%.0f ops/s, p50 %lld ns, p99 %lld ns\n", wt_json_int(b, "ops"), secs, ops_s,
+	       wt_json_int(b, "p50_ns"), wt_json_int(b, "p99_ns"));
+	json_object_put(a);
+	run_clear(&r);
+
+	is(wt_run(&r, "bench", "--path=inline", "--op=sha256", "--seconds=0.2"), 0,
+	   "bench table: exit 0");
+	ok(strstr(r.out, "OPS/S") && strstr(r.out, "P99") && strstr(r.out, "CPU/OP") &&
+	   strstr(r.out, "sha256"), "the table shows ops/s, p99 and CPU per op");
+	run_clear(&r);
+
+	if (access("/usr/bin/script", X_OK) == 0) {
+		char cmd[700];
+
+		/* util-linux script(1) gives wdctl a terminal for stderr */
+		snprintf(cmd, sizeof(cmd), "%s bench --path=inline --op=memcpy --seconds=0.3 "
+			 ">/dev/null", wt_wdctl_path());
+		is(wt_run_cmd(&r, "/usr/bin/script", "-qec", cmd, "/dev/null"), 0,
+		   "bench on a terminal: exit 0");
+		ok(strstr(r.out, "\r[") && strstr(r.out, "] 100%") && strstr(r.out, "#####") &&
+		   !strstr(r.out, "% done"), "on a terminal: a progress bar redrawn in place");
+		run_clear(&r);
+	} else {
+		skip(2, "script(1) not installed (apt-get install bsdutils)");
+	}
+}
+
 int main(void)
 {
 	tb_init(&t);
@@ -177,6 +243,7 @@ int main(void)
 	check_usage();
 	check_policy_dirs();
 	check_sysfs_fallback();
+	check_bench();
 	tb_cleanup(&t);
 	return exit_status();
 }

@@ -60,10 +60,10 @@ static inline const char *wt_wdctl_path(void)
 }
 
 /*
- * Run wdctl with the NULL-terminated @args (after argv[0]); as @uid when
+ * Run @exe with the NULL-terminated @args (after argv[0]); as @uid when
  * not (uid_t)-1. Fills @r; returns its exit status.
  */
-static inline int wt_runv(struct run *r, uid_t uid, const char *const *args)
+static inline int wt_spawn(struct run *r, uid_t uid, const char *exe, const char *const *args)
 {
 	const char *argv[32] = { "wdctl" };
 	int out = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -89,7 +89,7 @@ static inline int wt_runv(struct run *r, uid_t uid, const char *const *args)
 		if (uid != (uid_t)-1 && (setgroups(0, NULL) < 0 || setgid(uid) < 0 ||
 					 setuid(uid) < 0))
 			_exit(126);
-		execv(wt_wdctl_path(), (char **)argv);
+		execv(exe, (char **)argv);
 		_exit(127);
 	}
 	if (waitpid(pid, &st, 0) < 0)
@@ -106,8 +106,15 @@ static inline int wt_runv(struct run *r, uid_t uid, const char *const *args)
 	return r->status;
 }
 
+static inline int wt_runv(struct run *r, uid_t uid, const char *const *args)
+{
+	return wt_spawn(r, uid, wt_wdctl_path(), args);
+}
+
 #define wt_run(r, ...) wt_runv((r), (uid_t)-1, (const char *const[]){ __VA_ARGS__, NULL })
 #define wt_run_as(r, uid, ...) wt_runv((r), (uid), (const char *const[]){ __VA_ARGS__, NULL })
+/* Run another program @exe the same way. */
+#define wt_run_cmd(r, exe, ...) wt_spawn((r), (uid_t)-1, (exe), (const char *const[]){ __VA_ARGS__, NULL })
 
 /* Parse @text as a JSON array; NULL (and a diagnostic) when it is not. */
 static inline struct json_object *wt_json_array(const char *text)
