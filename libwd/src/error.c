@@ -39,12 +39,13 @@ static const struct {
 
 WD_EXPORT const char *wd_strerror(int err)
 {
-	if (err < 0)
-		err = -err;
-	if (!err)
+	/* unsigned: -INT_MIN would overflow */
+	unsigned int e = err < 0 ? 0U - (unsigned int)err : (unsigned int)err;
+
+	if (!e)
 		return "success";
 	for (size_t i = 0; i < ARRAY_SIZE(messages); i++)
-		if (messages[i].err == err)
+		if ((unsigned int)messages[i].err == e)
 			return messages[i].msg;
 	return "unexpected error: see strerror() of the returned value";
 }

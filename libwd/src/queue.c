@@ -22,6 +22,7 @@
  * fork handler detach every inherited queue in the child.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -291,6 +292,8 @@ static bool queue_args_valid(struct wd_queue *q)
 				q->alg);
 	if (q->dev && !*q->dev)
 		return __wd_err(q, false, "wd_queue.dev is empty: use NULL for any device");
+	if (q->dev && strnlen(q->dev, PATH_MAX) == PATH_MAX)
+		return __wd_err(q, false, "wd_queue.dev is longer than a path can be: give a device name such as wdsoft-0");
 	return true;
 }
 
@@ -396,9 +399,14 @@ static inline int msg_check(struct wd_queue_priv *p, const struct wd_msg *m)
 		return -EINVAL;
 	if (unlikely(!(p->ops & (1U << m->op))))
 		return -EOPNOTSUPP;
-	if (unlikely(m->flags & ~(WD_MSG_ZLIB | WD_MSG_LEVEL_MASK)))
+	if (unlikely(m->flags & ~(WD_MSG_ZLIB | WD_MSG_LEVEL_MASK) ||
+		     (m->flags & WD_MSG_LEVEL_MASK) > WD_MSG_LEVEL(9)))
 		return -EINVAL;
 	if (unlikely((m->src_len && !m->src) || (m->dst_len && !m->dst)))
+		return -EINVAL;
+	/* A buffer that runs past the end of the address space is malformed. */
+	if (unlikely(m->src_len > UINTPTR_MAX - (uintptr_t)m->src ||
+		     m->dst_len > UINTPTR_MAX - (uintptr_t)m->dst))
 		return -EINVAL;
 	if (unlikely(m->op == WD_OP_CRC32C && m->dst_len < WD_CRC32C_SIZE))
 		return -EINVAL;

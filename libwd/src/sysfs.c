@@ -245,9 +245,10 @@ int __wd_direct_open(struct wd_queue *q, struct wd_devinfo *info)
 	int want_node, r, last = 0;
 
 	if (q->dev) {
+		/* whatever the reason (no such path, too long): no such device */
 		r = dev_name_of(q, only, sizeof(only));
 		if (r < 0)
-			return __wd_err(q, r, "device \"%s\" not found: %s; list devices with ls /sys/class/uacce",
+			return __wd_err(q, -ENODEV, "device \"%s\" not found: %s; list devices with ls /sys/class/uacce",
 					q->dev, strerror(-r));
 	}
 	want_node = q->node == WD_NODE_ANY ? __wd_current_node() : q->node;

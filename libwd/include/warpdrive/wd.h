@@ -184,15 +184,24 @@ struct wd_msg {
 int wd_request_queue(struct wd_queue *q);
 
 /*
- * Stop using @q and give it back (messages still in flight are dropped).
- * Safe on a zeroed or failed queue. No other call on @q may be running.
+ * Stop using @q and give it back (messages still in flight are dropped:
+ * libwd never writes to them again). Safe on a zeroed or failed queue.
+ * No other call on @q may be running.
+ *
+ * Use after release is defined as long as the struct itself is still
+ * valid memory: a released struct wd_queue is as a zeroed one, so every
+ * call on it returns -EINVAL (wd_reserve_memory: NULL, EINVAL), releasing
+ * it again does nothing, and the queue's fd is closed. Using a copy of a
+ * requested struct (see struct wd_queue) is undefined.
  */
 void wd_release_queue(struct wd_queue *q);
 
 /**
  * wd_send() - submit one request (a struct wd_msg *)
  * Return: 0; -EBUSY when the ring is full (receive some completions first);
- * -EINVAL for a malformed message; -EOPNOTSUPP for an op the device does not
+ * -EINVAL for a malformed message (unknown op or flag, a level above 9, a
+ * NULL buffer with a length, a buffer that runs past the end of the
+ * address space, a digest destination too small); -EOPNOTSUPP for an op the device does not
  * offer; -EFAULT for a buffer outside the reserved memory of an SS device;
  * -ENODEV when the queue was revoked or its device removed.
  */
