@@ -75,18 +75,45 @@ int __wd_err(struct wd_queue *q, int err, const char *fmt, ...)
 
 /* ---- the list of queues, for fork ---- */
 
+/*
+ * fork_lock makes "this process holds a queue descriptor" and "the queue is
+ * on the list" one step as fork() sees it. wd_request_queue() holds it for
+ * reading from before it can own a descriptor (broker connection, queue
+ * fd) until the queue is on the list or every descriptor is closed again;
+ * wd_release_queue() from taking the queue off the list until its fds are
+ * closed. fork() takes it for writing (atfork_prepare), so it waits for
+ * requests and releases in flight, and the child finds every descriptor it
+ * inherited on the list. Writer-preferring, so a stream of requests cannot
+ * starve fork(); readers never nest.
+ *
+ * queues_lock protects the list (queues, and every ->next/->prev); taken
+ * inside fork_lock.
+ */
+static pthread_rwlock_t fork_lock;
 static pthread_mutex_t queues_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct wd_queue_priv *queues;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
+static void fork_lock_init(void)
+{
+	pthread_rwlockattr_t a;
+
+	pthread_rwlockattr_init(&a);
+	pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&fork_lock, &a);
+	pthread_rwlockattr_destroy(&a);
+}
+
 static void atfork_prepare(void)
 {
+	pthread_rwlock_wrlock(&fork_lock);
 	pthread_mutex_lock(&queues_lock);
 }
 
 static void atfork_parent(void)
 {
 	pthread_mutex_unlock(&queues_lock);
+	pthread_rwlock_unlock(&fork_lock);
 }
 
 /*
@@ -109,11 +136,14 @@ static void atfork_child(void)
 		p->broker_fd = -1;
 		pthread_mutex_init(&p->lock, NULL);
 	}
+	/* Held by the thread that forked, which the child is not: start over. */
 	pthread_mutex_init(&queues_lock, NULL);
+	fork_lock_init();
 }
 
 static void atfork_register(void)
 {
+	fork_lock_init();
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
@@ -297,10 +327,11 @@ static bool queue_args_valid(struct wd_queue *q)
 	return true;
 }
 
+static int request_locked(struct wd_queue *q);
+
 WD_EXPORT int wd_request_queue(struct wd_queue *q)
 {
-	struct wd_devinfo info = { 0 };
-	int fd, sock = -1, r;
+	int r;
 
 	if (!q)
 		return -EINVAL;
@@ -310,6 +341,18 @@ WD_EXPORT int wd_request_queue(struct wd_queue *q)
 	if (!queue_args_valid(q))
 		return -EINVAL;
 	pthread_once(&atfork_once, atfork_register);
+	pthread_rwlock_rdlock(&fork_lock);
+	r = request_locked(q);
+	pthread_rwlock_unlock(&fork_lock);
+	return r;
+}
+
+/* Under fork_lock (read): from the first descriptor to the list. */
+static int request_locked(struct wd_queue *q)
+{
+	struct wd_devinfo info = { 0 };
+	int fd, sock = -1, r;
+
 	q->dev_name[0] = 0;
 	q->api[0] = 0;
 	q->dev_node = -1;
@@ -342,11 +385,14 @@ WD_EXPORT void wd_release_queue(struct wd_queue *q)
 	if (!q || !q->priv)
 		return;
 	p = q->priv;
+	/* See fork_lock: off the list and closed, as one step for fork(). */
+	pthread_rwlock_rdlock(&fork_lock);
 	queue_list_del(p);
 	/* A detached (inherited) queue owns nothing but its memory. */
 	priv_free(p);
 	q->priv = NULL;
 	q->lease = 0;
+	pthread_rwlock_unlock(&fork_lock);
 }
 
 /* ---- data path ---- */

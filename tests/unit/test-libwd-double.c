@@ -7,6 +7,7 @@
  * ring code is exercised against a concurrent peer, not a mock that answers
  * synchronously.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -20,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <stdarg.h>
 #include <unistd.h>
 
@@ -61,6 +63,7 @@ static struct wdd_config cfg;
 static struct wdd_stats stats;
 static bool knob_stall;
 static unsigned int knob_fail, knob_bogus, knob_delay;
+static int knob_fail_status = -EIO;
 
 static char tree[64];
 static struct wdd_dev tree_devs[16];
@@ -175,7 +178,7 @@ static void process(struct wddq *q, const struct wdsoft_sqe *sqe,
 	cqe->cookie = sqe->cookie;
 	if (__atomic_load_n(&knob_fail, __ATOMIC_RELAXED)) {
 		__atomic_fetch_sub(&knob_fail, 1, __ATOMIC_RELAXED);
-		cqe->status = -EIO;
+		cqe->status = __atomic_load_n(&knob_fail_status, __ATOMIC_RELAXED);
 		return;
 	}
 	if ((sqe->src_len && !src) || (sqe->dst_len && !dst)) {
@@ -575,8 +578,51 @@ static const struct wd_sys double_sys = {
 	.poll = d_poll,
 };
 
+/* fork() while another thread is inside the double must not leave
+ * reg_lock held in the child. */
+static void reg_lock_take(void)
+{
+	pthread_mutex_lock(&reg_lock);
+}
+
+static void reg_lock_drop(void)
+{
+	pthread_mutex_unlock(&reg_lock);
+}
+
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void atfork_register(void)
+{
+	pthread_atfork(reg_lock_take, reg_lock_drop, reg_lock_drop);
+}
+
+int wdd_inherited_fds(void)
+{
+	/* getdents64, not opendir: no malloc in a forked child (see the header) */
+	char buf[4096];
+	int n = 0, dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	long len;
+
+	if (dfd < 0)
+		return -1;
+	while ((len = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < len;) {
+			struct dirent64 *de = (struct dirent64 *)(buf + off);
+			int fd = atoi(de->d_name);
+
+			if (de->d_name[0] != '.' && fd != dfd && find_fd(fd))
+				n++;
+			off += de->d_reclen;
+		}
+	}
+	close(dfd);
+	return n;
+}
+
 void wdd_install(const struct wdd_config *c)
 {
+	pthread_once(&atfork_once, atfork_register);
 	memset(&cfg, 0, sizeof(cfg));
 	if (c)
 		cfg = *c;
@@ -640,6 +686,12 @@ void wdd_stall(bool stall)
 
 void wdd_fail_next(unsigned int n)
 {
+	wdd_fail_next_status(n, -EIO);
+}
+
+void wdd_fail_next_status(unsigned int n, int status)
+{
+	__atomic_store_n(&knob_fail_status, status, __ATOMIC_RELAXED);
 	__atomic_store_n(&knob_fail, n, __ATOMIC_RELAXED);
 }
 

@@ -78,6 +78,7 @@ struct wdd_stats wdd_stats(void);
 /* Engine knobs for every queue (take effect at once). */
 void wdd_stall(bool stall);		/* stop consuming SQEs */
 void wdd_fail_next(unsigned int n);	/* next n requests complete -EIO */
+void wdd_fail_next_status(unsigned int n, int status);	/* ... with @status */
 void wdd_bogus_cookie_next(void);	/* next completion has a wrong cookie */
 void wdd_delay_us(unsigned int us);	/* per request processing delay */
 
@@ -85,6 +86,13 @@ void wdd_delay_us(unsigned int us);	/* per request processing delay */
 void wdd_revoke_fd(int fd);
 /* Kill every queue (device removal). */
 void wdd_revoke_all(void);
+
+/*
+ * In a forked child only (takes no lock, allocates nothing): how many
+ * queue fds of the double the child still holds. libwd must have closed
+ * every one.
+ */
+int wdd_inherited_fds(void);
 
 /* Wait until every engine is parked (for NEED_WAKEUP tests). */
 bool wdd_wait_parked(unsigned int timeout_ms);

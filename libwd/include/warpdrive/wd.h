@@ -39,7 +39,9 @@
  * detached in the child (their mappings are not inherited, their fds are
  * closed): every call on them returns -ENODEV there and wd_release_queue()
  * only frees their memory. The child may request its own queues. The
- * parent's queues keep working.
+ * parent's queues keep working. A fork() from one thread waits until
+ * requests and releases running in other threads are done (so no child
+ * ever holds a descriptor the parent is still taking or giving back).
  */
 #ifndef WARPDRIVE_WD_H
 #define WARPDRIVE_WD_H
