@@ -262,13 +262,17 @@ static int wdsoft_send(struct wd_queue_priv *p, struct wd_msg *m, bool publish)
  * What a matched completion tells the caller. The CQE is device-written
  * memory: a status that is not 0 or a negative errno, or an output length
  * beyond the destination (a caller would copy that many bytes), is a
- * device error, never passed on.
+ * device error, never passed on. -EPERM ("not permitted on this queue")
+ * becomes -EACCES, like every other refusal of permission in libwd.
  */
 static inline void wdsoft_complete(struct wd_msg *m, int32_t status, uint64_t out_len)
 {
 	if (unlikely(status > 0 || status < -4095 ||
 		     (!status && out_len > m->dst_len)))
 		status = -EIO;
+	/* The queue was restricted to other algorithms (wdsoft.h): EACCES. */
+	if (unlikely(status == -EPERM))
+		status = -EACCES;
 	m->status = status;
 	m->out_len = status ? 0 : (size_t)out_len;
 }

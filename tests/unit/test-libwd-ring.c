@@ -104,6 +104,11 @@ static void test_ops(void)
 	wdd_fail_next(1);
 	m = (struct wd_msg){ .op = WD_OP_MEMCPY, .src = src, .src_len = 8, .dst = dst, .dst_len = 8 };
 	ok_errno(run1(&q, &m), -EIO, "device error -> status -EIO");
+	wdd_fail_next_status(1, -EPERM);
+	ok_errno(run1(&q, &m), -EACCES, "algorithm not permitted on the queue (device -EPERM) -> status -EACCES");
+	ok(strstr(wd_strerror(-EACCES), "not permitted"), "wd_strerror says so: %s", wd_strerror(-EACCES));
+	wdd_fail_next_status(1, 4096);
+	ok_errno(run1(&q, &m), -EIO, "a status that is no errno -> -EIO");
 
 	wd_release_queue(&q);
 	ok(q.priv == NULL, "release clears the queue");

@@ -144,7 +144,9 @@ struct wd_queue {
  * @out_len: set on completion: bytes written to @dst.
  * @status: set on completion: 0, or a negative errno (-ENOSPC: @dst too
  *	small; -EBADMSG: corrupt compressed stream; -EFAULT: bad address;
- *	-EOPNOTSUPP: op not offered by the device; -EIO: device error).
+ *	-EOPNOTSUPP: op not offered by the device; -EACCES: op not permitted
+ *	on this queue, the broker restricted it to other algorithms; -EIO:
+ *	device error, including a completion libwd cannot believe).
  * @cookie: returned unchanged; libwd never touches it.
  *
  * The message belongs to libwd from wd_send() until wd_recv() hands it back:
