@@ -151,10 +151,22 @@ void wdsoft_debugfs_add(struct wdsoft_dev *sdev, const char *name)
 	debugfs_create_file("hw_error", 0200, d, sdev, &wdsoft_hw_error_fops);
 }
 
+/* wdsoft/live: "name count" lines, for leak checks in tests. */
+static int wdsoft_live_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "queues %ld\npages_held %ld\n",
+		   atomic_long_read(&wdsoft_live_queues),
+		   atomic_long_read(&wdsoft_live_pages));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(wdsoft_live);
+
 /** wdsoft_debugfs_init() - create /sys/kernel/debug/wdsoft */
 void wdsoft_debugfs_init(void)
 {
 	wdsoft_dbg_root = debugfs_create_dir("wdsoft", NULL);
+	debugfs_create_file("live", 0444, wdsoft_dbg_root, NULL,
+			    &wdsoft_live_fops);
 }
 
 /** wdsoft_debugfs_exit() - remove it */

@@ -67,6 +67,9 @@ unsigned int wdsoft_idle_us = 2000;
 module_param_named(idle_us, wdsoft_idle_us, uint, 0644);
 MODULE_PARM_DESC(idle_us, "Idle time in microseconds before an engine parks and asks for a wake-up (default 2000)");
 
+atomic_long_t wdsoft_live_queues;
+atomic_long_t wdsoft_live_pages;
+
 static unsigned int threads = 1;
 module_param(threads, uint, 0444);
 MODULE_PARM_DESC(threads, "Engine threads per device (default 1)");
@@ -123,6 +126,7 @@ static int wdsoft_get_queue(struct uacce_device *uacce, unsigned long arg,
 	if (!wq->mmio || !wq->dus)
 		goto err_free;
 
+	atomic_long_inc(&wdsoft_live_queues);
 	wq->uq = q;
 	wq->sdev = sdev;
 	INIT_LIST_HEAD(&wq->node);
@@ -170,6 +174,7 @@ static void wdsoft_put_queue(struct uacce_queue *q)
 	vfree(wq->dus);
 	free_page((unsigned long)wq->mmio);
 	kfree(wq);
+	atomic_long_dec(&wdsoft_live_queues);
 	spin_lock(&sdev->lock);
 	sdev->free_queues++;
 	spin_unlock(&sdev->lock);

@@ -55,6 +55,7 @@ static int wdsoft_uva_access(struct mm_struct *mm, u64 addr, void *buf,
 					    NULL, NULL);
 		if (got <= 0)
 			return -EFAULT;
+		atomic_long_add(got, &wdsoft_live_pages);
 		for (i = 0; i < got; i++) {
 			size_t c = min_t(size_t, n, PAGE_SIZE - off);
 			void *k;
@@ -70,6 +71,7 @@ static int wdsoft_uva_access(struct mm_struct *mm, u64 addr, void *buf,
 			if (write)
 				set_page_dirty_lock(pages[i]);
 			put_page(pages[i]);
+			atomic_long_dec(&wdsoft_live_pages);
 			buf += c;
 			n -= c;
 			addr += c;

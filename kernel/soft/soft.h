@@ -224,6 +224,13 @@ struct wdsoft_queue {
 /* main.c */
 extern unsigned int wdsoft_idle_us;
 
+/*
+ * Live objects, for leak checks (debugfs wdsoft/live): queue structures
+ * allocated, user pages the engines hold right now (0 between accesses).
+ */
+extern atomic_long_t wdsoft_live_queues;
+extern atomic_long_t wdsoft_live_pages;
+
 /* engine.c */
 int wdsoft_engines_start(struct wdsoft_dev *sdev, unsigned int nr,
 			 const char *name);

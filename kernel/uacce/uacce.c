@@ -59,6 +59,7 @@
 
 #include <linux/capability.h>
 #include <linux/compat.h>
+#include <linux/debugfs.h>
 #include <linux/file.h>
 #include <linux/gfp.h>
 #include <linux/io.h>
@@ -71,6 +72,7 @@
 #include <linux/pid.h>
 #include <linux/poll.h>
 #include <linux/sched/mm.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/srcu.h>
 #include <linux/topology.h>
@@ -84,6 +86,15 @@ static DEFINE_XARRAY_ALLOC(uacce_xa);
 DEFINE_STATIC_SRCU(uacce_srcu);
 
 static struct class *uacce_class;
+
+/*
+ * Live objects, for leak checks (debugfs uacce/live): queue structures
+ * allocated and not yet freed, SS regions and their pages. Atomic, no lock.
+ */
+static atomic_long_t uacce_live_queues;
+static atomic_long_t uacce_live_ss_regions;
+static atomic_long_t uacce_live_ss_pages;
+static struct dentry *uacce_dbg;
 
 /* One hardware error, kept for an hour on uacce->errors. */
 struct uacce_err {
@@ -128,8 +139,11 @@ static void uacce_qfr_put(struct uacce_qfile_region *qfr)
 {
 	if (!qfr || !refcount_dec_and_test(&qfr->refcount))
 		return;
-	if (qfr->kaddr)
+	if (qfr->kaddr) {
 		free_pages_exact(qfr->kaddr, qfr->nr_pages << PAGE_SHIFT);
+		atomic_long_dec(&uacce_live_ss_regions);
+		atomic_long_sub(qfr->nr_pages, &uacce_live_ss_pages);
+	}
 	kfree(qfr);
 }
 
@@ -173,6 +187,8 @@ static int uacce_q_get_ss(struct uacce_queue *q)
 		return -ENOMEM;
 	}
 	qfr->dma = virt_to_phys(qfr->kaddr);
+	atomic_long_inc(&uacce_live_ss_regions);
+	atomic_long_add(nr, &uacce_live_ss_pages);
 	q->qfrs[UACCE_QFRT_SS] = qfr;
 	return 0;
 }
@@ -446,6 +462,7 @@ static int uacce_fops_open(struct inode *inode, struct file *filep)
 		ret = -ENOMEM;
 		goto err_put_dev;
 	}
+	atomic_long_inc(&uacce_live_queues);
 	q->dead_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
 	if (!q->dead_page) {
 		ret = -ENOMEM;
@@ -503,6 +520,7 @@ err_free_q:
 	if (q->dead_page)
 		__free_page(q->dead_page);
 	kfree(q);
+	atomic_long_dec(&uacce_live_queues);
 err_put_dev:
 	put_device(&uacce->dev);
 	return ret;
@@ -531,6 +549,7 @@ static int uacce_fops_release(struct inode *inode, struct file *filep)
 	__free_page(q->dead_page);
 	mutex_destroy(&q->mutex);
 	kfree(q);
+	atomic_long_dec(&uacce_live_queues);
 	put_device(&uacce->dev);
 	return 0;
 }
@@ -1364,6 +1383,17 @@ EXPORT_SYMBOL_GPL(uacce_hw_error);
 
 /* ---- module ------------------------------------------------------------ */
 
+/* debugfs uacce/live: "name count" lines, for leak checks in tests. */
+static int uacce_live_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "queues %ld\nss_regions %ld\nss_pages %ld\n",
+		   atomic_long_read(&uacce_live_queues),
+		   atomic_long_read(&uacce_live_ss_regions),
+		   atomic_long_read(&uacce_live_ss_pages));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(uacce_live);
+
 static int __init uacce_init(void)
 {
 	int ret;
@@ -1373,13 +1403,18 @@ static int __init uacce_init(void)
 		return PTR_ERR(uacce_class);
 
 	ret = alloc_chrdev_region(&uacce_devt, 0, UACCE_MAX_DEVICES, UACCE_NAME);
-	if (ret)
+	if (ret) {
 		class_destroy(uacce_class);
-	return ret;
+		return ret;
+	}
+	uacce_dbg = debugfs_create_dir(UACCE_NAME, NULL);
+	debugfs_create_file("live", 0444, uacce_dbg, NULL, &uacce_live_fops);
+	return 0;
 }
 
 static void __exit uacce_exit(void)
 {
+	debugfs_remove_recursive(uacce_dbg);
 	unregister_chrdev_region(uacce_devt, UACCE_MAX_DEVICES);
 	class_destroy(uacce_class);
 	xa_destroy(&uacce_xa);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -370,6 +371,55 @@ static inline long long soft_stat(const char *dev, const char *name)
 			found = v;
 	fclose(f);
 	return found;
+}
+
+/*
+ * Value of @key in /sys/kernel/debug/@module/live, the module's live-object
+ * counters ("name count" lines); -1 if absent.
+ */
+static inline long soft_live(const char *module, const char *key)
+{
+	char path[128], k[64];
+	long v, found = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/%s/live", module);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", k, &v) == 2)
+		if (!strcmp(k, key))
+			found = v;
+	fclose(f);
+	return found;
+}
+
+/*
+ * Load $WD_KMOD_DIR/@module.ko with @params, or unload @module, by system
+ * call: insmod and rmmod cost a fork and an exec from the VM's 9p root
+ * each, which is slow under emulation. 0 or -errno (EEXIST: loaded
+ * already; EWOULDBLOCK: in use).
+ */
+static inline int soft_kmod_load(const char *module, const char *params)
+{
+	const char *dir = getenv("WD_KMOD_DIR");
+	char path[512];
+	int fd, r;
+
+	if (!dir)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%s/%s.ko", dir, module);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = syscall(SYS_finit_module, fd, params ? params : "", 0) ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+static inline int soft_kmod_unload(const char *module)
+{
+	return syscall(SYS_delete_module, module, O_NONBLOCK) ? -errno : 0;
 }
 
 #endif /* WD_TESTS_SOFT_RING_H */
