@@ -130,6 +130,22 @@ static void wdsoft_stats_add(struct wdsoft_stats *s, u64 bytes, bool err,
 	atomic64_add(ns, &s->busy_ns);
 }
 
+/*
+ * Has the queue been restricted away from this descriptor's algorithm
+ * (UACCE_CMD_RESTRICT_ALGS)? An op the device does not list is left to
+ * wdsoft_execute(), which refuses it with -EOPNOTSUPP.
+ */
+static bool wdsoft_sqe_permitted(struct wdsoft_queue *wq,
+				 const struct wdsoft_sqe *sqe)
+{
+	int idx;
+
+	if (sqe->op == WDSOFT_OP_NOP || sqe->op >= WDSOFT_OP_MAX)
+		return true;
+	idx = wq->sdev->alg_idx[sqe->op][!!(sqe->flags & WDSOFT_SQE_ZLIB)];
+	return idx < 0 || uacce_q_alg_allowed(wq->uq, idx);
+}
+
 static void wdsoft_fault_delay(struct wdsoft_dev *sdev)
 {
 	/* Capped, so stop_queue never waits long behind a delayed batch. */
@@ -181,6 +197,8 @@ static bool wdsoft_queue_run(struct wdsoft_engine *eng,
 		memset(&cqe, 0, sizeof(cqe));
 		if (atomic_dec_if_positive(&sdev->fault.fail_next) >= 0)
 			cqe.status = -EIO;
+		else if (!wdsoft_sqe_permitted(wq, &sqe))
+			cqe.status = -EPERM;
 		else
 			wdsoft_execute(&eng->work, &x, &sqe, sdev->ops_mask,
 				       &cqe, &bytes);

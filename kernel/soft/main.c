@@ -328,6 +328,27 @@ static void wdsoft_format_algs(struct wdsoft_dev *sdev)
 	}
 }
 
+/*
+ * The algorithm of each op, as an index into the device's algorithm list
+ * for uacce_q_alg_allowed(): deflate and inflate are "deflate", or "zlib"
+ * with WDSOFT_SQE_ZLIB. -1 for an op the device does not offer.
+ */
+static void wdsoft_map_algs(struct wdsoft_dev *sdev, struct uacce_device *uacce)
+{
+	int i;
+
+	for (i = 0; i < WDSOFT_OP_MAX; i++) {
+		const char *name = wdsoft_op_names[i];
+		bool z = i == WDSOFT_OP_DEFLATE || i == WDSOFT_OP_INFLATE;
+
+		if (z)
+			name = wdsoft_op_names[WDSOFT_OP_DEFLATE];
+		sdev->alg_idx[i][0] = name ? uacce_alg_index(uacce, name) : -1;
+		sdev->alg_idx[i][1] = z ? uacce_alg_index(uacce, "zlib") :
+				      sdev->alg_idx[i][0];
+	}
+}
+
 static int wdsoft_parse_mode(unsigned int i, u32 *mode)
 {
 	const char *m;
@@ -449,6 +470,7 @@ static int wdsoft_dev_create(unsigned int index, unsigned long ops_mask,
 	sdev->uacce = uacce;
 	uacce->priv = sdev;
 	uacce->algs = sdev->algs;
+	wdsoft_map_algs(sdev, uacce);
 	uacce->api_ver = WDSOFT_API_NAME;
 	uacce->qf_pg_num[UACCE_QFRT_MMIO] = 1;
 	uacce->qf_pg_num[UACCE_QFRT_DUS] = sdev->dus_size >> PAGE_SHIFT;

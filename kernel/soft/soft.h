@@ -159,6 +159,8 @@ struct wdsoft_fault {
  * @fault: fault injection
  * @dbg: debugfs directory
  * @algs: algorithm list shown by uacce
+ * @alg_idx: index in @algs of each op's algorithm, [op][ZLIB flag set];
+ *	negative if not listed (see uacce_alg_index())
  */
 struct wdsoft_dev {
 	unsigned int index;
@@ -178,6 +180,7 @@ struct wdsoft_dev {
 	struct wdsoft_fault fault;
 	struct dentry *dbg;
 	char algs[64];
+	int alg_idx[WDSOFT_OP_MAX][2];
 };
 
 /**

@@ -80,6 +80,8 @@
 #include <linux/xarray.h>
 
 #define UACCE_MAX_DEVICES	BIT(MINORBITS)
+/* Algorithms a queue can be restricted to: the bits of algs_allowed. */
+#define UACCE_MAX_ALGS		64
 
 static dev_t uacce_devt;
 static DEFINE_XARRAY_ALLOC(uacce_xa);
@@ -125,6 +127,27 @@ static void uacce_q_bind_mm(struct uacce_queue *q)
 		return;
 	mmgrab(current->mm);
 	q->mm = current->mm;
+}
+
+/*
+ * Index of the algorithm @name (@len bytes, not NUL-terminated) in @algs,
+ * a whitespace-separated list: -ENOENT if absent, -E2BIG past the bits a
+ * queue has.
+ */
+static int uacce_alg_lookup(const char *algs, const char *name, size_t len)
+{
+	const char *p = algs;
+	int idx = 0;
+
+	while (p && *(p = skip_spaces(p))) {
+		size_t n = strcspn(p, " \t\n");
+
+		if (n == len && !memcmp(p, name, len))
+			return idx < UACCE_MAX_ALGS ? idx : -E2BIG;
+		idx++;
+		p += n;
+	}
+	return -ENOENT;
 }
 
 static int uacce_q_live(struct uacce_queue *q)
@@ -486,6 +509,7 @@ static int uacce_fops_open(struct inode *inode, struct file *filep)
 	q->mapping.host = inode;
 	q->mapping.a_ops = &empty_aops;
 	q->opener = get_pid(task_tgid(current));
+	q->algs_allowed = U64_MAX;
 
 	mutex_lock(&uacce->mutex);
 	if (uacce->removed || !uacce->registered) {
@@ -598,6 +622,65 @@ static long uacce_ioctl_revoke(struct uacce_queue *q, struct file *filep)
 	mutex_lock(&uacce->mutex);
 	ret = uacce->removed ? -ENODEV : uacce_q_kill(q);
 	mutex_unlock(&uacce->mutex);
+	return ret;
+}
+
+/*
+ * RESTRICT_ALGS: any holder of the fd may narrow the queue's algorithms
+ * (a broker does it before passing the fd on). The names are parsed
+ * against uacce->algs under uacce->mutex, as removal frees the driver's
+ * string; the set only ever shrinks.
+ */
+static long uacce_ioctl_restrict_algs(struct uacce_queue *q,
+				      struct uacce_algs __user *arg)
+{
+	struct uacce_device *uacce = q->uacce;
+	struct uacce_algs ua;
+	char *names, *p;
+	u64 mask = 0;
+	long ret = 0;
+
+	if (copy_from_user(&ua, arg, sizeof(ua)))
+		return -EFAULT;
+	if (ua.flags || !ua.len || ua.len > UACCE_ALGS_MAX_LEN)
+		return -EINVAL;
+	names = memdup_user(u64_to_user_ptr(ua.names), ua.len);
+	if (IS_ERR(names))
+		return PTR_ERR(names);
+	if (strnlen(names, ua.len) != ua.len - 1) {
+		ret = -EINVAL;
+		goto out_free;
+	}
+
+	mutex_lock(&uacce->mutex);
+	if (uacce->removed) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	for (p = names; *(p = skip_spaces(p)); ) {
+		size_t n = strcspn(p, " \t\n");
+		int idx = uacce_alg_lookup(uacce->algs, p, n);
+
+		if (idx < 0) {
+			ret = -EINVAL;
+			goto out_unlock;
+		}
+		mask |= BIT_ULL(idx);
+		p += n;
+	}
+	if (!mask) {
+		ret = -EINVAL;	/* an empty list */
+		goto out_unlock;
+	}
+	mutex_lock(&q->mutex);
+	ret = uacce_q_live(q);
+	if (!ret)
+		WRITE_ONCE(q->algs_allowed, q->algs_allowed & mask);
+	mutex_unlock(&q->mutex);
+out_unlock:
+	mutex_unlock(&uacce->mutex);
+out_free:
+	kfree(names);
 	return ret;
 }
 
@@ -750,6 +833,8 @@ static long uacce_ioctl_dispatch(struct uacce_queue *q, struct file *filep,
 		return uacce_ioctl_get_ss_dma(q, (u64 __user *)arg);
 	case UACCE_CMD_SHARE_SVAS:
 		return uacce_ioctl_share_svas(q, arg);
+	case UACCE_CMD_RESTRICT_ALGS:
+		return uacce_ioctl_restrict_algs(q, (void __user *)arg);
 	case UACCE_CMD_START_Q:
 		mutex_lock(&q->mutex);
 		ret = uacce_q_start(q);
@@ -1322,6 +1407,42 @@ void uacce_unregister(struct uacce_device *uacce)
 	uacce_remove(uacce);
 }
 EXPORT_SYMBOL_GPL(uacce_unregister);
+
+/**
+ * uacce_alg_index() - position of an algorithm in the device's list
+ * @uacce: the device; its algs string is set
+ * @name: algorithm name, as listed in the "algorithms" attribute
+ *
+ * A driver looks its algorithms up once (at register time) and tests the
+ * index on the data path with uacce_q_alg_allowed().
+ *
+ * Return: the index, -ENOENT if @name is not listed, -E2BIG if it is
+ * listed too far down to be restricted.
+ */
+int uacce_alg_index(struct uacce_device *uacce, const char *name)
+{
+	return uacce_alg_lookup(uacce->algs, name, strlen(name));
+}
+EXPORT_SYMBOL_GPL(uacce_alg_index);
+
+/**
+ * uacce_q_alg_allowed() - may this queue run this algorithm?
+ * @q: the queue, between get_queue and put_queue
+ * @index: from uacce_alg_index(); negative means "not listed"
+ *
+ * Lockless; a concurrent UACCE_CMD_RESTRICT_ALGS takes effect for the
+ * descriptors the driver looks at after it returns.
+ *
+ * Return: false if the queue's owner (or a holder of its fd) restricted
+ * the queue to other algorithms, or if @index is negative.
+ */
+bool uacce_q_alg_allowed(struct uacce_queue *q, int index)
+{
+	if (index < 0 || index >= UACCE_MAX_ALGS)
+		return false;
+	return READ_ONCE(q->algs_allowed) & BIT_ULL(index);
+}
+EXPORT_SYMBOL_GPL(uacce_q_alg_allowed);
 
 /**
  * uacce_wake_up() - tell pollers of a queue that completions are waiting

@@ -162,6 +162,8 @@ struct uacce_queue {
 	struct page *dead_page;		/* mapped after revoke/removal */
 	struct completion killed;	/* revoke/removal has zapped and put */
 	struct pid *opener;		/* thread group that opened */
+	u64 algs_allowed;		/* bit i: i-th name of uacce->algs; q->mutex
+					 * to write, READ_ONCE to read */
 };
 
 /**
@@ -214,5 +216,7 @@ void uacce_remove(struct uacce_device *uacce);
 void uacce_unregister(struct uacce_device *uacce);
 void uacce_wake_up(struct uacce_queue *q);
 void uacce_hw_error(struct uacce_device *uacce);
+int uacce_alg_index(struct uacce_device *uacce, const char *name);
+bool uacce_q_alg_allowed(struct uacce_queue *q, int index);
 
 #endif /* _LINUX_UACCE_H */

@@ -49,6 +49,34 @@
 #define UACCE_CMD_REVOKE	_IO('W', 4)
 #define UACCE_CMD_QINFO		_IOR('W', 5, struct uacce_qinfo)
 
+/*
+ * UACCE_CMD_RESTRICT_ALGS (WarpDrive addition): narrow the algorithms the
+ * device will run for this queue. Any holder of the fd may call it, at any
+ * time before or after START_Q; each call intersects with the current set
+ * (a set can only shrink, as with seccomp). An unknown name, an empty
+ * list, flags != 0, len == 0 or len > UACCE_ALGS_MAX_LEN, or names not
+ * NUL-terminated exactly at len give -EINVAL; a dead queue -ENODEV. The
+ * device then refuses descriptors of other algorithms (wdsoft: status
+ * -EPERM, see wdsoft.h).
+ */
+#define UACCE_CMD_RESTRICT_ALGS	_IOW('W', 6, struct uacce_algs)
+
+#define UACCE_ALGS_MAX_LEN	4096
+
+/**
+ * struct uacce_algs - argument of UACCE_CMD_RESTRICT_ALGS
+ * @names: user pointer to names taken from the device's "algorithms"
+ *	attribute, separated by spaces (tabs and newlines also accepted),
+ *	NUL-terminated
+ * @len: bytes at @names including the NUL, at most UACCE_ALGS_MAX_LEN
+ * @flags: must be 0
+ */
+struct uacce_algs {
+	__u64 names;
+	__u32 len;
+	__u32 flags;
+};
+
 /* First ioctl number a driver may use for its own commands (ops->ioctl). */
 #define UACCE_CMD_DRIVER_BASE	0x40
 

@@ -114,7 +114,10 @@ struct wdsoft_sqe {
  * @status: 0, or a negative errno:
  *	-EFAULT bad address, -ENOSPC output too small, -EBADMSG corrupt
  *	stream, -EOPNOTSUPP unknown or disabled op, -EINVAL malformed
- *	descriptor, -ESHUTDOWN queue torn down, -EIO injected hardware error
+ *	descriptor, -ESHUTDOWN queue torn down, -EIO injected hardware error,
+ *	-EPERM algorithm not permitted on this queue (UACCE_CMD_RESTRICT_ALGS;
+ *	deflate and inflate count as "deflate", or "zlib" with
+ *	WDSOFT_SQE_ZLIB)
  * @rsvd: zero
  * @out_len: bytes written to dst
  * @result: crc32c value (host order) for WDSOFT_OP_CRC32C; 0 otherwise
