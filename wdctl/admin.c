@@ -26,7 +26,7 @@
  */
 static pid_t polkit_agent_open(void)
 {
-	char notify[16], process[16];
+	char notify[16];
 	int p[2];
 	pid_t pid;
 
@@ -35,7 +35,6 @@ static pid_t polkit_agent_open(void)
 		return 0;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return 0;
-	snprintf(process, sizeof(process), "%d", (int)getpid());
 	pid = fork();
 	if (pid < 0) {
 		close(p[0]);
@@ -46,8 +45,8 @@ static pid_t polkit_agent_open(void)
 		int fd = dup(p[1]);	/* without CLOEXEC: pkttyagent writes to it */
 
 		snprintf(notify, sizeof(notify), "%d", fd);
-		execl(PKTTYAGENT, PKTTYAGENT, "--notify-fd", notify, "--fallback",
-		      "--process", process, (char *)NULL);
+		/* registered for our session, as systemctl's agent is */
+		execl(PKTTYAGENT, PKTTYAGENT, "--notify-fd", notify, "--fallback", (char *)NULL);
 		_exit(127);
 	}
 	close(p[1]);

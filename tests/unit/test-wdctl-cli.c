@@ -210,7 +210,7 @@ static void check_bench(void)
 	json_object_put(a);
 	run_clear(&r);
 
-	is(wt_run(&r, "bench", "--path=inline", "--op=sha256", "--seconds=0.2"), 0,
+	is(wt_run(&r, "bench", "--path=inline", "--op=sha256", "--depth=1", "--seconds=0.3"), 0,
 	   "bench table: exit 0");
 	ok(strstr(r.out, "OPS/S") && strstr(r.out, "P99") && strstr(r.out, "CPU/OP") &&
 	   strstr(r.out, "sha256"), "the table shows ops/s, p99 and CPU per op");
@@ -220,7 +220,7 @@ static void check_bench(void)
 		char cmd[700];
 
 		/* util-linux script(1) gives wdctl a terminal for stderr */
-		snprintf(cmd, sizeof(cmd), "%s bench --path=inline --op=memcpy --seconds=0.3 "
+		snprintf(cmd, sizeof(cmd), "%s bench --path=inline --op=memcpy --depth=1 --seconds=0.3 "
 			 ">/dev/null", wt_wdctl_path());
 		is(wt_run_cmd(&r, "/usr/bin/script", "-qec", cmd, "/dev/null"), 0,
 		   "bench on a terminal: exit 0");
