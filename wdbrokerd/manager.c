@@ -330,7 +330,7 @@ int manager_request_queue(struct manager *m, struct client *c,
 	struct log_ctx ctx = client_ctx(c);
 	struct policy_section *deny = NULL, *full;
 	enum placement mode;
-	int nsec, ncand = 0, n_alg = 0, n_allowed = 0, n_free_any = 0, k, node;
+	int nsec, ncand = 0, n_alg = 0, n_allowed = 0, n_free_any = 0, k, node, r;
 	char label[300];
 	struct lease *l;
 
@@ -438,6 +438,24 @@ int manager_request_queue(struct manager *m, struct client *c,
 			close(fd);
 			return refuse(res, WDP_REASON_INTERNAL, "the broker is out of memory");
 		}
+		/*
+		 * A queue systemd does not keep for us would outlive a restart
+		 * unaccounted (the next broker could neither count nor revoke
+		 * it): no grant then.
+		 */
+		snprintf(name, sizeof(name), "lease-%llu", (unsigned long long)l->id);
+		r = fdstore_put(name, fd, false);
+		if (r < 0) {
+			ctx.device = d->name;
+			log_full(LOG_ERR, &ctx, "cannot put the queue of lease %llu in the fd store: %s; "
+				 "refusing it", (unsigned long long)l->id, strerror(-r));
+			lease_free(&m->leases, l);
+			fdpass_revoke(fd);
+			close(fd);
+			return refuse(res, WDP_REASON_INTERNAL,
+				      "the broker cannot keep the queue across its restarts (%s); try again",
+				      strerror(-r));
+		}
 		l->dupfd = fd;
 		snprintf(l->device, sizeof(l->device), "%s", d->name);
 		snprintf(l->alg, sizeof(l->alg), "%s", req->alg);
@@ -446,11 +464,13 @@ int manager_request_queue(struct manager *m, struct client *c,
 		d->stat_grants++;
 		m->stat_grants++;
 
-		snprintf(name, sizeof(name), "lease-%llu", (unsigned long long)l->id);
-		fdstore_put(name, l->dupfd, false);
-		state_lease_save(m->state_dir, l, c->id);
-
 		ctx = lease_ctx(l);
+		r = state_lease_save(m->state_dir, l, c->id);
+		if (r < 0)
+			log_full(LOG_WARNING, &ctx, "cannot save the state of lease %llu in %s: %s; "
+				 "a broker restart will end it", (unsigned long long)l->id,
+				 m->state_dir, strerror(-r));
+
 		log_full(LOG_INFO, &ctx, "granted %s queue on %s (node %d, client node %d, %s) to user %s",
 			 req->alg, d->name, d->node, node, placement_name(mode), c->ident.user);
 		res->lease = l;
@@ -595,6 +615,37 @@ static int client_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 	return 0;
 }
 
+static int accept_resume(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct manager *m = ud;
+
+	return sd_event_source_set_enabled(m->listen_io, SD_EVENT_ON);
+}
+
+/*
+ * accept() (or identifying the new peer) failed for want of fds or memory.
+ * A pending connection stays in the backlog, so the socket stays readable:
+ * retrying at once would spin the loop. Stop listening for a while instead;
+ * existing clients are still served and may free fds meanwhile. The timer
+ * exists from the start (a timerfd made now could fail for the same
+ * reason). Logged on the first pause of a run only, so a sustained
+ * shortage does not flood the journal.
+ */
+static void accept_pause(struct manager *m, int err)
+{
+	if (!m->listen_io || !m->accept_retry)
+		return;
+	if (m->accept_pauses++ == 0)
+		log_warning("cannot accept connections: %s; pausing new connections for %d ms at a "
+			    "time until it passes (raise LimitNOFILE= if this persists)",
+			    strerror(err), WDBROKERD_ACCEPT_PAUSE_MS);
+	if (sd_event_source_set_time_relative(m->accept_retry,
+					      WDBROKERD_ACCEPT_PAUSE_MS * 1000ULL) < 0 ||
+	    sd_event_source_set_enabled(m->accept_retry, SD_EVENT_ONESHOT) < 0)
+		return;		/* keep polling rather than stop listening for good */
+	sd_event_source_set_enabled(m->listen_io, SD_EVENT_OFF);
+}
+
 /* Make @fd a socket client and watch it. */
 static struct client *client_attach(struct manager *m, int fd, uint64_t id)
 {
@@ -615,6 +666,9 @@ static struct client *client_attach(struct manager *m, int fd, uint64_t id)
 	if (r < 0) {
 		log_warning("cannot identify client: %s", strerror(-r));
 		client_free(c);
+		/* Out of fds for /proc and NSS: don't take the next one at once. */
+		if (r == -EMFILE || r == -ENFILE)
+			accept_pause(m, -r);
 		return NULL;
 	}
 	/* Adopted connections (id != 0) were accepted before: never refuse them. */
@@ -681,23 +735,38 @@ static int listen_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 
 	cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (cfd < 0) {
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-			log_warning("accept failed: %m");
+		int e = errno;
+
+		if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM)
+			accept_pause(m, e);
+		else if (e != EAGAIN && e != EINTR && e != ECONNABORTED)
+			log_warning("accept failed: %s", strerror(e));
 		return 0;
 	}
 	c = client_attach(m, cfd, 0);
 	if (!c)
 		return 0;
+	if (m->accept_pauses) {
+		log_notice("accepting connections again after %llu pause(s)",
+			   (unsigned long long)m->accept_pauses);
+		m->accept_pauses = 0;
+	}
 	{
 		struct log_ctx ctx = client_ctx(c);
 
 		log_full(LOG_DEBUG, &ctx, "client connected");
 	}
 	if (fdstore_enabled()) {
+		struct log_ctx ctx = client_ctx(c);
 		char name[32];
+		int r;
 
 		snprintf(name, sizeof(name), "conn-%llu", (unsigned long long)c->id);
-		fdstore_put(name, c->fd, true);
+		r = fdstore_put(name, c->fd, true);
+		/* Still served; only a restart would end its leases. */
+		if (r < 0)
+			log_full(LOG_WARNING, &ctx, "cannot put the connection in the fd store: %s; "
+				 "its leases will end if the broker restarts", strerror(-r));
 	}
 	notify_status(m);
 	return 0;
@@ -1017,6 +1086,12 @@ int manager_new(const struct manager_options *o, struct manager **out)
 	r = sd_event_add_io(m->event, &m->listen_io, m->listen_fd, EPOLLIN, listen_io, m);
 	if (r < 0)
 		goto fail;
+	r = sd_event_add_time_relative(m->event, &m->accept_retry, CLOCK_MONOTONIC,
+				       WDBROKERD_ACCEPT_PAUSE_MS * 1000ULL, 0, accept_resume, m);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(m->accept_retry, SD_EVENT_OFF);
+	if (r < 0)
+		goto fail;
 	state_restore(m);
 	/* The restored leases count against the policy as it is now. */
 	enforce_policy(m);
@@ -1088,6 +1163,7 @@ struct manager *manager_free(struct manager *m)
 	}
 	bus_teardown(m);
 	sd_device_monitor_unref(m->monitor);
+	sd_event_source_disable_unref(m->accept_retry);
 	sd_event_source_disable_unref(m->listen_io);
 	if (m->listen_fd >= 0)
 		close(m->listen_fd);

@@ -45,6 +45,9 @@ struct manager_options {
 	unsigned max_conn_per_user;	/* 0: WDBROKERD_MAX_CONN_PER_USER */
 };
 
+/* How long accept() rests after running out of fds (EMFILE/ENFILE). */
+#define WDBROKERD_ACCEPT_PAUSE_MS 100
+
 /* Socket connections one non-root uid may hold at once (fd exhaustion). */
 #define WDBROKERD_MAX_CONN_PER_USER 1024
 
@@ -56,6 +59,9 @@ struct manager {
 
 	int listen_fd;
 	sd_event_source *listen_io;
+	/* Out of fds at accept(): listen_io is off until this timer fires. */
+	sd_event_source *accept_retry;
+	uint64_t accept_pauses;		/* times accept() backed off, for the log */
 	char *socket_path;		/* set when we created it (unlink at exit) */
 
 	char *policy_dir;

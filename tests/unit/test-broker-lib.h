@@ -271,6 +271,23 @@ static inline int tb_request(int sock, const char *alg, const char *device, int 
 	return wdp_client_request_queue(sock, &q, g, fd, rf);
 }
 
+/* Lines of the broker's log (<tree>/broker.log) that contain @needle. */
+static inline int tb_log_count(struct fake_tree *t, const char *needle)
+{
+	char path[400], line[1024];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/broker.log", t->root);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
 /* Wait (up to @ms) for the socket to be readable. */
 static inline bool tb_readable(int fd, int ms)
 {
