@@ -25,6 +25,7 @@ if ! "$cc" -fsanitize=fuzzer "$out/probe.c" -o "$out/probe" >/dev/null 2>&1; the
 fi
 
 targets=$("$src/tools/fuzz" --list)
+# shellcheck disable=SC2086 # one word per target
 set -- $targets
 echo "1..$(($# + 2))"
 n=0
@@ -46,7 +47,7 @@ for t in $targets; do
 		;;
 	*)
 		notok "$t: ${line:-no result from tools/fuzz}"
-		echo "# report: fuzz-$t: FAILED: ${line#fuzz: $t: }"
+		echo "# report: fuzz-$t: FAILED: ${line#fuzz: "$t": }"
 		;;
 	esac
 done
