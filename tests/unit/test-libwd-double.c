@@ -597,6 +597,23 @@ static void atfork_register(void)
 	pthread_atfork(reg_lock_take, reg_lock_drop, reg_lock_drop);
 }
 
+int wdd_roundtrip(struct wd_queue *q)
+{
+	uint8_t a[32], b[32] = { 0 };
+	struct wd_msg m = { .op = WD_OP_MEMCPY, .src = a, .src_len = 32, .dst = b, .dst_len = 32 };
+	void *done;
+	int r;
+
+	memset(a, 0x5a, sizeof(a));
+	r = wd_send(q, &m);
+	if (r < 0)
+		return r;
+	r = wd_recv_sync(q, &done);
+	if (r < 0)
+		return r;
+	return done == &m && !m.status && !memcmp(a, b, 32) ? 0 : -EIO;
+}
+
 int wdd_inherited_fds(void)
 {
 	/* getdents64, not opendir: no malloc in a forked child (see the header) */

@@ -94,6 +94,13 @@ void wdd_revoke_all(void);
  */
 int wdd_inherited_fds(void);
 
+/*
+ * One 32-byte memcpy through @q (a struct wd_queue *), checked: 0, or the
+ * error of wd_send/wd_recv_sync, or -EIO for a wrong result.
+ */
+struct wd_queue;
+int wdd_roundtrip(struct wd_queue *q);
+
 /* Wait until every engine is parked (for NEED_WAKEUP tests). */
 bool wdd_wait_parked(unsigned int timeout_ms);
 

@@ -24,23 +24,6 @@ static int request(struct wd_queue *q)
 	return wd_request_queue(q);
 }
 
-static int roundtrip(struct wd_queue *q)
-{
-	uint8_t a[32], b[32] = { 0 };
-	struct wd_msg m = { .op = WD_OP_MEMCPY, .src = a, .src_len = 32, .dst = b, .dst_len = 32 };
-	void *done;
-	int r;
-
-	memset(a, 0x5a, sizeof(a));
-	r = wd_send(q, &m);
-	if (r < 0)
-		return r;
-	r = wd_recv_sync(q, &done);
-	if (r < 0)
-		return r;
-	return done == &m && !m.status && !memcmp(a, b, 32) ? 0 : -EIO;
-}
-
 /* Runs in the child: returns a bitmask of failed checks. */
 static int child(struct wd_queue *inherited)
 {
@@ -54,7 +37,7 @@ static int child(struct wd_queue *inherited)
 		fails |= 2;
 	if (wd_queue_fd(inherited) != -ENODEV)
 		fails |= 4;
-	if (request(&mine) || roundtrip(&mine))
+	if (request(&mine) || wdd_roundtrip(&mine))
 		fails |= 8;
 	wd_release_queue(&mine);
 	wd_release_queue(inherited);
@@ -75,7 +58,7 @@ int main(void)
 	wdd_install(NULL);
 
 	ok_errno(request(&q), 0, "parent requests a queue");
-	ok_errno(roundtrip(&q), 0, "parent uses it");
+	ok_errno(wdd_roundtrip(&q), 0, "parent uses it");
 	ok(wd_crc32c("123456789", 9) == 0xE3069283, "parent uses a helper (cached queue)");
 	fd = wd_queue_fd(&q);
 
@@ -87,7 +70,7 @@ int main(void)
 	ok(WIFEXITED(status), "child exited normally (no fault)");
 	is(WEXITSTATUS(status), 0, "child: inherited queue -ENODEV, own queue and helpers work (fail mask)");
 	ok(fcntl(fd, F_GETFD) >= 0 && wd_queue_fd(&q) == fd, "parent's fd intact");
-	ok_errno(roundtrip(&q), 0, "parent's queue keeps working after the child");
+	ok_errno(wdd_roundtrip(&q), 0, "parent's queue keeps working after the child");
 	ok(wd_crc32c("123456789", 9) == 0xE3069283, "parent's helper queue keeps working");
 
 	/* Twice, with requests in flight across the fork. */

@@ -41,30 +41,13 @@ static const struct wdd_dev devs[] = {
 static atomic_bool stop;
 static atomic_uint cycles, failures;
 
-static int roundtrip(struct wd_queue *q)
-{
-	uint8_t a[32], b[32] = { 0 };
-	struct wd_msg m = { .op = WD_OP_MEMCPY, .src = a, .src_len = 32, .dst = b, .dst_len = 32 };
-	void *done;
-	int r;
-
-	memset(a, 0x5a, sizeof(a));
-	r = wd_send(q, &m);
-	if (r < 0)
-		return r;
-	r = wd_recv_sync(q, &done);
-	if (r < 0)
-		return r;
-	return done == &m && !m.status && !memcmp(a, b, 32) ? 0 : -EIO;
-}
-
 static int cycle(void)
 {
 	struct wd_queue q = { .alg = "memcpy", .node = WD_NODE_ANY, .flags = WD_QUEUE_DIRECT };
 	int r = wd_request_queue(&q);
 
 	if (!r)
-		r = roundtrip(&q);
+		r = wdd_roundtrip(&q);
 	wd_release_queue(&q);
 	return r;
 }
