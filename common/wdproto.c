@@ -498,8 +498,8 @@ int wdp_send(int sock, const struct wdp_msg *m, int fd)
 	return r;
 }
 
-/* Close every fd an SCM_RIGHTS control message carried, except @keep. */
-static void close_fds(struct msghdr *mh, int keep)
+/* Dispose of every fd an SCM_RIGHTS control message carried, except @keep. */
+static void close_fds(struct msghdr *mh, int keep, void (*discard)(int fd, void *ud), void *ud)
 {
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
 		size_t n;
@@ -511,19 +511,32 @@ static void close_fds(struct msghdr *mh, int keep)
 			int fd;
 
 			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (fd != keep)
+			if (fd == keep)
+				continue;
+			if (discard)
+				discard(fd, ud);
+			else
 				close(fd);
 		}
 	}
 }
 
+/* The most fds the kernel passes in one message (SCM_MAX_FD). */
+#define WDP_SCM_MAX_FD 253
+
 int wdp_recv(int sock, struct wdp_msg *m, int *fdp, const char **why)
 {
-	/* Room for a few fds so that a peer sending too many is seen as
-	 * such (count > 1) rather than only as MSG_CTRUNC. */
+	return wdp_recv_discard(sock, m, fdp, why, NULL, NULL);
+}
+
+int wdp_recv_discard(int sock, struct wdp_msg *m, int *fdp, const char **why,
+		     void (*discard)(int fd, void *ud), void *ud)
+{
+	/* Room for every fd one message may carry: a peer sending too many
+	 * is seen as such (count > 1), and none is dropped by the kernel. */
 	union {
 		struct cmsghdr h;
-		char buf[CMSG_SPACE(4 * sizeof(int))];
+		char buf[CMSG_SPACE(WDP_SCM_MAX_FD * sizeof(int))];
 	} ctl;
 	struct msghdr mh = { 0 };
 	struct iovec iov;
@@ -599,7 +612,7 @@ int wdp_recv(int sock, struct wdp_msg *m, int *fdp, const char **why)
 	}
 
 	if (r < 0 || !fdp) {
-		close_fds(&mh, -1);
+		close_fds(&mh, -1, discard, ud);
 	} else if (fd >= 0) {
 		*fdp = fd;
 	}

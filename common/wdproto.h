@@ -163,6 +163,17 @@ int wdp_send(int sock, const struct wdp_msg *m, int fd);
  */
 int wdp_recv(int sock, struct wdp_msg *m, int *fd, const char **why);
 
+/*
+ * wdp_recv_discard - wdp_recv(), but every received fd that is not handed
+ * back in *@fd goes to @discard(fd, @ud) instead of close(). The broker
+ * uses it so that closing a client-supplied fd (one on FUSE, a lingering
+ * TCP socket...) never blocks its event loop. Room is made for the most
+ * fds one message can carry (SCM_MAX_FD), so the kernel itself never has
+ * to drop (and thus release) one in the receiver's thread.
+ */
+int wdp_recv_discard(int sock, struct wdp_msg *m, int *fd, const char **why,
+		     void (*discard)(int fd, void *ud), void *ud);
+
 /* Stable lowercase token for a reason ("quota-user"), "unknown" if none. */
 const char *wdp_reason_name(uint32_t reason);
 /* Negative errno the client reports for a refusal reason. */

@@ -32,6 +32,7 @@
 #include "log.h"
 #include "peer.h"
 #include "placement.h"
+#include "reaper.h"
 #include "state.h"
 #include "util.h"
 
@@ -270,7 +271,8 @@ void client_free(struct client *c)
 
 		snprintf(name, sizeof(name), "conn-%llu", (unsigned long long)c->id);
 		fdstore_remove(name);
-		close(c->fd);
+		/* Unread messages may carry fds that block when released. */
+		reaper_close(c->fd, NULL);
 	}
 	if (c->prev)
 		c->prev->next = c->next;
@@ -578,7 +580,7 @@ static int client_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 	const char *why = NULL;
 	int r;
 
-	r = wdp_recv(c->fd, &req, NULL, &why);
+	r = wdp_recv_discard(c->fd, &req, NULL, &why, reaper_close, NULL);
 	if (r == -EAGAIN)
 		return 0;
 	if (r == -EPROTONOSUPPORT) {
@@ -1047,6 +1049,9 @@ int manager_new(const struct manager_options *o, struct manager **out)
 	if (r < 0)
 		goto fail;
 
+	r = reaper_start();
+	if (r < 0)
+		goto fail;
 	r = sd_event_default(&m->event);
 	if (r < 0)
 		goto fail;
