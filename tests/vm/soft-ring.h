@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -371,6 +372,76 @@ static inline long long soft_stat(const char *dev, const char *name)
 			found = v;
 	fclose(f);
 	return found;
+}
+
+/* xorshift64*: the fuzzers' PRNG, so that a printed seed replays a run. */
+static inline uint64_t soft_rand(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * 0x2545F4914F6CDD1DULL;
+}
+
+/* Pass @fd over @sock with SCM_RIGHTS (one data byte). 0 or -errno. */
+static inline int soft_send_fd(int sock, int fd, int flags)
+{
+	char c = 'q';
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr m = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+
+	memset(&u, 0, sizeof(u));
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &m, flags | MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+/*
+ * Receive one fd from @sock (close-on-exec); any further fds in the
+ * message are closed. The fd, or -errno (-EBADMSG: none in the message).
+ */
+static inline int soft_recv_fd(int sock, int flags)
+{
+	char c;
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+	} u;
+	struct msghdr m = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm;
+	int fd = -EBADMSG;
+
+	if (recvmsg(sock, &m, flags | MSG_CMSG_CLOEXEC) != 1)
+		return -errno;
+	for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+		int got[4], n, i;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		memcpy(got, CMSG_DATA(cm), n * sizeof(int));
+		for (i = 0; i < n; i++) {
+			if (fd < 0)
+				fd = got[i];
+			else
+				close(got[i]);
+		}
+	}
+	return fd;
 }
 
 /*

@@ -71,10 +71,7 @@ static __thread uint8_t *landing;	/* reserved for MREMAP_FIXED */
 
 static uint64_t rnd(void)
 {
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 0x2545F4914F6CDD1DULL;
+	return soft_rand(&rng);
 }
 
 static uint64_t below(uint64_t n)
@@ -141,62 +138,6 @@ static unsigned int rand_cmd(void)
 static int pick_fd(void)
 {
 	return __atomic_load_n(&fds[below(NFDS)], __ATOMIC_RELAXED);
-}
-
-static int send_fd(int fd)
-{
-	char c = 'f';
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr m = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-
-	memset(&u, 0, sizeof(u));
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &m, MSG_DONTWAIT | MSG_NOSIGNAL) == 1 ? 0 : -errno;
-}
-
-static int recv_fd(void)
-{
-	char c;
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
-	} u;
-	struct msghdr m = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *cm;
-	int fd = -1;
-
-	if (recvmsg(sock, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) != 1)
-		return -errno;
-	for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
-		int got[4], n, i;
-
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		memcpy(got, CMSG_DATA(cm), n * sizeof(int));
-		for (i = 0; i < n; i++) {
-			if (fd < 0)
-				fd = got[i];
-			else
-				close(got[i]);
-		}
-	}
-	return fd;
 }
 
 /* Put @fd in a random slot, closing what was there. */
@@ -384,10 +325,10 @@ static void one_action(int a)
 	}
 	case A_SEND:
 		fd = pick_fd();
-		r = fd >= 0 ? send_fd(fd) : -1;
+		r = fd >= 0 ? soft_send_fd(sock, fd, MSG_DONTWAIT) : -1;
 		break;
 	case A_RECV:
-		fd = recv_fd();
+		fd = soft_recv_fd(sock, MSG_DONTWAIT);
 		if (fd >= 0) {
 			keep_fd(fd);
 			r = 0;
