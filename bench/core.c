@@ -38,6 +38,9 @@ static const struct wdb_path_ops *const paths[] = {
 	&wdb_path_uring, &wdb_path_syscall, &wdb_path_inline,
 };
 
+/* Longest a measured window may be stretched waiting for slow ops. */
+#define WDB_MAX_WINDOW_NS	60000000000ULL
+
 static pthread_mutex_t fail_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int wdb_fail(struct wdb_cell *c, int err, const char *fmt, ...)
@@ -199,7 +202,13 @@ static int run_ring(const struct wdb_path_ops *po, struct wdb_worker *w,
 			win->cpu_warm = cpu_ns();
 			mark_engine(po, w, &win->busy_warm, &win->req_warm, &win->have_engine);
 		}
-		if (!ended && now >= t_end) {
+		/*
+		 * The window closes at its end once as many ops completed as
+		 * are in flight (slow ops at depth 32 would otherwise leave it
+		 * empty), or after WDB_MAX_WINDOW_NS regardless.
+		 */
+		if (!ended && now >= t_end &&
+		    (win->ops >= w->nslots || now - win->t_warm >= WDB_MAX_WINDOW_NS)) {
 			ended = true;
 			win->t_end = now;
 			win->cpu_end = cpu_ns();
@@ -267,7 +276,7 @@ static void *run_thread(void *p)
 		}
 		if (__atomic_load_n(a->phase, __ATOMIC_ACQUIRE) == 1) {
 			wdb_hist_add(&a->hist, t);
-			a->ops++;
+			__atomic_store_n(&a->ops, a->ops + 1, __ATOMIC_RELAXED);
 		}
 	}
 	return NULL;
@@ -292,6 +301,15 @@ bool wdb_wait_until(uint64_t until, int *phase, struct wdb_progress *pr)
 		ts.tv_nsec = (long)left;
 		nanosleep(&ts, NULL);
 	}
+}
+
+static uint64_t ops_so_far(struct thread_arg *a, unsigned int n)
+{
+	uint64_t sum = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		sum += __atomic_load_n(&a[i].ops, __ATOMIC_RELAXED);
+	return sum;
 }
 
 static int run_threads(const struct wdb_path_ops *po, struct wdb_worker *ws,
@@ -322,7 +340,13 @@ static int run_threads(const struct wdb_path_ops *po, struct wdb_worker *ws,
 		win->cpu_warm = cpu_ns();
 		__atomic_store_n(&phase, 1, __ATOMIC_RELEASE);
 		/* From the actual start: a busy machine may wake us late. */
-		if (wdb_wait_until(win->t_warm + run_ns, &phase, pr)) {
+		bool ok = wdb_wait_until(win->t_warm + run_ns, &phase, pr);
+
+		/* As run_ring(): at least one op per thread, within the cap. */
+		while (ok && ops_so_far(a, started) < nw &&
+		       wdb_now_ns() - win->t_warm < WDB_MAX_WINDOW_NS)
+			ok = wdb_wait_until(wdb_now_ns() + 20000000ULL, &phase, pr);
+		if (ok) {
 			__atomic_store_n(&phase, 2, __ATOMIC_RELEASE);
 			win->t_end = wdb_now_ns();
 			win->cpu_end = cpu_ns();

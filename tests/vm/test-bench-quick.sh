@@ -106,7 +106,7 @@ check "afalg without wdsoft's crypto front end fails and says to load uacce_mode
 	fails_with "uacce_mode=0" cell --path afalg --op crc32c --size 4096 --seconds 0.1
 
 devs=$(cd /sys/kernel/debug/wdsoft && for d in */; do printf '%s ' "${d%/}"; done)
-inject() { for d in $devs; do echo "$1" > "/sys/kernel/debug/wdsoft/$d/fail_next" || return 1; done; }
+inject() { for dv in $devs; do echo "$1" > "/sys/kernel/debug/wdsoft/$dv/fail_next" || return 1; done; }
 failed_ops() { inject 1000000 &&
 	fails_with "status -5" cell --path libwd --op crc32c --size 4096 --depth 4 --seconds 0.1; }
 check "a libwd run whose engine reports errors fails (fail_next on $devs)" failed_ops
