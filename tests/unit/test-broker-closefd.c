@@ -89,6 +89,7 @@ static int attack(int fd, int nfds, bool twice)
 
 	if (s < 0)
 		return -1;
+	memset(&ctl, 0, sizeof(ctl));
 	len = wdp_encode(&m, buf, sizeof(buf));
 	if (len < 0)
 		return -1;
