@@ -386,3 +386,36 @@ bool device_has_alg(const struct wd_device *d, const char *alg)
 		       strv_contains(d->algs, "gzip");
 	return false;
 }
+
+static bool is_compression(const char *alg)
+{
+	return !strcmp(alg, "deflate") || !strcmp(alg, "inflate") ||
+	       !strcmp(alg, "zlib") || !strcmp(alg, "gzip");
+}
+
+/*
+ * A compression lease gets all of the engine's compression names: one
+ * engine serves both directions and every wrapper, and libwd chooses the
+ * wrapper per message (a "deflate" queue also sends zlib-wrapped work).
+ * Any other lease gets exactly its algorithm.
+ */
+int device_lease_algs(const struct wd_device *d, const char *alg, char *buf, size_t size)
+{
+	bool family = is_compression(alg);
+	size_t n = 0;
+
+	if (!size)
+		return -ENAMETOOLONG;
+	buf[0] = 0;
+	for (char **a = d->algs; a && *a; a++) {
+		int w;
+
+		if (family ? !is_compression(*a) : strcmp(*a, alg) != 0)
+			continue;
+		w = snprintf(buf + n, size - n, "%s%s", n ? " " : "", *a);
+		if (w < 0 || (size_t)w >= size - n)
+			return -ENAMETOOLONG;
+		n += (size_t)w;
+	}
+	return n ? (int)n : -ENOENT;
+}

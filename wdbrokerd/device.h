@@ -4,6 +4,7 @@
 #define WDBROKERD_DEVICE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct lease;
@@ -23,6 +24,7 @@ struct wd_device {
 	unsigned leased;	/* live leases on this device */
 	struct lease *leases;	/* list through lease->dev_next */
 	uint64_t stat_grants, stat_releases, stat_revokes, stat_open_errors;
+	bool no_restrict_logged;	/* said once: the device can't restrict */
 	bool seen;		/* scan bookkeeping */
 };
 
@@ -63,6 +65,12 @@ struct wd_device *devtable_find(struct devtable *t, const char *name);
 /* Re-read the volatile attributes (available_instances, isolate). */
 int device_refresh(struct devtable *t, struct wd_device *d);
 bool device_has_alg(const struct wd_device *d, const char *alg);
+/*
+ * The device's own names for what a lease of @alg may run, space-separated
+ * in @buf, for UACCE_CMD_RESTRICT_ALGS. Returns the length, -ENOENT if the
+ * device offers none, -ENAMETOOLONG if @buf is too small.
+ */
+int device_lease_algs(const struct wd_device *d, const char *alg, char *buf, size_t size);
 struct wd_device *device_free(struct wd_device *d);
 
 /* NUMA distance between nodes; a -1 side counts as local (10). */

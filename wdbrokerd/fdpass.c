@@ -37,6 +37,18 @@ int fdpass_revoke(int fd)
 	return 0;
 }
 
+int fdpass_restrict(int fd, const char *names)
+{
+	struct uacce_algs a = {
+		.names = (uintptr_t)names,
+		.len = (uint32_t)strlen(names) + 1,
+	};
+
+	if (ioctl(fd, UACCE_CMD_RESTRICT_ALGS, &a) < 0)
+		return -errno;
+	return 0;
+}
+
 bool fdstore_enabled(void)
 {
 	const char *e = getenv("NOTIFY_SOCKET");

@@ -15,6 +15,14 @@ int fdpass_open_queue(const char *dev_root, const char *name);
  */
 int fdpass_revoke(int fd);
 
+/*
+ * Let the queue behind @fd run only @names (space-separated, as the
+ * device's "algorithms" attribute spells them): UACCE_CMD_RESTRICT_ALGS.
+ * Returns 0, -ENOTTY/-EINVAL from a uacce without that command (mainline,
+ * or a test tree), or another -errno.
+ */
+int fdpass_restrict(int fd, const char *names);
+
 /* Is the service manager's fd store available (NOTIFY_SOCKET set)? */
 bool fdstore_enabled(void);
 /* Hand @fd to the fd store under @name; no-op without a service manager. */

@@ -322,6 +322,36 @@ static int client_node(struct manager *m, struct client *c, const struct wdp_que
 	return cpu < 0 ? -1 : devtable_cpu_node(m->devs, cpu);
 }
 
+/*
+ * Narrow a freshly opened queue to its lease's algorithm before anyone
+ * else holds it, so the device itself refuses other work: algorithms= in
+ * the policy then holds for every descriptor, not only at grant time, and
+ * a queue fd passed on keeps the restriction. A uacce without
+ * UACCE_CMD_RESTRICT_ALGS (mainline) cannot do this: the grant goes ahead,
+ * checked at grant time only, and the journal says so once per device.
+ */
+static int restrict_queue(struct wd_device *d, int fd, const char *alg,
+			  struct log_ctx *ctx)
+{
+	char names[512];
+	int r;
+
+	r = device_lease_algs(d, alg, names, sizeof(names));
+	if (r < 0)
+		return r;
+	r = fdpass_restrict(fd, names);
+	if (r == -ENOTTY || r == -EINVAL) {
+		if (!d->no_restrict_logged)
+			log_full(LOG_WARNING, ctx, "device %s cannot restrict a queue to its "
+				 "lease's algorithms (%s); its queues can run any algorithm it "
+				 "offers, and algorithms= is checked only when granting",
+				 d->name, strerror(-r));
+		d->no_restrict_logged = true;
+		return 0;
+	}
+	return r;
+}
+
 int manager_request_queue(struct manager *m, struct client *c,
 			  const struct wdp_queue_req *req, struct queue_result *res)
 {
@@ -430,6 +460,15 @@ int manager_request_queue(struct manager *m, struct client *c,
 			log_full(fd == -EBUSY || fd == -ENOSPC ? LOG_DEBUG : LOG_WARNING, &ctx,
 				 "opening %s/%s failed: %s; trying the next device",
 				 m->devs->dev_root, d->name, strerror(-fd));
+			d->stat_open_errors++;
+			continue;
+		}
+		ctx.device = d->name;
+		r = restrict_queue(d, fd, req->alg, &ctx);
+		if (r < 0) {
+			log_full(LOG_ERR, &ctx, "cannot restrict a %s queue on %s to %s: %s; "
+				 "trying the next device", req->alg, d->name, req->alg, strerror(-r));
+			close(fd);
 			d->stat_open_errors++;
 			continue;
 		}

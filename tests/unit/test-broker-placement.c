@@ -134,6 +134,26 @@ static void test_topology_reader(void)
 		   "a zlib or deflate engine also serves inflate");
 		ok(d && !device_has_alg(d, "sha256") && !device_has_alg(d, "deflat"),
 		   "other algorithms match by whole name only");
+		if (d) {
+			char names[64], tiny[5];
+
+			is(device_lease_algs(d, "inflate", names, sizeof(names)), 9,
+			   "an inflate lease may use the whole compression engine");
+			is_str(names, "zlib gzip", "... by the device's own names");
+			is(device_lease_algs(d, "gzip", names, sizeof(names)), 9,
+			   "so may a gzip lease (one engine, libwd picks the wrapper)");
+			is(device_lease_algs(d, "sha256", names, sizeof(names)), -ENOENT,
+			   "an algorithm the device lacks: -ENOENT");
+			is(device_lease_algs(d, "zlib", tiny, sizeof(tiny)), -ENAMETOOLONG,
+			   "a buffer too small: -ENAMETOOLONG");
+		}
+		if (h) {
+			char names[64];
+
+			is(device_lease_algs(h, "deflate", names, sizeof(names)), 7,
+			   "a deflate-only engine");
+			is_str(names, "deflate", "... gives just deflate");
+		}
 	}
 	tb_remove_device(&t, "hisi_zip-0");
 	devtable_scan(dt, NULL, NULL, NULL);

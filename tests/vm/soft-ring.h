@@ -113,26 +113,23 @@ static inline void soft_ring_close(struct soft_ring *r)
 }
 
 /*
- * Open @dev, start the queue, map its rings (and SS if @ss). With
+ * Take over the queue @fd of device @dev (it is closed on failure too),
+ * start it unless @started, map its rings (and SS if @ss). With
  * @share_fd >= 0, the queue first adopts that queue's SS region
  * (UACCE_CMD_SHARE_SVAS). 0 or -errno.
  */
-static inline int soft_ring_open_share(struct soft_ring *r, const char *dev,
-				       bool ss, int share_fd)
+static inline int soft_ring_adopt(struct soft_ring *r, int fd, const char *dev,
+				  bool started, bool ss, int share_fd)
 {
-	char path[128];
 	long ss_size;
 	int e;
 
 	memset(r, 0, sizeof(*r));
 	snprintf(r->dev, sizeof(r->dev), "%s", dev);
-	snprintf(path, sizeof(path), "/dev/%s", dev);
-	r->fd = open(path, O_RDWR | O_CLOEXEC);
-	if (r->fd < 0)
-		return -errno;
+	r->fd = fd;
 	if (share_fd >= 0 && ioctl(r->fd, UACCE_CMD_SHARE_SVAS, share_fd) < 0)
 		goto fail;
-	if (ioctl(r->fd, UACCE_CMD_START_Q) < 0)
+	if (!started && ioctl(r->fd, UACCE_CMD_START_Q) < 0)
 		goto fail;
 	r->mmio = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd,
 		       UACCE_QFRT_MMIO * 4096);
@@ -155,6 +152,9 @@ static inline int soft_ring_open_share(struct soft_ring *r, const char *dev,
 	r->sq = (struct wdsoft_sqe *)((char *)r->dus + r->mmio->sq_offset);
 	r->cq = (struct wdsoft_cqe *)((char *)r->dus + r->mmio->cq_offset);
 	r->mask = r->mmio->sq_entries - 1;
+	/* A queue that already ran: go on from its user-side indices. */
+	r->sq_tail = __atomic_load_n(&r->mmio->sq_tail, __ATOMIC_RELAXED);
+	r->cq_head = __atomic_load_n(&r->hdr->cq_head, __ATOMIC_RELAXED);
 	if (ss) {
 		ss_size = soft_attr(dev, "region_ss_size");
 		if (ss_size <= 0) {
@@ -174,6 +174,20 @@ fail:
 	e = errno;
 	soft_ring_close(r);
 	return -e;
+}
+
+/* Open @dev and soft_ring_adopt() the new queue. 0 or -errno. */
+static inline int soft_ring_open_share(struct soft_ring *r, const char *dev,
+				       bool ss, int share_fd)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/%s", dev);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return soft_ring_adopt(r, fd, dev, false, ss, share_fd);
 }
 
 static inline int soft_ring_open(struct soft_ring *r, const char *dev, bool ss)

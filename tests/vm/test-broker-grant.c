@@ -4,7 +4,8 @@
  * real wdsoft queue to an unprivileged user, who starts it (the queue binds
  * to the user's address space); the user's quota is refused with a clear
  * sentence; kill -9 of the user returns both the quota and the instance;
- * on a 2-node VM the queue comes from the client's node.
+ * on a 2-node VM the queue comes from the client's node; the device
+ * itself refuses algorithms other than the lease's on a granted queue.
  */
 #include "test-broker-vm.h"
 
@@ -12,7 +13,7 @@ int main(void)
 {
 	struct bv_client c;
 	char alg[64], dev0[64] = "", dev1[64] = "", want[128];
-	const char *a;
+	const char *a, *other;
 	long avail0;
 	int nodes = 0;
 
@@ -48,6 +49,11 @@ int main(void)
 	ok(a[0] == 'G', "uid 65534 is granted a %s queue: %s", alg, a);
 	is_str(bv_cmd(&c, "start"), "0", "UACCE_CMD_START_Q on the granted fd succeeds");
 	is(atoi(bv_cmd(&c, "state")), UACCE_QSTATE_STARTED, "queue state is STARTED");
+	other = strcmp(alg, "sha256") ? "sha256" : "crc32c";
+	is_str(bv_cmd(&c, "op %s", alg), "0", "a %s descriptor runs on the %s queue", alg, alg);
+	is_str(bv_cmd(&c, "op %s", other), "-1",
+	       "a %s descriptor completes with -EPERM: the device enforces the lease's algorithm",
+	       other);
 	ok(bv_available(dev0) < avail0 || (dev1[0] && bv_available(dev1) < avail0),
 	   "a device's available_instances dropped");
 

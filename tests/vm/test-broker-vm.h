@@ -23,6 +23,7 @@
 #include "tap.h"
 #include "vmlib.h"
 #include "wdproto.h"
+#include "vm/soft-ring.h"
 
 #define BV_UNIT "wdtest-broker"
 #define BV_SOCK "/run/wdtest-broker.sock"
@@ -149,9 +150,40 @@ static inline int bv_pin(int node)
 	return 0;
 }
 
+/*
+ * Run one small @alg descriptor on the started queue @qfd of @dev; the
+ * completion status (0, or the device's -errno), or a test error.
+ */
+static inline int bv_run_op(int qfd, const char *dev, const char *alg)
+{
+	static const char *const ops[] = {
+		[WDSOFT_OP_MEMCPY] = "memcpy",
+		[WDSOFT_OP_CRC32C] = "crc32c",
+		[WDSOFT_OP_SHA256] = "sha256",
+	};
+	unsigned char src[64] = "warpdrive", dst[64];
+	struct soft_ring r;
+	struct wdsoft_sqe sqe;
+	struct wdsoft_cqe cqe = { 0 };
+	int op = -1, e;
+
+	for (int i = 0; i < (int)(sizeof(ops) / sizeof(ops[0])); i++)
+		if (ops[i] && !strcmp(ops[i], alg))
+			op = i;
+	if (op < 0)
+		return -100;
+	e = soft_ring_adopt(&r, dup(qfd), dev, true, false, -1);
+	if (e)
+		return -200 + e;
+	sqe = soft_sqe((uint8_t)op, src, sizeof(src), dst, sizeof(dst));
+	e = soft_ring_run(&r, &sqe, &cqe);
+	soft_ring_close(&r);
+	return e ? -300 + e : cqe.status;
+}
+
 static inline void bv_client_loop(FILE *in, FILE *out)
 {
-	char line[256];
+	char line[256], dev[64] = "";
 	int sock = -1, qfd = -1;
 
 	while (fgets(line, sizeof(line), in)) {
@@ -172,6 +204,7 @@ static inline void bv_client_loop(FILE *in, FILE *out)
 			r = wdp_client_request_queue(sock, &q, &g, &fd, &rf);
 			if (r == 0) {
 				qfd = fd;
+				snprintf(dev, sizeof(dev), "%s", g.device);
 				fprintf(out, "G %llu %s %d\n", (unsigned long long)g.id, g.device, g.node);
 			} else {
 				fprintf(out, "R %u %s\n", rf.reason, rf.reason ? rf.text : strerror(-r));
@@ -199,6 +232,8 @@ static inline void bv_client_loop(FILE *in, FILE *out)
 			    m.type == WDP_EVT_REVOKED)
 				id = m.lease;
 			fprintf(out, "%llu\n", id);
+		} else if (!strcmp(cmd, "op")) {
+			fprintf(out, "%d\n", bv_run_op(qfd, dev, arg));
 		} else if (!strcmp(cmd, "pin")) {
 			fprintf(out, "%d\n", bv_pin(atoi(arg)));
 		} else {
