@@ -49,6 +49,14 @@ int fdpass_restrict(int fd, const char *names)
 	return 0;
 }
 
+/* QINFO came with RESTRICT_ALGS' uacce; mainline has neither. */
+bool fdpass_knows_restrict(int fd)
+{
+	struct uacce_qinfo qi;
+
+	return ioctl(fd, UACCE_CMD_QINFO, &qi) == 0;
+}
+
 bool fdstore_enabled(void)
 {
 	const char *e = getenv("NOTIFY_SOCKET");

@@ -22,6 +22,8 @@ int fdpass_revoke(int fd);
  * or a test tree), or another -errno.
  */
 int fdpass_restrict(int fd, const char *names);
+/* Does the uacce behind @fd have UACCE_CMD_RESTRICT_ALGS (WarpDrive's)? */
+bool fdpass_knows_restrict(int fd);
 
 /* Is the service manager's fd store available (NOTIFY_SOCKET set)? */
 bool fdstore_enabled(void);

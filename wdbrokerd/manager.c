@@ -340,6 +340,13 @@ static int restrict_queue(struct wd_device *d, int fd, const char *alg,
 	if (r < 0)
 		return r;
 	r = fdpass_restrict(fd, names);
+	/*
+	 * Mainline answers an unknown command with -EINVAL (or -ENOTTY); a
+	 * uacce that knows QINFO knows RESTRICT_ALGS too, and its -EINVAL
+	 * means the names were refused: never hand that queue out unrestricted.
+	 */
+	if (r == -EINVAL && fdpass_knows_restrict(fd))
+		return r;
 	if (r == -ENOTTY || r == -EINVAL) {
 		if (!d->no_restrict_logged)
 			log_full(LOG_WARNING, ctx, "device %s cannot restrict a queue to its "
@@ -695,7 +702,7 @@ static struct client *client_attach(struct manager *m, int fd, uint64_t id)
 
 	c = client_new(m, fd, NULL);
 	if (!c) {
-		close(fd);
+		reaper_close(fd, NULL);
 		return NULL;
 	}
 	if (id) {
