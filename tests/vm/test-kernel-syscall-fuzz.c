@@ -97,6 +97,25 @@ static void on_fault(int sig)
 }
 
 /* A random argument: 0, a valid buffer, a bad or kernel pointer, noise. */
+/*
+ * A UACCE_CMD_RESTRICT_ALGS argument: mostly well formed (names the device
+ * lists, does not list, or an empty list), sometimes with a wild pointer,
+ * length or flags, so the ioctl races the engines with real narrowing.
+ */
+static unsigned long rand_algs(void)
+{
+	static const char *const names[] = {
+		"memcpy", "crc32c sha256", "deflate zlib", "sha256\n", "nosuch", "",
+	};
+	static __thread struct uacce_algs a;
+	const char *n = names[below(sizeof(names) / sizeof(names[0]))];
+
+	a.names = below(8) ? (uintptr_t)n : rnd();
+	a.len = below(8) ? (uint32_t)strlen(n) + 1 : (uint32_t)rnd();
+	a.flags = below(16) ? 0 : (uint32_t)rnd();
+	return (uintptr_t)&a;
+}
+
 static unsigned long rand_arg(void)
 {
 	switch (below(7)) {
@@ -121,7 +140,7 @@ static unsigned int rand_cmd(void)
 	static const unsigned int cmds[] = {
 		UACCE_CMD_START_Q, UACCE_CMD_PUT_Q, UACCE_CMD_SHARE_SVAS,
 		UACCE_CMD_GET_SS_DMA, UACCE_CMD_REVOKE, UACCE_CMD_QINFO,
-		WDSOFT_CMD_WAKE,
+		UACCE_CMD_RESTRICT_ALGS, WDSOFT_CMD_WAKE,
 	};
 
 	switch (below(4)) {
@@ -133,6 +152,19 @@ static unsigned int rand_cmd(void)
 	default:
 		return (unsigned int)rnd();
 	}
+}
+
+/*
+ * A random ioctl. Only RESTRICT_ALGS, which only reads its argument, gets
+ * a well-formed one from thread-local memory; commands that write into
+ * their argument get rand_arg()'s junk.
+ */
+static int rand_ioctl(int fd)
+{
+	unsigned int cmd = rand_cmd();
+
+	return ioctl(fd, cmd, cmd == UACCE_CMD_RESTRICT_ALGS && below(4) ?
+	      rand_algs() : rand_arg());
 }
 
 static int pick_fd(void)
@@ -175,7 +207,7 @@ static void forked_child(void)
 
 		if (fd < 0)
 			continue;
-		ioctl(fd, rand_cmd(), rand_arg());
+		rand_ioctl(fd);
 		mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 		     below(UACCE_QFRT_MAX) * PAGE);
 	}
@@ -189,7 +221,9 @@ static void one_action(int a)
 		"/dev/wdsoft-0", "/dev/wdsoft-1", "/dev/wdsoft-2", "/dev/wdsoft-3",
 		"/dev/wdsoft-4", "/dev/wdsoft-5", "/dev/uacce-none",
 	};
-	int fd, r = -1;
+	/* volatile: A_TOUCH sets it across sigsetjmp(). */
+	volatile int r = -1;
+	int fd;
 	void *p;
 
 	switch (a) {
@@ -208,7 +242,7 @@ static void one_action(int a)
 		r = fd >= 0 ? close(fd) : -1;
 		break;
 	case A_IOCTL:
-		r = ioctl(pick_fd(), rand_cmd(), rand_arg());
+		r = rand_ioctl(pick_fd());
 		break;
 	case A_MMAP: {
 		static const size_t sizes[] = { 0, PAGE, 2 * PAGE, 3 * PAGE,
@@ -532,8 +566,8 @@ int main(void)
 	}
 	printf("# calls (succeeded/tried): %s; faults caught while touching %lu\n",
 	       line, shared->faults);
-	printf("# report: kernel-syscall-fuzz: %lu calls in %ld s (4 threads x 2 processes, a third reloading the modules %lu times), unreclaimable slab before/after %ld/%ld kB, left alive after: %ld uacce queues, %ld SS pages, %ld wdsoft queues, %ld pinned pages, seed %llu\n",
-	       total, seconds, shared->reloads, unrec0, unrec1, lq, lss, lwq,
+	printf("# report: kernel-syscall-fuzz: %lu calls in %ld s (%d threads x 2 processes, a third reloading the modules %lu times), unreclaimable slab before/after %ld/%ld kB, left alive after: %ld uacce queues, %ld SS pages, %ld wdsoft queues, %ld pinned pages, seed %llu\n",
+	       total, seconds, NTHREADS, shared->reloads, unrec0, unrec1, lq, lss, lwq,
 	       lpin, (unsigned long long)base_seed);
 	return exit_status();
 }
