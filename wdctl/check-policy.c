@@ -28,10 +28,11 @@ int verb_check_policy(int argc, char **argv)
 
 	if (!t)
 		return EXIT_FAIL;
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+	r = stat(dir, &st) < 0 ? -errno : 0;
+	if (r < 0 || !S_ISDIR(st.st_mode)) {
 		fprintf(stderr, "wdctl: %s: %s; give the directory that holds policy.conf "
 			"and policy.d/ (the broker's is /etc/warpdrive)\n",
-			dir, errno && !S_ISDIR(st.st_mode) ? strerror(errno) : "not a directory");
+			dir, r < 0 ? strerror(-r) : "not a directory");
 		return EXIT_FAIL;
 	}
 	r = policy_load_dir(dir, &p, &err);
