@@ -85,18 +85,6 @@ static struct ctl *ctl;
 static uint8_t input[BUF_LEN];
 static uint32_t input_crc;
 
-static uint32_t crc32c_ref(const uint8_t *p, size_t n)
-{
-	uint32_t c = ~0U;
-
-	while (n--) {
-		c ^= *p++;
-		for (int k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0x82F63B78U & -(c & 1));
-	}
-	return ~c;
-}
-
 static unsigned env_uint(const char *name, unsigned def)
 {
 	const char *e = getenv(name);
@@ -696,7 +684,7 @@ int main(void)
 		bail_out("WD_CHAOS_CLIENTS must be %d..%d", nproc, MAX_CLIENTS);
 	for (size_t i = 0; i < sizeof(input); i++)
 		input[i] = (uint8_t)(i * 131 + (i >> 7));
-	input_crc = crc32c_ref(input, sizeof(input));
+	input_crc = vm_crc32c(input, sizeof(input));
 
 	if (sh("sh %s/tests/vm/test-system-lib.sh setup", src) != 0)
 		bail_out("installing WarpDrive into the VM and loading wdsoft failed");

@@ -58,19 +58,6 @@ static bool chance(unsigned int percent)
 	return below(100) < percent;
 }
 
-static uint32_t crc32c(const uint8_t *p, size_t n)
-{
-	uint32_t c = ~0U;
-	int k;
-
-	while (n--) {
-		c ^= *p++;
-		for (k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0x82F63B78U & -(c & 1));
-	}
-	return ~c;
-}
-
 /* ---- the address spaces a descriptor can name -------------------------- */
 
 /*
@@ -492,7 +479,7 @@ static const char *judge(struct target *t, struct probe *p,
 		return NULL;
 	t->legal_checked++;
 	if (s->op == WDSOFT_OP_CRC32C) {
-		if (c->result != crc32c(p->snap, p->len))
+		if (c->result != vm_crc32c(p->snap, p->len))
 			return "crc32c result differs from the reference";
 		return NULL;
 	}

@@ -55,18 +55,6 @@ struct report {
 static uint8_t *input;
 static size_t input_len;
 
-static uint32_t crc32c_ref(const uint8_t *p, size_t n)
-{
-	uint32_t c = ~0U;
-
-	while (n--) {
-		c ^= *p++;
-		for (int k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0x82F63B78U & -(c & 1));
-	}
-	return ~c;
-}
-
 /* A queue with request buffers it can work on (reserved memory on SS devices). */
 struct qbuf {
 	struct wd_queue q;
@@ -125,7 +113,7 @@ static int crc_check(struct qbuf *b)
 	if (r < 0)
 		return r;
 	return (d[0] | d[1] << 8 | d[2] << 16 | (uint32_t)d[3] << 24) ==
-	       crc32c_ref(input, input_len);
+	       vm_crc32c(input, input_len);
 }
 
 /* 1: zlib inflates the device's deflate output back to the input. */

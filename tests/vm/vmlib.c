@@ -113,3 +113,15 @@ int vm_sysfs_long(const char *dev, const char *attr, long *val)
 		return -EINVAL;
 	return 0;
 }
+
+uint32_t vm_crc32c(const uint8_t *p, size_t n)
+{
+	uint32_t c = ~0U;
+
+	while (n--) {
+		c ^= *p++;
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0x82F63B78U & -(c & 1));
+	}
+	return ~c;
+}

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Skip the whole test (TAP "1..0 # SKIP") unless running inside tools/wdvm. */
 void vm_require(void);
@@ -37,5 +38,8 @@ int vm_sysfs_read(const char *dev, const char *attr, char *buf, size_t size);
 
 /* Same, parsed as a long. Returns 0 or -errno. */
 int vm_sysfs_long(const char *dev, const char *attr, long *val);
+
+/* CRC-32C (Castagnoli) computed bit by bit: the reference results are checked against. */
+uint32_t vm_crc32c(const uint8_t *p, size_t n);
 
 #endif /* WD_TESTS_VMLIB_H */
