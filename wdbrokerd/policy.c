@@ -12,9 +12,18 @@
  * handler refusal; the handler keeps the reason of the first refusal so the
  * message reads "FILE:LINE: why". A policy is built completely before it is
  * handed out, so a broken file never leaves a half-applied policy.
+ *
+ * inih calls the handler only for keys, so a section header followed by no
+ * key would never be seen, and it cuts section names at 49 characters. Our
+ * line reader therefore checks every header itself as inih reads it (see
+ * check_line()) and keeps the full name of the current section. A known
+ * section without keys, such as a bare [user:alice], is accepted: it is a
+ * section that sets no limit, exactly as if it were absent. An unknown or
+ * malformed header is refused whether or not keys follow it.
  */
 #include "policy.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <stdarg.h>
 #include <fnmatch.h>
@@ -179,8 +188,12 @@ struct parse_ctx {
 	int line;		/* line inih is on (counted by our reader) */
 	FILE *f;		/* source: a file, */
 	const char *str;	/* or a string */
+	/* Full name of the section inih is in ("" before the first header). */
+	char section[sizeof("group:") + 256];
+	/* inih would take an indented line as a continuation (it has a key). */
+	bool have_key;
 	/* inih calls again for continuation lines of a multi-line value. */
-	char prev_section[256];
+	char prev_section[sizeof("group:") + 256];
 	char prev_key[64];
 };
 
@@ -244,28 +257,23 @@ static int parse_list(struct parse_ctx *c, const char *key, const char *value,
 	return 1;
 }
 
-static int ini_cb(void *user, const char *section, const char *key, const char *value)
+static int ini_cb(void *user, const char *ini_section, const char *key, const char *value)
 {
 	struct parse_ctx *c = user;
+	const char *section = c->section;	/* inih's copy may be cut short */
 	struct policy_section *s;
 	bool cont;
 	int r;
 
-	r = policy_section_get(c->p, section, true, &s);
-	if (r == -ENOMEM)
-		return refuse(c, "out of memory");
-	if (r < 0) {
-		if (!*section)
-			return refuse(c, "key \"%s\" outside of any section; start with [global]", key);
-		return refuse(c, "unknown section [%s]; expected [global], [user:NAME], [group:NAME] or [unit:NAME]",
-			      section);
-	}
+	if (!*section)
+		return refuse(c, "key \"%s\" outside of any section; start with [global]", key);
+	/* check_line() created the section when it read the header. */
+	r = policy_section_get(c->p, section, false, &s);
+	if (r < 0)
+		return refuse(c, "internal error: section [%s] was not registered", section);
 	cont = !strcmp(c->prev_section, section) && !strcmp(c->prev_key, key);
 	snprintf(c->prev_section, sizeof(c->prev_section), "%s", section);
 	snprintf(c->prev_key, sizeof(c->prev_key), "%s", key);
-
-	free(s->file);
-	s->file = strdup(c->file);
 
 	if (!strcmp(key, "max_queues")) {
 		long long v;
@@ -304,15 +312,100 @@ static int ini_cb(void *user, const char *section, const char *key, const char *
 		      key);
 }
 
-/* inih reader: fgets over the file or the string, counting lines. */
+/*
+ * inih's inline comment rule: ';' after a blank starts a comment. Returns
+ * the first of @chars or the comment start, or the end of @s.
+ */
+static const char *find_or_comment(const char *s, const char *chars)
+{
+	bool blank = false;
+
+	for (; *s && !strchr(chars, *s) && !(blank && *s == ';'); s++)
+		blank = isspace((unsigned char)*s);
+	return s;
+}
+
+/* The header of a new section: name checked, section registered. */
+static bool check_header(struct parse_ctx *c, const char *start)
+{
+	const char *end = find_or_comment(start + 1, "]"), *colon;
+	const char *after;
+	struct policy_section *s;
+	int r;
+
+	if (*end != ']')
+		return refuse(c, "section header \"%.*s\" has no closing ']'",
+			      (int)strcspn(start, "\r\n"), start);
+	after = end + 1;
+	while (isspace((unsigned char)*after))
+		after++;
+	if (*after && *after != ';' && *after != '#')
+		return refuse(c, "text \"%.*s\" after the section header; put keys on lines of their own",
+			      (int)strcspn(after, "\r\n"), after);
+	if (end - start - 1 >= (long)sizeof(c->section))
+		return refuse(c, "section name \"%.20s...\" is longer than 255 characters", start + 1);
+	snprintf(c->section, sizeof(c->section), "%.*s", (int)(end - start - 1), start + 1);
+	c->have_key = false;
+	r = policy_section_get(c->p, c->section, true, &s);
+	if (r == -ENOMEM)
+		return refuse(c, "out of memory");
+	colon = strchr(c->section, ':');
+	if (r < 0 && colon && (!strncmp(c->section, "user:", 5) || !strncmp(c->section, "group:", 6) ||
+			       !strncmp(c->section, "unit:", 5)))
+		return refuse(c, "section [%s]: the name after \"%.*s:\" must be 1-255 printable characters without blanks, brackets or '/'",
+			      c->section, (int)(colon - c->section), c->section);
+	if (r < 0)
+		return refuse(c, "unknown section [%s]; expected [global], [user:NAME], [group:NAME] or [unit:NAME]",
+			      c->section);
+	free(s->file);
+	s->file = strdup(c->file);
+	if (!s->file)
+		return refuse(c, "out of memory");
+	return true;
+}
+
+/*
+ * Follow inih's reading of one whole line (blank and comment lines, the
+ * continuation of a value, a header, a key) to check headers and track the
+ * section. Returns false if the line is refused.
+ */
+static bool check_line(struct parse_ctx *c, const char *line)
+{
+	const char *start = line, *end;
+
+	if (c->line == 1 && !strncmp(start, "\xef\xbb\xbf", 3))
+		start += 3;	/* inih skips a UTF-8 BOM */
+	while (isspace((unsigned char)*start))
+		start++;
+	if (!*start || *start == ';' || *start == '#')
+		return true;
+	if (c->have_key && start > line)
+		return true;	/* indented: continues the last key's value */
+	if (*start == '[')
+		return check_header(c, start);
+	end = find_or_comment(start, "=:");
+	if (*end == '=' || *end == ':')
+		c->have_key = true;
+	return true;
+}
+
+/*
+ * inih reader: fgets over the file or the string, one whole line at a
+ * time. A line longer than inih's buffer would reach inih in pieces, each
+ * parsed as a line of its own, so it is refused instead.
+ */
 static char *reader(char *buf, int size, void *ud)
 {
 	struct parse_ctx *c = ud;
+	bool whole;
 	int n = 0;
 
+	if (c->error)
+		return NULL;	/* stop at our first refusal */
 	if (c->f) {
 		if (!fgets(buf, size, c->f))
 			return NULL;
+		whole = strchr(buf, '\n') || feof(c->f);
 	} else {
 		if (!*c->str)
 			return NULL;
@@ -323,10 +416,16 @@ static char *reader(char *buf, int size, void *ud)
 		}
 		buf[n] = 0;
 		c->str += n;
+		whole = buf[n - 1] == '\n' || !*c->str;
 	}
-	/* A line longer than the buffer comes in pieces: count it once. */
-	if (c->f ? (strchr(buf, '\n') || feof(c->f)) : (n && buf[n - 1] == '\n') || !*c->str)
-		c->line++;
+	c->line++;
+	if (!whole) {
+		refuse(c, "line longer than %d characters; continue a long list on indented lines",
+		       size - 2);
+		return NULL;
+	}
+	if (!check_line(c, buf))
+		return NULL;
 	return buf;
 }
 

@@ -60,6 +60,11 @@ for k, v in {
     'patterns.conf': '[global]\nalgorithms = *\ndevices = wd*-[0-3] ?dsoft-1\n',
     'bad-key.conf': '[global]\nmax_queue = 3\n',
     'bad-section.conf': '[host:x]\nmax_queues = 1\n',
+    # Headers with no key after them are checked too (inih never reports them).
+    'empty-section.conf': '[global]\nmax_queues = 4\n\n[planet:mars]\n',
+    'empty-known.conf': '[user:alice]\n; nothing yet\n[group:27]\nmax_queues = 1\n',
+    'bad-header.conf': '[global] ; c\nalgorithms = zlib,\n  gzip\n[user:bob\n',
+    'long-unit.conf': '[unit:' + 'x' * 60 + '.service]\nmax_queues = 2\n',
 }.items():
     write('broker-policy', k, v.encode())
 

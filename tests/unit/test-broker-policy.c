@@ -30,14 +30,30 @@ static const struct bad bad_files[] = {
 	{ "[global]\nmax_queues = 99999999999\n", "test.conf:2: max_queues" },
 	{ "[global]\n\n# c\nplacement = closest\n", "test.conf:4: placement = \"closest\"" },
 	{ "[global]\ncolour = blue\n", "test.conf:2: unknown key \"colour\"" },
-	{ "[usr:alice]\nmax_queues = 1\n", "test.conf:2: unknown section [usr:alice]" },
-	{ "[user:]\nmax_queues = 1\n", "test.conf:2: unknown section [user:]" },
-	{ "[user:a b]\nmax_queues = 1\n", "unknown section" },
+	{ "[usr:alice]\nmax_queues = 1\n", "test.conf:1: unknown section [usr:alice]" },
+	{ "[user:]\nmax_queues = 1\n", "test.conf:1: section [user:]: the name after \"user:\" must be" },
+	{ "[user:a b]\nmax_queues = 1\n", "test.conf:1: section [user:a b]: the name" },
+	/* A header is checked even when no key follows it (inih never reports it). */
+	{ "[planet:mars]\n", "test.conf:1: unknown section [planet:mars]" },
+	{ "[global]\nmax_queues = 1\n\n[planet:mars]\n# nothing here\n", "test.conf:4: unknown section [planet:mars]" },
+	{ "[global]\n[group:a/b]\n[user:alice]\nmax_queues = 1\n", "test.conf:2: section [group:a/b]" },
+	{ "[]\n", "test.conf:1: unknown section []" },
+	{ "[global]\n[user:alice\n", "test.conf:2: section header \"[user:alice\" has no closing ']'" },
+	{ "[global]\n[user:alice ;]\n", "test.conf:2: section header \"[user:alice ;]\" has no closing" },
+	{ "[global]x\nmax_queues = 1\n", "test.conf:1: text \"x\" after the section header" },
+	/* inih cuts section names at 49 characters: the full name must count. */
+	{ "[unit:a-unit-name-well-beyond-the-forty-nine-characters-inih-keeps.service]\n"
+	  "[unit:a-unit-name-well-beyond-the-forty-nine-characters-inih-keeps.service/x]\n",
+	  "test.conf:2: section [unit:a-unit-name-well-beyond-the-forty-nine-characters-inih-keeps.service/x]" },
+	{ "[global]\nalgorithms = zlib\n# a comment longer than a line may be: "
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx gzip\n",
+	  "test.conf:3: line longer than 198 characters" },
 	{ "max_queues = 1\n", "test.conf:1: key \"max_queues\" outside of any section" },
 	{ "[global]\nalgorithms = zlib, gz/ip\n", "test.conf:2: algorithms: \"gz/ip\"" },
 	{ "[global]\ndevices =\n", "test.conf:2: devices: empty list" },
 	{ "[global]\nthis line has no equals\n", "test.conf:2: syntax error" },
-	{ "[global\nmax_queues = 1\n", "test.conf:1: syntax error" },
+	{ "[global\nmax_queues = 1\n", "test.conf:1: section header \"[global\" has no closing ']'" },
 	{ "[global]\nmax_queues = 4\n[unit:x.service]\nmax_queues = 1\nplacement = near\n",
 	  "test.conf:5: placement" },
 };
@@ -129,6 +145,83 @@ static void test_good(void)
 	policy_free(p);
 }
 
+/* Headers without keys, names inih would cut short, a BOM. */
+static void test_headers(void)
+{
+	static const char long_unit[] =
+		"a-unit-name-well-beyond-the-forty-nine-characters-inih-keeps.service";
+	struct identity id = { .uid = 1000, .gid = 1000, .pid = 1, .user = "alice" };
+	struct policy_section **m, *s;
+	struct policy *p;
+	char *err, text[512];
+	int n;
+
+	p = parse("[global]\nmax_queues = 3\n[user:alice]\n\n[group:27]\n# placeholder\n", &err);
+	ok(p && p->n == 3, "known sections without keys are accepted");
+	if (p) {
+		n = policy_match(p, &id, &m);
+		is(n, 2, "alice matches global and her empty section");
+		ok(n == 2 && m[1]->kind == SEC_USER && m[1]->max_queues == QUOTA_UNLIMITED &&
+		   !m[1]->algorithms && !m[1]->devices && m[1]->placement == PLACE_UNSET,
+		   "an empty section sets no limit");
+		ok(n == 2 && m[1]->file && !strcmp(m[1]->file, "test.conf"),
+		   "an empty section still records its file");
+		free(m);
+	}
+	free(err);
+	policy_free(p);
+
+	snprintf(text, sizeof(text), "[unit:%s]\nmax_queues = 1\n", long_unit);
+	p = parse(text, &err);
+	ok(p && policy_section_get(p, text + 1, false, &s) < 0 &&
+	   policy_section_get(p, "unit:a-unit-name-well-beyond-the-forty-nine-characters-inih-keeps.service",
+			      false, &s) == 0 && s->max_queues == 1,
+	   "a section name longer than inih's 49 characters is kept whole");
+	if (p) {
+		id.unit = (char *)long_unit;
+		n = policy_match(p, &id, &m);
+		ok(n == 2 && policy_quota_full(m, n, 2) == m[1], "and its quota applies to that unit");
+		free(m);
+		id.unit = NULL;
+	} else {
+		skip(1, "no policy: %s", err ? err : "?");
+	}
+	free(err);
+	policy_free(p);
+
+	p = parse("\xef\xbb\xbf[global]\nmax_queues = 2\n", &err);
+	ok(p && p->global->max_queues == 2, "a UTF-8 BOM before the first header is skipped");
+	free(err);
+	policy_free(p);
+
+	p = parse("[global]\nalgorithms = zlib,\n  [gz]ip\n  ; c\n\n  crc32c\n[user:bob]\n", &err);
+	ok(p && p->global->algorithms && p->global->algorithms[2] && !p->global->algorithms[3],
+	   "an indented line after a key continues its value, even one starting with '['");
+	free(err);
+	policy_free(p);
+}
+
+/* A broken policy.d file fails to load and --check-policy says FILE:LINE: why. */
+static void refused_in_dir(const char *dir, const char *text, const char *want, const char *what)
+{
+	struct policy *p = NULL;
+	char f[400], cmd[1200], *err = NULL;
+	int r;
+
+	snprintf(f, sizeof(f), "%s/policy.d/60-broken.conf", dir);
+	tb_write(f, "%s", text);
+	r = policy_load_dir(dir, &p, &err);
+	ok(r < 0 && !p && err && strstr(err, want), "%s in policy.d is refused: %s", what, want);
+	diag("error: %s", err ? err : "(none)");
+	free(err);
+	policy_free(p);
+	snprintf(cmd, sizeof(cmd), "%s --check-policy %s 2>&1 | grep -qF '%s'", tb_broker_path(), dir,
+		 want);
+	is(system(cmd), 0, "--check-policy prints it as FILE:LINE: why");
+	snprintf(cmd, sizeof(cmd), "%s --check-policy %s >/dev/null 2>&1", tb_broker_path(), dir);
+	ok(system(cmd) != 0, "--check-policy exits non-zero");
+}
+
 static void test_dir(void)
 {
 	struct fake_tree t;
@@ -167,18 +260,10 @@ static void test_dir(void)
 	snprintf(cmd, sizeof(cmd), "%s --check-policy %s >/dev/null 2>&1", tb_broker_path(), dir);
 	is(system(cmd), 0, "--check-policy accepts the directory");
 
-	snprintf(f, sizeof(f), "%s/policy.d/60-broken.conf", dir);
-	tb_write(f, "[global]\n\nmax_queues = several\n");
-	r = policy_load_dir(dir, &p, &err);
-	ok(r < 0 && !p && err && strstr(err, "60-broken.conf:3:"),
-	   "a broken policy.d file fails with its FILE:LINE");
-	diag("error: %s", err ? err : "(none)");
-	free(err);
-	snprintf(cmd, sizeof(cmd), "%s --check-policy %s 2>&1 | grep -q '60-broken.conf:3: max_queues'",
-		 tb_broker_path(), dir);
-	is(system(cmd), 0, "--check-policy prints FILE:LINE: why");
-	snprintf(cmd, sizeof(cmd), "%s --check-policy %s >/dev/null 2>&1", tb_broker_path(), dir);
-	ok(system(cmd) != 0, "--check-policy exits non-zero on a broken file");
+	refused_in_dir(dir, "[global]\n\nmax_queues = several\n", "60-broken.conf:3: max_queues",
+		       "a bad value");
+	refused_in_dir(dir, "[global]\nmax_queues = 4\n\n[planet:mars]\n",
+		       "60-broken.conf:4: unknown section [planet:mars]", "an empty unknown section");
 	tb_cleanup(&t);
 }
 
@@ -186,6 +271,7 @@ int main(void)
 {
 	test_bad();
 	test_good();
+	test_headers();
 	test_dir();
 	return exit_status();
 }
