@@ -179,9 +179,30 @@ static long share(struct wd_queue *a, struct wd_queue *b)
 	return wd_share_reserved_memory(a, b);
 }
 
-static long flush_ok(struct wd_queue *q)
+/*
+ * wd_flush() returns nothing, so what it does is watched: with every
+ * engine parked, a flush of a bad queue must send no wake-up to any device,
+ * leave the struct as it was and keep errno; a flush of the good queue
+ * must wake its parked engine, exactly once (the wake-up wd.h promises).
+ */
+static long flush_effect(struct wd_queue *q, unsigned int want_wakes)
 {
+	struct wd_queue before = { 0 };
+	unsigned int wakes;
+
+	if (!wdd_wait_parked(2000))
+		return -ETIMEDOUT;
+	if (q)
+		before = *q;
+	wakes = wdd_stats().wakes;
+	errno = EDOM;
 	wd_flush(q);
+	if (errno != EDOM)
+		return -EPROTO;		/* libwd never sets errno */
+	if (wdd_stats().wakes - wakes != want_wakes)
+		return -EIO;
+	if (q && !want_wakes && memcmp(&before, q, sizeof(before)))
+		return -EFAULT;		/* a bad queue's struct was written */
 	return 0;
 }
 
@@ -405,7 +426,10 @@ static void sva_rows(void)
 	ROW("wd_recv_batch", "nothing in flight", 0, false, recv_batch(&C.q, false, 4));
 
 	/* wd_flush, wd_inflight, wd_queue_fd, wd_queue_arm */
-	ROW("wd_flush", "NULL, zeroed and released queues: no effect", 0, false, flush_ok(NULL) + flush_ok(&z) + flush_ok(released()));
+	ROW("wd_flush", "NULL queue: no effect", 0, false, flush_effect(NULL, 0));
+	ROW("wd_flush", "zeroed queue: no effect", 0, false, flush_effect(&z, 0));
+	ROW("wd_flush", "released queue: no effect", 0, false, flush_effect(released(), 0));
+	ROW("wd_flush", "good queue, engine parked: woken once", 0, false, flush_effect(&C.q, 1));
 	ROW("wd_inflight", "NULL queue", -EINVAL, false, wd_inflight(NULL));
 	ROW("wd_inflight", "released queue", -EINVAL, false, wd_inflight(released()));
 	ROW("wd_queue_fd", "NULL queue", -EINVAL, false, wd_queue_fd(NULL));
