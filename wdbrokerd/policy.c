@@ -265,6 +265,7 @@ static int ini_cb(void *user, const char *ini_section, const char *key, const ch
 	bool cont;
 	int r;
 
+	(void)ini_section;
 	if (!*section)
 		return refuse(c, "key \"%s\" outside of any section; start with [global]", key);
 	/* check_line() created the section when it read the header. */
