@@ -8,7 +8,7 @@
  * fd is returned as 'h', and the lease lives as long as the caller's bus
  * name (tracked with sd_bus_track). Admin methods (RevokeLease, Reload,
  * SetQuota) need uid 0 or polkit authorization for org.warpdrive.manage,
- * checked inside each handler without interaction.
+ * asked asynchronously (see check_admin()).
  */
 #include "bus.h"
 #include "peer.h"
@@ -101,35 +101,179 @@ fail:
 	return r;
 }
 
-/* Root, or polkit says yes for org.warpdrive.manage (no interaction). */
-static int check_admin(sd_bus_message *msg, sd_bus_error *error)
+/*
+ * Admin authorization. Root is allowed at once. Anyone else's admin call is
+ * parked while polkit's CheckAuthorization runs asynchronously (the broker
+ * keeps serving everyone meanwhile); when polkit answers, the method runs
+ * again from the start with the answer in hand, or the caller gets the
+ * refusal. Nothing is cached: each call is its own check. A pending check
+ * ends early when its caller leaves the bus, and all of them end at
+ * bus_teardown(). The list is per process, as the broker has one manager.
+ */
+struct admin_check {
+	struct admin_check *next, *prev;
+	struct manager *m;
+	sd_bus_message *call;		/* the parked method call (a ref) */
+	sd_bus_message_handler_t handler;
+	sd_bus_slot *polkit;		/* the pending CheckAuthorization */
+	sd_bus_track *track;		/* the caller on the bus */
+};
+
+/* Parked admin calls one bus name may have at once. */
+#define ADMIN_CHECKS_PER_SENDER	16
+
+static struct admin_check *admin_checks;
+/* The call polkit authorized, while its handler runs again. */
+static sd_bus_message *admin_authorized;
+
+static void admin_check_free(struct admin_check *ac)
+{
+	if (!ac)
+		return;
+	if (ac->prev)
+		ac->prev->next = ac->next;
+	else
+		admin_checks = ac->next;
+	if (ac->next)
+		ac->next->prev = ac->prev;
+	sd_bus_slot_unref(ac->polkit);
+	sd_bus_track_unref(ac->track);
+	sd_bus_message_unref(ac->call);
+	free(ac);
+}
+
+/* Answer a call the way sd-bus would after a handler returned @r. */
+static void reply_result(sd_bus_message *call, int r, sd_bus_error *error)
+{
+	if (sd_bus_error_is_set(error))
+		sd_bus_reply_method_error(call, error);
+	else if (r < 0)
+		sd_bus_reply_method_errno(call, r, NULL);
+}
+
+static int admin_check_done(sd_bus_message *reply, void *ud, sd_bus_error *ret_error)
+{
+	struct admin_check *ac = ud;
+	sd_bus_error error = SD_BUS_ERROR_NULL;
+	const sd_bus_error *perr = sd_bus_message_get_error(reply);
+	int authorized = 0, challenge = 0, r;
+
+	if (perr) {
+		log_warning("cannot check polkit authorization for %s: %s",
+			    sd_bus_message_get_sender(ac->call), perr->message ? perr->message : perr->name);
+		sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED,
+				  "this needs root or polkit authorization for %s, and polkit could not be asked (%s); is polkitd running?",
+				  POLKIT_ACTION, perr->name);
+		goto out;
+	}
+	r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
+	if (r < 0) {
+		sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED,
+				  "polkit's answer for %s is unreadable: %s", POLKIT_ACTION, strerror(-r));
+	} else if (authorized) {
+		/* Run the method from the start; check_admin() lets exactly this call through. */
+		r = sd_bus_message_rewind(ac->call, true);
+		if (r >= 0) {
+			admin_authorized = ac->call;
+			r = ac->handler(ac->call, ac->m, &error);
+			admin_authorized = NULL;
+		}
+		reply_result(ac->call, r, &error);
+		sd_bus_error_free(&error);
+		admin_check_free(ac);
+		return 0;
+	} else if (challenge) {
+		sd_bus_error_setf(&error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+				  "polkit needs you to authenticate for %s: call again allowing interactive authorization (busctl --allow-interactive-authorization=yes)",
+				  POLKIT_ACTION);
+	} else {
+		sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED,
+				  "this needs root or polkit authorization for %s", POLKIT_ACTION);
+	}
+out:
+	reply_result(ac->call, -EACCES, &error);
+	sd_bus_error_free(&error);
+	admin_check_free(ac);
+	return 0;
+}
+
+/* The caller left the bus: nobody waits for the answer, and the method must not run. */
+static int admin_check_gone(sd_bus_track *t, void *ud)
+{
+	admin_check_free(ud);
+	return 0;
+}
+
+/*
+ * 1: the caller of @msg may run admin method @handler now. 0: the call is
+ * parked until polkit answers (@handler runs again then): the handler returns
+ * 1 without replying. <0 with @error set: refused at once.
+ */
+static int check_admin(struct manager *m, sd_bus_message *msg,
+		       sd_bus_message_handler_t handler, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	sd_bus_error perr = SD_BUS_ERROR_NULL;
-	int authorized = 0, challenge = 0, r;
+	const char *sender = sd_bus_message_get_sender(msg);
+	struct admin_check *ac;
+	unsigned pending = 0;
+	uint32_t flags = 0;
 	uid_t uid;
+	int r;
 
+	if (msg == admin_authorized)
+		return 1;
 	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
 	if (r >= 0 && sd_bus_creds_get_euid(creds, &uid) >= 0 && uid == 0)
 		return 1;
+	if (!sender)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+					 "this needs root (no bus name to ask polkit about)");
+	for (ac = admin_checks; ac; ac = ac->next)
+		pending += !strcmp(sd_bus_message_get_sender(ac->call), sender);
+	if (pending >= ADMIN_CHECKS_PER_SENDER)
+		return sd_bus_error_setf(error, "org.warpdrive.Error.Busy",
+					 "%u admin calls of yours already wait for polkit; wait for their answers",
+					 pending);
 
-	r = sd_bus_call_method(sd_bus_message_get_bus(msg), "org.freedesktop.PolicyKit1",
-			       "/org/freedesktop/PolicyKit1/Authority",
-			       "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization",
-			       &perr, &reply, "(sa{sv})sa{ss}us",
-			       "system-bus-name", 1, "name", "s", sd_bus_message_get_sender(msg),
-			       POLKIT_ACTION, 0, 0, "");
+	ac = calloc(1, sizeof(*ac));
+	if (!ac)
+		return -ENOMEM;
+	ac->m = m;
+	ac->handler = handler;
+	ac->call = sd_bus_message_ref(msg);
+	ac->next = admin_checks;
+	if (admin_checks)
+		admin_checks->prev = ac;
+	admin_checks = ac;
+
+	r = sd_bus_track_new(m->bus, &ac->track, admin_check_gone, ac);
 	if (r >= 0)
-		r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
+		r = sd_bus_track_add_name(ac->track, sender);
+	if (sd_bus_message_get_allow_interactive_authorization(msg))
+		flags |= 1;	/* AllowUserInteraction */
 	if (r >= 0)
-		r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
-	sd_bus_error_free(&perr);
-	if (r >= 0 && authorized)
-		return 1;
-	return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-				 "this needs root or polkit authorization for %s", POLKIT_ACTION);
+		r = sd_bus_call_method_async(m->bus, &ac->polkit, "org.freedesktop.PolicyKit1",
+					     "/org/freedesktop/PolicyKit1/Authority",
+					     "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization",
+					     admin_check_done, ac, "(sa{sv})sa{ss}us",
+					     "system-bus-name", 1, "name", "s", sender,
+					     POLKIT_ACTION, 0, flags, "");
+	if (r < 0) {
+		admin_check_free(ac);
+		return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+					 "cannot ask polkit for %s: %s", POLKIT_ACTION, strerror(-r));
+	}
+	return 0;
 }
+
+/* In an admin handler: go on only when check_admin() says so. */
+#define ADMIN_OR_RETURN(m, msg, handler, error) do {			\
+		int _r = check_admin(m, msg, handler, error);		\
+		if (_r <= 0)						\
+			return _r < 0 ? _r : 1;				\
+	} while (0)
 
 /* ---- Manager1 methods ---- */
 
@@ -289,9 +433,7 @@ static int method_revoke_lease(sd_bus_message *msg, void *ud, sd_bus_error *erro
 	r = sd_bus_message_read(msg, "t", &id);
 	if (r < 0)
 		return r;
-	r = check_admin(msg, error);
-	if (r <= 0)
-		return r;
+	ADMIN_OR_RETURN(m, msg, method_revoke_lease, error);
 	l = lease_find(&m->leases, id);
 	if (!l)
 		return sd_bus_error_setf(error, "org.warpdrive.Error.NoSuchLease",
@@ -306,9 +448,7 @@ static int method_reload(sd_bus_message *msg, void *ud, sd_bus_error *error)
 	_cleanup_(freep) char *err = NULL;
 	int r;
 
-	r = check_admin(msg, error);
-	if (r <= 0)
-		return r;
+	ADMIN_OR_RETURN(m, msg, method_reload, error);
 	r = manager_reload(m, &err);
 	if (r < 0)
 		return sd_bus_error_setf(error, "org.warpdrive.Error.BadPolicy",
@@ -328,9 +468,7 @@ static int method_set_quota(sd_bus_message *msg, void *ud, sd_bus_error *error)
 	r = sd_bus_message_read(msg, "sx", &section, &max);
 	if (r < 0)
 		return r;
-	r = check_admin(msg, error);
-	if (r <= 0)
-		return r;
+	ADMIN_OR_RETURN(m, msg, method_set_quota, error);
 	if (max < -1 || max > 1000000)
 		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
 					 "max_queues %lld is out of range (-1 for unlimited)",
@@ -508,6 +646,9 @@ int bus_setup(struct manager *m, int which)
 
 void bus_teardown(struct manager *m)
 {
+	/* Parked admin calls get no answer: their callers see the broker leave. */
+	while (admin_checks)
+		admin_check_free(admin_checks);
 	for (size_t i = 0; i < ARRAY_SIZE(m->bus_slots); i++)
 		m->bus_slots[i] = sd_bus_slot_unref(m->bus_slots[i]);
 	if (m->bus) {
