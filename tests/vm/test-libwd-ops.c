@@ -10,18 +10,6 @@
 
 #include "vm/test-libwd-vm.h"
 
-static uint32_t crc32c_ref(const uint8_t *p, size_t n)
-{
-	uint32_t crc = ~0U;
-
-	while (n--) {
-		crc ^= *p++;
-		for (int k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0x82F63B78U & (0U - (crc & 1)));
-	}
-	return ~crc;
-}
-
 static int run1(struct wd_queue *q, struct wd_msg *m)
 {
 	void *done;
@@ -67,7 +55,7 @@ static void sync_ops(struct wd_queue *q)
 
 			m = (struct wd_msg){ .op = WD_OP_CRC32C, .src = src, .src_len = n, .dst = dig, .dst_len = 4 };
 			good = run1(q, &m) == 0 &&
-			       (dig[0] | dig[1] << 8 | dig[2] << 16 | (uint32_t)dig[3] << 24) == crc32c_ref(src, n);
+			       (dig[0] | dig[1] << 8 | dig[2] << 16 | (uint32_t)dig[3] << 24) == vm_crc32c(src, n);
 			ok(good, "crc32c %zu %s", n, kind);
 
 			m = (struct wd_msg){ .op = WD_OP_SHA256, .src = src, .src_len = n, .dst = dig, .dst_len = 32 };
@@ -177,7 +165,7 @@ static void async_depths(struct wd_queue *q)
 				good = (SHA256(src[i], LEN, ref), !memcmp(ref, dig[i], 32));
 			else
 				good = (dig[i][0] | dig[i][1] << 8 | dig[i][2] << 16 |
-					(uint32_t)dig[i][3] << 24) == crc32c_ref(src[i], LEN);
+					(uint32_t)dig[i][3] << 24) == vm_crc32c(src[i], LEN);
 		}
 		ok(sent == depth && recvd == depth && good,
 		   "async depth %d: %d sent, %d completed by cookie, results right", depth, sent, recvd);
