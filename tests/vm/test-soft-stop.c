@@ -15,6 +15,7 @@
 #define INFLIGHT 64
 
 static char dev[64];
+static long avail0;	/* free instances after loading */
 
 /* Child: start a queue, fill the ring with slow requests, tell the parent. */
 static void child_busy(int wfd, bool exit_normally)
@@ -42,16 +43,28 @@ static void child_busy(int wfd, bool exit_normally)
 		pause();
 }
 
-static bool wait_instances(long want)
+/* Wait up to 10 s for every instance of the device to be free again. */
+static bool wait_instances(void)
 {
-	for (int i = 0; i < 100; i++) {
-		if (soft_attr(dev, "available_instances") == want)
-			return true;
-		soft_sleep_ms(100);
-	}
-	return false;
+	long end = soft_now_ms() + 10000;
+
+	while (soft_attr(dev, "available_instances") != avail0)
+		if (soft_now_ms() > end)
+			return false;
+		else
+			soft_sleep_ms(10);
+	return true;
 }
 
+static void open_queue(struct soft_ring *r)
+{
+	int e = soft_ring_open(r, dev, false);
+
+	if (e)
+		bail_out("cannot open a queue on %s: %s", dev, strerror(-e));
+}
+
+/* A fresh queue computes a correct 4 KiB copy: 0 or -errno / the status. */
 static int one_memcpy(void)
 {
 	unsigned char a[4096], b[4096];
@@ -74,133 +87,129 @@ static int one_memcpy(void)
 	return e;
 }
 
+/*
+ * The owner of a busy queue is killed, or exits without closing anything:
+ * its instance comes back and the device keeps working.
+ */
+static void owner_gone(bool killed)
+{
+	int p[2], status;
+	char c;
+	pid_t pid;
+
+	/* 20 ms per completion keeps the ring busy for over a second. */
+	ok_errno(soft_debugfs_write(dev, "delay_us", "20000"), 0, "delay_us set");
+	if (pipe2(p, O_CLOEXEC))
+		bail_out("pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		bail_out("fork: %s", strerror(errno));
+	if (!pid)
+		child_busy(p[1], !killed);
+	close(p[1]);
+	ok(read(p[0], &c, 1) == 1, "child filled its ring with %d requests", INFLIGHT);
+	close(p[0]);
+	if (killed) {
+		soft_sleep_ms(100);
+		kill(pid, SIGKILL);
+	}
+	waitpid(pid, &status, 0);
+	if (killed)
+		ok(WIFSIGNALED(status), "owner killed with requests in flight");
+	else
+		ok(WIFEXITED(status) && !WEXITSTATUS(status), "owner exited with requests in flight");
+	ok(wait_instances(), "its instance comes back");
+	ok_errno(soft_debugfs_write(dev, "delay_us", "0"), 0, "delay_us cleared");
+	ok_errno(one_memcpy(), 0, "the device still works");
+}
+
+/* PUT_Q with descriptors still in the ring: -ESHUTDOWN each, in order. */
+static void put_q_ring(void)
+{
+	static unsigned char a[4096], b[4096];
+	struct soft_ring r;
+	struct wdsoft_cqe cqe;
+	int n = 0, shut = 0;
+
+	open_queue(&r);
+	ok_errno(soft_debugfs_write(dev, "stall", "1"), 0, "engine stalled");
+	for (int i = 0; i < 5; i++) {
+		struct wdsoft_sqe s = soft_sqe(WDSOFT_OP_MEMCPY, a, 4096, b, 4096);
+
+		s.cookie = 1000 + i;
+		soft_ring_submit(&r, &s);
+	}
+	ok(ioctl(r.fd, UACCE_CMD_PUT_Q) == 0, "PUT_Q with 5 requests in the ring");
+	while (soft_ring_peek(&r, &cqe)) {
+		if (cqe.status == -ESHUTDOWN && cqe.cookie == (uint64_t)(1000 + n))
+			shut++;
+		n++;
+	}
+	is(shut, 5, "all 5 completed with -ESHUTDOWN, in order");
+	ok(!(r.mmio->status & WDSOFT_STATUS_RUNNING), "status no longer RUNNING");
+	ok_errno(soft_debugfs_write(dev, "stall", "0"), 0, "engine resumed");
+	soft_ring_close(&r);
+}
+
+/* PUT_Q in the middle of a long descriptor: it gives up, -ESHUTDOWN. */
+static void put_q_long(void)
+{
+	size_t big = 256UL << 20;
+	struct wdsoft_cqe cqe = { 0 };
+	struct wdsoft_sqe s;
+	struct soft_ring r;
+	unsigned char *src, *dst;
+	long t0, t;
+
+	src = mmap(NULL, big, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	dst = mmap(NULL, big, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (src == MAP_FAILED || dst == MAP_FAILED)
+		bail_out("mmap: %s", strerror(errno));
+	open_queue(&r);
+	s = soft_sqe(WDSOFT_OP_MEMCPY, src, big, dst, big);
+	s.cookie = 4242;
+	soft_ring_submit(&r, &s);
+	soft_sleep_ms(20);
+	t0 = soft_now_ms();
+	ok(ioctl(r.fd, UACCE_CMD_PUT_Q) == 0, "PUT_Q during a 256 MiB memcpy");
+	t = soft_now_ms() - t0;
+	ok(soft_ring_peek(&r, &cqe) && cqe.cookie == 4242 && cqe.status == -ESHUTDOWN,
+	   "the long request gave up with -ESHUTDOWN (status %d, PUT_Q took %ld ms)",
+	   cqe.status, t);
+	soft_ring_close(&r);
+	munmap(src, big);
+	munmap(dst, big);
+	ok(wait_instances(), "instance back");
+}
+
+/* rmmod with a started, mapped queue whose engine is busy. */
+static void rmmod_busy(void)
+{
+	static unsigned char a[1 << 20], b[1 << 20];
+	struct soft_ring r;
+
+	open_queue(&r);
+	ok_errno(soft_debugfs_write(dev, "delay_us", "10000"), 0, "delay_us set");
+	for (int i = 0; i < 16; i++) {
+		struct wdsoft_sqe s = soft_sqe(WDSOFT_OP_MEMCPY, a, sizeof(a), b, sizeof(b));
+
+		soft_ring_submit(&r, &s);
+	}
+	ok(vm_system("rmmod wdsoft") == 0, "rmmod wdsoft with a busy, mapped queue");
+	ok(r.mmio->magic != WDSOFT_MAGIC, "the owner's MMIO mapping now reads as dead");
+	ok(ioctl(r.fd, WDSOFT_CMD_WAKE) < 0 && errno == ENODEV, "later calls fail with ENODEV");
+	soft_ring_close(&r);
+}
+
 int main(void)
 {
-	long avail;
-	int e;
-
 	soft_setup("num_devices=1", dev, sizeof(dev));
-	avail = soft_attr(dev, "available_instances");
-
-	for (int mode = 0; mode < 2; mode++) {
-		int p[2], status;
-		char c;
-		pid_t pid;
-
-		/* 20 ms per completion keeps the ring busy for over a second. */
-		ok_errno(soft_debugfs_write(dev, "delay_us", "20000"), 0,
-			 "delay_us set");
-		if (pipe(p))
-			bail_out("pipe: %s", strerror(errno));
-		pid = fork();
-		if (pid < 0)
-			bail_out("fork: %s", strerror(errno));
-		if (!pid) {
-			close(p[0]);
-			child_busy(p[1], mode == 1);
-		}
-		close(p[1]);
-		ok(read(p[0], &c, 1) == 1, "child filled its ring with %d requests",
-		   INFLIGHT);
-		close(p[0]);
-		if (mode == 0) {
-			soft_sleep_ms(100);
-			kill(pid, SIGKILL);
-		}
-		waitpid(pid, &status, 0);
-		ok(mode == 0 ? WIFSIGNALED(status) : WIFEXITED(status) && !WEXITSTATUS(status),
-		   mode == 0 ? "owner killed with requests in flight" :
-			       "owner exited with requests in flight");
-		ok(wait_instances(avail), "its instance comes back");
-		ok_errno(soft_debugfs_write(dev, "delay_us", "0"), 0, "delay_us cleared");
-		ok_errno(one_memcpy(), 0, "the device still works");
-	}
-
-	/* PUT_Q with descriptors still in the ring: -ESHUTDOWN each. */
-	{
-		static unsigned char a[4096], b[4096];
-		struct soft_ring r;
-		struct wdsoft_cqe cqe;
-		int n = 0, shut = 0;
-
-		e = soft_ring_open(&r, dev, false);
-		if (e)
-			bail_out("cannot open a queue: %s", strerror(-e));
-		ok_errno(soft_debugfs_write(dev, "stall", "1"), 0, "engine stalled");
-		for (int i = 0; i < 5; i++) {
-			struct wdsoft_sqe s = soft_sqe(WDSOFT_OP_MEMCPY, a, 4096, b, 4096);
-
-			s.cookie = 1000 + i;
-			soft_ring_submit(&r, &s);
-		}
-		ok(ioctl(r.fd, UACCE_CMD_PUT_Q) == 0, "PUT_Q with 5 requests in the ring");
-		while (soft_ring_peek(&r, &cqe)) {
-			if (cqe.status == -ESHUTDOWN && cqe.cookie == (uint64_t)(1000 + n))
-				shut++;
-			n++;
-		}
-		is(shut, 5, "all 5 completed with -ESHUTDOWN, in order");
-		ok(!(r.mmio->status & WDSOFT_STATUS_RUNNING), "status no longer RUNNING");
-		ok_errno(soft_debugfs_write(dev, "stall", "0"), 0, "engine resumed");
-		soft_ring_close(&r);
-	}
-
-	/* PUT_Q in the middle of a long descriptor: it gives up, -ESHUTDOWN. */
-	{
-		size_t big = 256UL << 20;
-		unsigned char *src, *dst;
-		struct wdsoft_cqe cqe = { 0 };
-		struct soft_ring r;
-		long t0, t;
-
-		src = mmap(NULL, big, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		dst = mmap(NULL, big, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (src == MAP_FAILED || dst == MAP_FAILED)
-			bail_out("mmap: %s", strerror(errno));
-		e = soft_ring_open(&r, dev, false);
-		if (e)
-			bail_out("cannot open a queue: %s", strerror(-e));
-		{
-			struct wdsoft_sqe s = soft_sqe(WDSOFT_OP_MEMCPY, src, big, dst, big);
-
-			s.cookie = 4242;
-			soft_ring_submit(&r, &s);
-		}
-		soft_sleep_ms(20);
-		t0 = soft_now_ms();
-		ok(ioctl(r.fd, UACCE_CMD_PUT_Q) == 0, "PUT_Q during a 256 MiB memcpy");
-		t = soft_now_ms() - t0;
-		e = soft_ring_peek(&r, &cqe);
-		ok(e && cqe.cookie == 4242 && cqe.status == -ESHUTDOWN,
-		   "the long request gave up with -ESHUTDOWN (status %d, PUT_Q took %ld ms)",
-		   cqe.status, t);
-		soft_ring_close(&r);
-		munmap(src, big);
-		munmap(dst, big);
-		ok(wait_instances(avail), "instance back");
-	}
-
-	/* rmmod with a started, mapped queue whose engine is busy. */
-	{
-		static unsigned char a[1 << 20], b[1 << 20];
-		struct soft_ring r;
-
-		e = soft_ring_open(&r, dev, false);
-		if (e)
-			bail_out("cannot open a queue: %s", strerror(-e));
-		soft_debugfs_write(dev, "delay_us", "10000");
-		for (int i = 0; i < 16; i++) {
-			struct wdsoft_sqe s = soft_sqe(WDSOFT_OP_MEMCPY, a, sizeof(a), b,
-						       sizeof(b));
-			soft_ring_submit(&r, &s);
-		}
-		ok(vm_system("rmmod wdsoft") == 0, "rmmod wdsoft with a busy, mapped queue");
-		ok(r.mmio->magic != WDSOFT_MAGIC, "the owner's MMIO mapping now reads as dead");
-		ok(ioctl(r.fd, WDSOFT_CMD_WAKE) < 0 && errno == ENODEV,
-		   "later calls fail with ENODEV");
-		soft_ring_close(&r);
-	}
+	avail0 = soft_attr(dev, "available_instances");
+	owner_gone(true);
+	owner_gone(false);
+	put_q_ring();
+	put_q_long();
+	rmmod_busy();
 	ok_errno(vm_unload_modules(), 0, "uacce unloads too");
 	return exit_status();
 }
