@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 #include <misc/uacce/uacce.h>
 
 #include "core.h"
+#include "private-broker.h"
 #include "wdproto.h"
 
 #define MAX_IN_FLIGHT	16
@@ -51,44 +51,10 @@ struct bthread {
 	pthread_t tid;
 };
 
-static long rss_kb(pid_t pid)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static int put_file(const char *dir, const char *name, const char *text)
-{
-	char path[192];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "we");
-	if (!f)
-		return -errno;
-	fputs(text, f);
-	return fclose(f) ? -errno : 0;
-}
-
 static int start_broker(struct bctx *b)
 {
 	char sock[128], pol[96], state[96], log[96];
-	int r;
+	int r, st;
 
 	snprintf(b->dir, sizeof(b->dir), "/tmp/wdbench-broker.XXXXXX");
 	if (!mkdtemp(b->dir))
@@ -98,39 +64,27 @@ static int start_broker(struct bctx *b)
 	snprintf(sock, sizeof(sock), "%s/sock", b->dir);
 	snprintf(log, sizeof(log), "%s/broker.log", b->dir);
 	if (mkdir(pol, 0755) < 0 || mkdir(state, 0755) < 0 ||
-	    (r = put_file(pol, "policy.conf", "[global]\nmax_queues = unlimited\n")) < 0)
+	    pb_write_file(pol, "policy.conf", "[global]\nmax_queues = unlimited\n") < 0)
 		return wdb_fail(&b->err, -EIO, "cannot write the benchmark broker's policy in %s",
 				b->dir);
-	b->pid = fork();
-	if (b->pid < 0)
-		return wdb_fail(&b->err, -errno, "fork failed: %s", strerror(errno));
-	if (b->pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-		if (fd >= 0)
-			dup2(fd, 2);
-		unsetenv("NOTIFY_SOCKET");
-		execl(b->p->broker_exe, "wdbrokerd", "--socket", sock, "--policy", pol,
-		      "--state-dir", state, "--bus", "none", "--no-monitor", (char *)NULL);
-		_exit(127);
+	b->pid = pb_spawn(b->p->broker_exe, (char *const[]){ "wdbrokerd", "--socket", sock,
+			  "--policy", pol, "--state-dir", state, "--bus", "none", "--no-monitor",
+			  NULL }, log);
+	if (b->pid < 0) {
+		r = b->pid;
+		b->pid = 0;
+		return wdb_fail(&b->err, r, "fork failed: %s", strerror(-r));
 	}
-	for (int i = 0; i < 1000; i++) {
-		int s = wdp_client_connect(sock);
-		int st;
-
-		if (s >= 0) {
-			close(s);
-			return 0;
-		}
-		if (waitpid(b->pid, &st, WNOHANG) == b->pid) {
-			b->pid = 0;
-			return wdb_fail(&b->err, -ECHILD, "%s exited with status %d before listening "
-					"(its log: %s)", b->p->broker_exe, WEXITSTATUS(st), log);
-		}
-		usleep(10000);
+	r = pb_wait_listening(sock, b->pid, 10000, &st);
+	if (r == -ECHILD) {
+		b->pid = 0;
+		return wdb_fail(&b->err, r, "%s exited with status %d before listening (its log: %s)",
+				b->p->broker_exe, WEXITSTATUS(st), log);
 	}
-	return wdb_fail(&b->err, -ETIMEDOUT, "%s did not listen on %s within 10 s",
-			b->p->broker_exe, sock);
+	if (r < 0)
+		return wdb_fail(&b->err, r, "%s did not listen on %s within 10 s",
+				b->p->broker_exe, sock);
+	return 0;
 }
 
 static void stop_broker(struct bctx *b)
@@ -146,7 +100,7 @@ static void stop_broker(struct bctx *b)
 		waitpid(b->pid, NULL, 0);
 	}
 	if (b->dir[0])
-		nftw(b->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		pb_remove_tree(b->dir);
 }
 
 static int ask(struct bctx *b, int conn, int *fd, uint64_t *lease, char *dev, size_t dev_len)
@@ -381,11 +335,11 @@ int wdb_broker_run(const struct wdb_broker_params *p, struct wdb_broker_result *
 			/* Every later grant and every direct open: this device. */
 			snprintf(b.req.device, sizeof(b.req.device), "%s", r->device);
 			snprintf(b.devnode, sizeof(b.devnode), "/dev/%s", r->device);
-			r->rss_kb_one = rss_kb(b.pid);
+			r->rss_kb_one = pb_rss_kb(b.pid);
 		}
 		wdb_tick(&pr, wdb_now_ns());
 	}
-	r->rss_kb_all = rss_kb(b.pid);
+	r->rss_kb_all = pb_rss_kb(b.pid);
 	ret = timed(&b, false, nthreads, &pr, &r->grants, &r->grants_per_sec,
 		    &r->grant_p50_ns, &r->grant_p99_ns);
 	if (!ret)

@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,39 +22,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "private-broker.h"
 #include "wdproto.h"
 
 static char root[64] = "/tmp/wdbroker-bench.XXXXXX";
 
+/* Write a file of the fake tree; a benchmark on a half-built tree is worthless. */
 static void put(const char *rel, const char *val)
 {
-	char p[256];
-	FILE *f;
+	int r = pb_write_file(root, rel, val);
 
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	f = fopen(p, "w");
-	if (!f) {
-		perror(p);
+	if (r < 0) {
+		fprintf(stderr, "bench-broker: cannot write %s/%s: %s\n", root, rel, strerror(-r));
 		exit(1);
 	}
-	fputs(val, f);
-	fclose(f);
-}
-
-static long rss_kb(pid_t pid)
-{
-	char p[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(p, sizeof(p), "/proc/%d/status", (int)pid);
-	f = fopen(p, "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
 }
 
 static double now(void)
@@ -64,11 +44,6 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(p);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -84,7 +59,7 @@ int main(int argc, char **argv)
 	const char *b = getenv("WD_BUILD_ROOT");
 	char exe[512], sock[128], dir[256], sys[128], dev[128], pol[128];
 	struct rlimit rl = { 65536, 65536 };
-	int *conns, *fds;
+	int *conns, *fds, e, st, ret = 0;
 	double *lat;
 	pid_t pid;
 
@@ -125,30 +100,33 @@ int main(int argc, char **argv)
 	snprintf(sys, sizeof(sys), "%s/sys", root);
 	snprintf(dev, sizeof(dev), "%s/dev", root);
 	snprintf(pol, sizeof(pol), "%s/policy", root);
-	pid = fork();
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_WRONLY);
-
-		dup2(devnull, 2);
-		unsetenv("NOTIFY_SOCKET");
-		execl(exe, "wdbrokerd", "--socket", sock, "--sysfs-root", sys, "--dev-root", dev,
-		      "--policy", pol, "--bus", "none", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 500; i++) {
-		int s = wdp_client_connect(sock);
-
-		if (s >= 0) {
-			close(s);
-			break;
+	pid = pb_spawn(exe, (char *const[]){ "wdbrokerd", "--socket", sock, "--sysfs-root", sys,
+		       "--dev-root", dev, "--policy", pol, "--bus", "none", NULL }, "/dev/null");
+	e = pid < 0 ? (int)pid : pb_wait_listening(sock, pid, 5000, &st);
+	if (e < 0) {
+		if (e == -ECHILD)
+			fprintf(stderr, "bench-broker: %s exited with status %d before listening; build it first or set WD_BUILD_ROOT\n",
+				exe, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+		else
+			fprintf(stderr, "bench-broker: %s did not listen on %s: %s\n", exe, sock,
+				strerror(-e));
+		if (e == -ETIMEDOUT) {
+			kill(pid, SIGTERM);
+			waitpid(pid, NULL, 0);
 		}
-		usleep(10000);
+		pb_remove_tree(root);
+		return 1;
 	}
 	conns = calloc((size_t)n, sizeof(int));
 	fds = calloc((size_t)n, sizeof(int));
 	lat = calloc((size_t)n, sizeof(double));
+	if (!conns || !fds || !lat) {
+		fprintf(stderr, "bench-broker: out of memory for %d clients\n", n);
+		ret = 1;
+		goto out;
+	}
 	printf("# broker pid %d, %d clients, %d rounds\n", (int)pid, n, rounds);
-	printf("rss idle: %ld kB\n", rss_kb(pid));
+	printf("rss idle: %ld kB\n", pb_rss_kb(pid));
 
 	for (int r = 0; r < rounds; r++) {
 		struct wdp_queue_req q = { .alg = "zlib", .node = -1 };
@@ -160,8 +138,12 @@ int main(int argc, char **argv)
 		for (int i = 0; i < n; i++) {
 			conns[i] = wdp_client_connect(sock);
 			if (conns[i] < 0) {
-				fprintf(stderr, "connect %d: %s\n", i, strerror(-conns[i]));
-				return 1;
+				fprintf(stderr, "bench-broker: client %d of %d could not connect: %s\n",
+					i + 1, n, strerror(-conns[i]));
+				while (i--)
+					close(conns[i]);
+				ret = 1;
+				goto out;
 			}
 		}
 		for (int i = 0; i < n; i++) {
@@ -176,20 +158,21 @@ int main(int argc, char **argv)
 		printf("round %d: %d/%d granted with %d connected; request latency mean %.1f us, "
 		       "p50 %.1f us, p99 %.1f us, max %.1f us; rss %ld kB; %.2f s\n",
 		       r + 1, granted, n, n, sum / n * 1e6, lat[n / 2] * 1e6,
-		       lat[(n * 99) / 100] * 1e6, lat[n - 1] * 1e6, rss_kb(pid), now() - t0);
+		       lat[(n * 99) / 100] * 1e6, lat[n - 1] * 1e6, pb_rss_kb(pid), now() - t0);
 		for (int i = 0; i < n; i++) {
 			close(conns[i]);
 			if (fds[i] >= 0)
 				close(fds[i]);
 		}
 		usleep(300000);
-		printf("round %d: all left; rss %ld kB\n", r + 1, rss_kb(pid));
+		printf("round %d: all left; rss %ld kB\n", r + 1, pb_rss_kb(pid));
 	}
+out:
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
-	nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	pb_remove_tree(root);
 	free(conns);
 	free(fds);
 	free(lat);
-	return 0;
+	return ret;
 }
