@@ -161,9 +161,10 @@ static int admin_check_done(sd_bus_message *reply, void *ud, sd_bus_error *ret_e
 	if (perr) {
 		log_warning("cannot check polkit authorization for %s: %s",
 			    sd_bus_message_get_sender(ac->call), perr->message ? perr->message : perr->name);
+		/* The details are in the log; the caller learns what to check. */
 		sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED,
-				  "this needs root or polkit authorization for %s, and polkit could not be asked (%s); is polkitd running?",
-				  POLKIT_ACTION, perr->name);
+				  "this needs root or polkit authorization for %s, and polkit could not be asked: is polkitd running?",
+				  POLKIT_ACTION);
 		goto out;
 	}
 	r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
