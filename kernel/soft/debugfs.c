@@ -154,9 +154,10 @@ void wdsoft_debugfs_add(struct wdsoft_dev *sdev, const char *name)
 /* wdsoft/live: "name count" lines, for leak checks in tests. */
 static int wdsoft_live_show(struct seq_file *m, void *unused)
 {
-	seq_printf(m, "queues %ld\npages_held %ld\n",
+	seq_printf(m, "queues %ld\npages_held %ld\npage_reqs %ld\n",
 		   atomic_long_read(&wdsoft_live_queues),
-		   atomic_long_read(&wdsoft_live_pages));
+		   atomic_long_read(&wdsoft_live_pages),
+		   atomic_long_read(&wdsoft_live_page_reqs));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(wdsoft_live);

@@ -28,10 +28,27 @@
  * engine drops its mm_users reference with mmput_async, so the owner's
  * address space is never torn down (vma close takes q->mutex) under
  * engine->mutex.
+ *
+ * Page requests. The engine never waits for a file's I/O: one engine
+ * serves many processes, and a file's backing store may never answer (a
+ * FUSE server that ignores READ). A descriptor that meets a missing page of
+ * a file mapping (see ops.c) is not consumed; the engine hands the fault to
+ * a worker on wdsoft_page_req_wq (struct wdsoft_page_req), leaves that
+ * queue alone until the worker is done, and serves the others meanwhile.
+ * Then it runs the descriptor again from the start, or completes it with
+ * -EFAULT if the fault failed. A descriptor that needs more than
+ * WDSOFT_PAGE_REQ_TRIES page requests completes with -EAGAIN. Stopping the
+ * queue abandons a pending request (the worker frees it); module unload
+ * waits for the workers, so it waits for a backing store that never
+ * answers until that is aborted (/sys/fs/fuse/connections/N/abort).
+ *
+ * Locking: wdsoft_page_req_lock (a spinlock, innermost) covers the
+ * hand-over between a queue and its request's worker.
  */
 #include <linux/cpumask.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>
+#include <linux/mm.h>
 #include <linux/mmap_lock.h>
 #include <linux/ktime.h>
 #include <linux/sched/mm.h>
@@ -40,6 +57,9 @@
 #include <linux/uacce.h>
 
 #include "soft.h"
+
+static struct workqueue_struct *wdsoft_page_req_wq;
+static DEFINE_SPINLOCK(wdsoft_page_req_lock);	/* see "Page requests" */
 
 /**
  * wdsoft_queue_set_status() - update the status word user space sees
@@ -66,6 +86,8 @@ static bool wdsoft_queue_ready(struct wdsoft_queue *wq)
 	u32 cq_head = smp_load_acquire(&wq->hdr->cq_head);
 
 	if (wq->mm_gone)
+		return false;
+	if (wq->page_req && !smp_load_acquire(&wq->page_req->done))
 		return false;
 	return tail != wq->sq_head && wq->cq_tail - cq_head <= wq->mask;
 }
@@ -111,6 +133,7 @@ static void wdsoft_queue_complete(struct wdsoft_queue *wq,
 				  const struct wdsoft_cqe *cqe)
 {
 	wq->cq[wq->cq_tail & wq->mask] = *cqe;
+	wq->page_req_tries = 0;
 	/* is_q_updated() reads cq_tail locklessly. */
 	WRITE_ONCE(wq->cq_tail, wq->cq_tail + 1);
 	wq->sq_head++;
@@ -144,6 +167,132 @@ static bool wdsoft_sqe_permitted(struct wdsoft_queue *wq,
 		return true;
 	idx = wq->sdev->alg_idx[sqe->op][!!(sqe->flags & WDSOFT_SQE_ZLIB)];
 	return idx < 0 || uacce_q_alg_allowed(wq->uq, idx);
+}
+
+static void wdsoft_page_req_free(struct wdsoft_page_req *req)
+{
+	mmdrop(req->mm);
+	kfree(req);
+	atomic_long_dec(&wdsoft_live_page_reqs);
+}
+
+/* The worker: fault the range in, with mmap_lock dropped around the I/O. */
+static void wdsoft_page_req_fn(struct work_struct *work)
+{
+	struct wdsoft_page_req *req = container_of(work, struct wdsoft_page_req,
+						   work);
+	unsigned long start = req->addr & PAGE_MASK;
+	unsigned long nr = DIV_ROUND_UP(offset_in_page(req->addr) + req->len,
+					PAGE_SIZE);
+	bool abandoned;
+	int r = -EFAULT;
+
+	if (mmget_not_zero(req->mm)) {
+		int locked = 1;
+		long got;
+
+		mmap_read_lock(req->mm);
+		got = get_user_pages_remote(req->mm, start, nr,
+					    req->write ? FOLL_WRITE : 0, NULL,
+					    NULL, &locked);
+		if (locked)
+			mmap_read_unlock(req->mm);
+		mmput(req->mm);
+		if (got > 0)
+			r = 0;
+	}
+
+	spin_lock(&wdsoft_page_req_lock);
+	abandoned = !req->wq;
+	if (!abandoned) {
+		req->result = r;
+		/* Pairs with the load-acquire in wdsoft_queue_ready(). */
+		smp_store_release(&req->done, true);
+		wdsoft_engine_kick(req->eng);
+	}
+	spin_unlock(&wdsoft_page_req_lock);
+	if (abandoned)
+		wdsoft_page_req_free(req);
+}
+
+/*
+ * Hand @uva's miss on @wq's current descriptor to a worker. 0, or -EAGAIN
+ * (too many requests for this descriptor) or -ENOMEM to complete it with.
+ */
+static int wdsoft_page_req_start(struct wdsoft_queue *wq,
+				 struct mm_struct *mm,
+				 const struct wdsoft_uva *uva)
+{
+	struct wdsoft_page_req *req;
+
+	lockdep_assert_held(&wq->eng->mutex);
+	if (++wq->page_req_tries > WDSOFT_PAGE_REQ_TRIES)
+		return -EAGAIN;
+	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	if (!req)
+		return -ENOMEM;
+	atomic_long_inc(&wdsoft_live_page_reqs);
+	INIT_WORK(&req->work, wdsoft_page_req_fn);
+	mmgrab(mm);
+	req->mm = mm;
+	req->eng = wq->eng;
+	req->wq = wq;
+	req->addr = uva->miss_addr;
+	req->len = max_t(u64, uva->miss_len, 1);
+	req->write = uva->miss_write;
+	wq->page_req = req;
+	queue_work(wdsoft_page_req_wq, &req->work);
+	return 0;
+}
+
+/*
+ * Take @wq's page request: its result if it is done (the queue frees it),
+ * else abandon it to its worker. Returns the result, or -ESHUTDOWN.
+ */
+static int wdsoft_page_req_take(struct wdsoft_queue *wq)
+{
+	struct wdsoft_page_req *req = wq->page_req;
+	int r = -ESHUTDOWN;
+	bool done;
+
+	if (!req)
+		return 0;
+	spin_lock(&wdsoft_page_req_lock);
+	done = req->done;
+	if (done)
+		r = req->result;
+	else
+		req->wq = NULL;
+	spin_unlock(&wdsoft_page_req_lock);
+	wq->page_req = NULL;
+	if (done)
+		wdsoft_page_req_free(req);
+	return r;
+}
+
+/**
+ * wdsoft_page_req_init() - create the page request workqueue
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int wdsoft_page_req_init(void)
+{
+	/* Unbound: a request blocked on I/O must not hold up the others. */
+	wdsoft_page_req_wq = alloc_workqueue("wdsoft_page_req", WQ_UNBOUND, 0);
+	return wdsoft_page_req_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * wdsoft_page_req_exit() - wait for every page request and free them
+ *
+ * Called once no queue exists any more. Waits for I/O that never ends
+ * until it is aborted.
+ */
+void wdsoft_page_req_exit(void)
+{
+	if (wdsoft_page_req_wq)
+		destroy_workqueue(wdsoft_page_req_wq);
+	wdsoft_page_req_wq = NULL;
 }
 
 static void wdsoft_fault_delay(struct wdsoft_dev *sdev)
@@ -182,12 +331,14 @@ static bool wdsoft_queue_run(struct wdsoft_engine *eng,
 	}
 	wdsoft_xfer_setup(wq, &x);
 	x.mm = mm;
+	x.uva = &eng->work.uva;
 
 	eng->work.cancel = &wq->stopping;
 	while (budget-- && !READ_ONCE(wq->stopping) && wdsoft_queue_ready(wq)) {
 		struct wdsoft_sqe sqe;
 		struct wdsoft_cqe cqe;
 		u64 start = ktime_get_ns(), bytes = 0;
+		int r;
 
 		/* Never wait for mmap_lock here: see "Locking" above. */
 		if (mm && !mmap_read_trylock(mm))
@@ -195,7 +346,11 @@ static bool wdsoft_queue_run(struct wdsoft_engine *eng,
 		/* A private copy: the submitter can't change it under us. */
 		memcpy(&sqe, &wq->sq[wq->sq_head & wq->mask], sizeof(sqe));
 		memset(&cqe, 0, sizeof(cqe));
-		if (atomic_dec_if_positive(&sdev->fault.fail_next) >= 0)
+		x.uva->miss = false;
+		r = wdsoft_page_req_take(wq);
+		if (r)
+			cqe.status = r;
+		else if (atomic_dec_if_positive(&sdev->fault.fail_next) >= 0)
 			cqe.status = -EIO;
 		else if (!wdsoft_sqe_permitted(wq, &sqe))
 			cqe.status = -EPERM;
@@ -204,9 +359,19 @@ static bool wdsoft_queue_run(struct wdsoft_engine *eng,
 				       &cqe, &bytes);
 		if (mm)
 			mmap_read_unlock(mm);
+		if (x.uva->miss && cqe.status == -EAGAIN) {
+			wdsoft_unpin_all(x.uva);
+			r = wdsoft_page_req_start(wq, mm, x.uva);
+			if (!r)
+				break;	/* the queue waits for its worker */
+			cqe.status = r;
+			cqe.out_len = 0;
+		}
 		cqe.cookie = sqe.cookie;
 		if (!READ_ONCE(wq->stopping))
 			wdsoft_fault_delay(sdev);
+		/* The pins last until the completion, as a device's DMA would. */
+		wdsoft_unpin_all(x.uva);
 		wdsoft_queue_complete(wq, &cqe);
 		wdsoft_queue_irq(wq);
 
@@ -415,6 +580,7 @@ void wdsoft_engine_detach(struct wdsoft_queue *wq)
 				WDSOFT_STATUS_NEED_WAKEUP |
 				WDSOFT_STATUS_STALLED);
 	wq->mm_gone = false;
+	wdsoft_page_req_take(wq);
 	wdsoft_queue_shutdown(wq);
 	mutex_unlock(&eng->mutex);
 }

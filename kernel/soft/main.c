@@ -69,6 +69,7 @@ MODULE_PARM_DESC(idle_us, "Idle time in microseconds before an engine parks and 
 
 atomic_long_t wdsoft_live_queues;
 atomic_long_t wdsoft_live_pages;
+atomic_long_t wdsoft_live_page_reqs;
 
 static unsigned int threads = 1;
 module_param(threads, uint, 0444);
@@ -557,6 +558,9 @@ static int __init wdsoft_init(void)
 
 	n = num_devices ? num_devices : max_t(unsigned int, 1, num_online_nodes());
 	n = min_t(unsigned int, n, WDSOFT_MAX_DEVICES);
+	r = wdsoft_page_req_init();
+	if (r)
+		return r;
 	wdsoft_debugfs_init();
 	for (i = 0; i < n; i++) {
 		r = wdsoft_dev_create(i, ops_mask, &wdsoft_devs[i]);
@@ -568,6 +572,7 @@ static int __init wdsoft_init(void)
 err:
 	wdsoft_destroy_all();
 	wdsoft_debugfs_exit();
+	wdsoft_page_req_exit();
 	return r;
 }
 
@@ -579,6 +584,7 @@ static void __exit wdsoft_exit(void)
 	}
 	wdsoft_destroy_all();
 	wdsoft_debugfs_exit();
+	wdsoft_page_req_exit();
 }
 
 module_init(wdsoft_init);

@@ -6,8 +6,10 @@
  * Descriptors carry addresses whose meaning depends on the device mode
  * (struct wdsoft_xfer): the owner's virtual addresses in SVA mode (reached
  * through the owner's page table with get_user_pages_remote, as an
- * IOMMU-SVA device would walk it: pages not yet present are faulted in,
- * kernel or unmapped addresses give -EFAULT), byte offsets into the SS region in SS
+ * IOMMU-SVA device would walk it: missing anonymous and shmem pages are
+ * faulted in at once, missing pages of file mappings through a page request
+ * the engine hands to a worker, kernel or unmapped addresses give -EFAULT),
+ * byte offsets into the SS region in SS
  * mode, DMA addresses inside the SS region in NOIOMMU mode, and plain kernel
  * addresses for the crypto API front end. Every byte moves through
  * per-thread bounce buffers, so a buffer may be any length and a gather
@@ -21,6 +23,7 @@
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/sched.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/highmem.h>
 #include <linux/mmap_lock.h>
@@ -33,28 +36,95 @@
 
 #define WDSOFT_GUP_BATCH 16
 
+/**
+ * wdsoft_unpin_all() - release the pages a descriptor pinned
+ * @uva: the engine's SVA state
+ */
+void wdsoft_unpin_all(struct wdsoft_uva *uva)
+{
+	unsigned int i;
+
+	for (i = 0; i < uva->nr_pages; i++)
+		put_page(uva->pages[i]);
+	atomic_long_sub(uva->nr_pages, &wdsoft_live_pages);
+	uva->nr_pages = 0;
+}
+
+/*
+ * May a fault on @vma wait for something no one bounds? Page cache of a
+ * file (including a FUSE server that never answers) is read with the
+ * fault's caller asleep, and mm/filemap.c may read synchronously even for
+ * FAULT_FLAG_RETRY_NOWAIT (FOLL_NOWAIT): after MADV_RANDOM, or when the
+ * filesystem reads pages synchronously. Anonymous and shmem memory only
+ * wait for memory and swap, and VM_IO/VM_PFNMAP mappings are refused by
+ * GUP before any fault.
+ */
+static bool wdsoft_vma_fault_may_block(struct vm_area_struct *vma)
+{
+	return vma->vm_file && !shmem_mapping(vma->vm_file->f_mapping) &&
+	       !(vma->vm_flags & (VM_IO | VM_PFNMAP));
+}
+
+/*
+ * Pin up to @nr pages of the owner's memory from @addr into @pages. Pages
+ * already mapped are taken without a fault. A missing page is faulted in
+ * here unless that could wait for a file's I/O: then the access stops with
+ * -EAGAIN and uva->miss set, and the engine hands the fault to a worker
+ * (engine.c), as a device hands a page request to the IOMMU driver.
+ */
+static long wdsoft_uva_pin(const struct wdsoft_xfer *x, u64 addr,
+			   unsigned long nr, size_t n, bool write,
+			   struct page **pages)
+{
+	unsigned int flags = write ? FOLL_WRITE : 0;
+	struct vm_area_struct *vma;
+	long got;
+
+	got = get_user_pages_remote(x->mm, addr & PAGE_MASK, nr,
+				    flags | FOLL_NOFAULT, pages, NULL, NULL);
+	if (got > 0)
+		return got;
+	vma = vma_lookup(x->mm, addr);
+	if (!vma)
+		return -EFAULT;
+	if (wdsoft_vma_fault_may_block(vma)) {
+		x->uva->miss = true;
+		x->uva->miss_addr = addr;
+		x->uva->miss_len = n;
+		x->uva->miss_write = write;
+		return -EAGAIN;
+	}
+	got = get_user_pages_remote(x->mm, addr & PAGE_MASK, nr, flags, pages,
+				    NULL, NULL);
+	return got > 0 ? got : -EFAULT;
+}
+
 /*
  * Copy between @buf and the owner's virtual address @addr. The caller holds
  * mmap_lock for read (taken with a trylock, see engine.c), so faults are
- * resolved here without ever waiting for that lock.
+ * resolved here without ever waiting for that lock. The pages stay pinned
+ * until the descriptor completes (wdsoft_unpin_all()).
  */
-static int wdsoft_uva_access(struct mm_struct *mm, u64 addr, void *buf,
+static int wdsoft_uva_access(const struct wdsoft_xfer *x, u64 addr, void *buf,
 			     size_t n, bool write)
 {
-	struct page *pages[WDSOFT_GUP_BATCH];
+	struct wdsoft_uva *uva = x->uva;
 
-	mmap_assert_locked(mm);
+	mmap_assert_locked(x->mm);
 	while (n) {
 		unsigned long off = offset_in_page(addr);
 		unsigned long nr = min_t(u64, DIV_ROUND_UP(off + n, PAGE_SIZE),
 					 WDSOFT_GUP_BATCH);
+		struct page **pages;
 		long got, i;
 
-		got = get_user_pages_remote(mm, addr & PAGE_MASK, nr,
-					    write ? FOLL_WRITE : 0, pages,
-					    NULL, NULL);
-		if (got <= 0)
-			return -EFAULT;
+		if (uva->nr_pages + nr > WDSOFT_PINS_MAX)
+			wdsoft_unpin_all(uva);
+		pages = uva->pages + uva->nr_pages;
+		got = wdsoft_uva_pin(x, addr, nr, n, write, pages);
+		if (got < 0)
+			return got;
+		uva->nr_pages += got;
 		atomic_long_add(got, &wdsoft_live_pages);
 		for (i = 0; i < got; i++) {
 			size_t c = min_t(size_t, n, PAGE_SIZE - off);
@@ -70,8 +140,6 @@ static int wdsoft_uva_access(struct mm_struct *mm, u64 addr, void *buf,
 			}
 			if (write)
 				set_page_dirty_lock(pages[i]);
-			put_page(pages[i]);
-			atomic_long_dec(&wdsoft_live_pages);
 			buf += c;
 			n -= c;
 			addr += c;
@@ -89,7 +157,7 @@ static int wdsoft_access(const struct wdsoft_xfer *x, u64 addr, void *buf,
 		return 0;
 	switch (x->mode) {
 	case WDSOFT_MODE_SVA:
-		return wdsoft_uva_access(x->mm, addr, buf, n, write);
+		return wdsoft_uva_access(x, addr, buf, n, write);
 	case WDSOFT_MODE_NOIOMMU:
 		if (addr < x->ss_dma)
 			return -EFAULT;
@@ -181,6 +249,14 @@ static int wdsoft_iter_xfer(struct wdsoft_iter *it, void *buf, size_t n,
 			continue;
 		}
 		r = wdsoft_access(it->xfer, sge->addr + it->off, buf, c, write);
+		if (r == -EAGAIN && it->xfer->uva && it->xfer->uva->miss) {
+			/* One page request for the rest of this buffer. */
+			struct wdsoft_uva *uva = it->xfer->uva;
+
+			uva->miss_len = min_t(u64, WDSOFT_PAGE_REQ_MAX,
+					      sge->addr + sge->len -
+					      uva->miss_addr);
+		}
 		if (r)
 			return r;
 		it->off += c;

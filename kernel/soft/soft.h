@@ -16,6 +16,7 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/zlib.h>
 #include <uapi/misc/uacce/wdsoft.h>
 
@@ -24,12 +25,67 @@
 #define WDSOFT_BOUNCE_SIZE	(64 * 1024)
 /* SQEs one queue may consume per engine pass, for fairness between queues. */
 #define WDSOFT_QUEUE_BUDGET	32
+/* User pages an engine keeps pinned for the descriptor it is running. */
+#define WDSOFT_PINS_MAX		64
+/* Most bytes one page request faults in (the rest of a buffer, capped). */
+#define WDSOFT_PAGE_REQ_MAX	(4UL << 20)
+/* Page requests one descriptor may make before it gives up with -EAGAIN. */
+#define WDSOFT_PAGE_REQ_TRIES	64
 
 struct platform_device;
 struct uacce_device;
 struct uacce_queue;
 struct dentry;
 struct wdsoft_dev;
+struct wdsoft_queue;
+struct wdsoft_engine;
+
+/**
+ * struct wdsoft_uva - an engine's state while it runs one SVA descriptor
+ * @pages: user pages pinned so far for the descriptor, each counted in
+ *	wdsoft_live_pages; released by wdsoft_unpin_all() when the
+ *	descriptor completes or gives up (and when @pages is full)
+ * @nr_pages: entries used in @pages
+ * @miss: the descriptor stopped at a page the engine must not fault in
+ *	itself (a file mapping: its I/O may never finish); @miss_addr,
+ *	@miss_len and @miss_write say what a page request should fault in
+ */
+struct wdsoft_uva {
+	struct page *pages[WDSOFT_PINS_MAX];
+	unsigned int nr_pages;
+	bool miss;
+	bool miss_write;
+	u64 miss_addr;
+	u64 miss_len;
+};
+
+/**
+ * struct wdsoft_page_req - a page fault an engine handed to a worker
+ * @work: runs on wdsoft_page_req_wq
+ * @mm: the owner's address space (mmgrab'd by the request)
+ * @eng: engine to kick once done
+ * @wq: the queue waiting for it, or NULL once the queue stopped waiting
+ *	(the worker then frees the request)
+ * @addr: first byte to fault in
+ * @len: bytes to fault in
+ * @write: fault for writing
+ * @done: the worker finished; @result is valid
+ * @result: 0 or -EFAULT
+ *
+ * @wq, @done and @result are under wdsoft_page_req_lock. While @wq is set
+ * the queue owns the request and frees it; otherwise the worker does.
+ */
+struct wdsoft_page_req {
+	struct work_struct work;
+	struct mm_struct *mm;
+	struct wdsoft_engine *eng;
+	struct wdsoft_queue *wq;
+	u64 addr;
+	u64 len;
+	bool write;
+	bool done;
+	int result;
+};
 
 /* Statistics; written by the engine, read locklessly by debugfs. */
 struct wdsoft_stats {
@@ -44,6 +100,7 @@ struct wdsoft_stats {
  * @mode: WDSOFT_MODE_* of the device, or 0 for kernel addresses (crypto API)
  * @mm: the owner's address space (SVA mode); the caller holds mm_users and
  *	mmap_lock for read
+ * @uva: pinned pages and page misses of the running descriptor (SVA mode)
  * @ss: kernel address of the queue's SS region (SS and NOIOMMU modes)
  * @ss_size: its size in bytes
  * @ss_dma: its DMA address (NOIOMMU mode)
@@ -51,6 +108,7 @@ struct wdsoft_stats {
 struct wdsoft_xfer {
 	u32 mode;
 	struct mm_struct *mm;
+	struct wdsoft_uva *uva;
 	u8 *ss;
 	u64 ss_size;
 	u64 ss_dma;
@@ -85,6 +143,7 @@ struct wdsoft_iter {
  *	between chunks (its queue is being stopped)
  * @atomic: the caller may hold a spinlock (the crypto API runs scomp under
  *	one): never reschedule between chunks
+ * @uva: SVA state of the descriptor in progress (engine threads only)
  */
 struct wdsoft_work {
 	u8 *in;
@@ -96,6 +155,7 @@ struct wdsoft_work {
 	void *inflate_ws;
 	const bool *cancel;
 	bool atomic;
+	struct wdsoft_uva uva;
 };
 
 /**
@@ -201,6 +261,9 @@ struct wdsoft_dev {
  * @status: engine's copy of mmio->status
  * @mm_gone: the owner's address space has exited
  * @stopping: stop_queue is waiting for the engine: finish up quickly
+ * @page_req: page request the descriptor at @sq_head waits for, or NULL;
+ *	while it is not done the engine leaves the queue alone
+ * @page_req_tries: page requests made for the descriptor at @sq_head
  * @id: queue number for debugfs
  * @stats: per-queue statistics
  */
@@ -220,6 +283,8 @@ struct wdsoft_queue {
 	u32 status;
 	bool mm_gone;
 	bool stopping;
+	struct wdsoft_page_req *page_req;
+	unsigned int page_req_tries;
 	u32 id;
 	struct wdsoft_stats stats;
 };
@@ -229,10 +294,12 @@ extern unsigned int wdsoft_idle_us;
 
 /*
  * Live objects, for leak checks (debugfs wdsoft/live): queue structures
- * allocated, user pages the engines hold right now (0 between accesses).
+ * allocated, user pages the engines hold pinned right now (0 when no
+ * descriptor is running), page requests not yet freed.
  */
 extern atomic_long_t wdsoft_live_queues;
 extern atomic_long_t wdsoft_live_pages;
+extern atomic_long_t wdsoft_live_page_reqs;
 
 /* engine.c */
 int wdsoft_engines_start(struct wdsoft_dev *sdev, unsigned int nr,
@@ -243,10 +310,13 @@ void wdsoft_engine_detach(struct wdsoft_queue *wq);
 void wdsoft_engine_kick(struct wdsoft_engine *eng);
 void wdsoft_kick_all(struct wdsoft_dev *sdev);
 void wdsoft_queue_set_status(struct wdsoft_queue *wq, u32 set, u32 clear);
+int wdsoft_page_req_init(void);
+void wdsoft_page_req_exit(void);
 
 /* ops.c: the algorithms, shared by the engine and the crypto API */
 int wdsoft_work_init(struct wdsoft_work *w, int node);
 void wdsoft_work_free(struct wdsoft_work *w);
+void wdsoft_unpin_all(struct wdsoft_uva *uva);
 int wdsoft_iter_init(struct wdsoft_iter *it, const struct wdsoft_xfer *x,
 		     u64 addr, u64 len, bool sgl, struct wdsoft_sge *sgl_buf);
 void wdsoft_execute(struct wdsoft_work *w, const struct wdsoft_xfer *x,

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * wdsoft fault injection and statistics: fail_next gives -EIO for exactly
- * N requests, delay_us delays completions, stall stops the engine (status
+ * N requests, delay_us delays completions (the descriptor's pages stay
+ * pinned until then: pages_held), stall stops the engine (status
  * STALLED) until cleared, hw_error drives uacce isolation; the debugfs
  * counters follow requests, bytes and errors.
  */
@@ -44,7 +45,7 @@ int main(void)
 	struct wdsoft_cqe cqe = { 0 };
 	struct wdsoft_sqe sqe;
 	struct soft_ring r;
-	long t0, t;
+	long t0, t, held;
 	int e, i, eio;
 
 	soft_setup_ring("num_devices=1", dev, sizeof(dev), &r);
@@ -81,6 +82,21 @@ int main(void)
 	e = run(&r, sqe, &cqe);
 	t = soft_now_ms() - t0;
 	ok(e == 0 && t >= 50, "a completion takes %ld ms (>= 50)", t);
+
+	/* The pages a descriptor touched stay pinned until it completes. */
+	is(soft_live("wdsoft", "pages_held"), 0, "no page pinned between descriptors");
+	ok_errno(soft_debugfs_write(dev, "delay_us", "100000"), 0, "delay_us=100000");
+	sqe.cookie = 78;
+	t0 = soft_now_ms();
+	soft_ring_submit(&r, &sqe);
+	held = 0;
+	while (!held && soft_now_ms() - t0 < 90)
+		held = soft_live("wdsoft", "pages_held");
+	ok(held >= 4, "while its completion is delayed, the copy holds %ld pages (>= 4)",
+	   held);
+	ok(soft_ring_reap(&r, &cqe, 5000) == 0 && cqe.cookie == 78 && cqe.status == 0,
+	   "it completes");
+	is(soft_live("wdsoft", "pages_held"), 0, "and its pages are released with the completion");
 	ok_errno(soft_debugfs_write(dev, "delay_us", "0"), 0, "delay_us=0");
 
 	/* stall */

@@ -112,8 +112,10 @@ struct wdsoft_sqe {
  * struct wdsoft_cqe - completion, 32 bytes
  * @cookie: from the SQE
  * @status: 0, or a negative errno:
- *	-EFAULT bad address, -ENOSPC output too small, -EBADMSG corrupt
- *	stream, -EOPNOTSUPP unknown or disabled op, -EINVAL malformed
+ *	-EFAULT bad address (or a page of a file mapping that could not be
+ *	read, e.g. an aborted FUSE connection), -EAGAIN too many page
+ *	faults for one descriptor (submit it again), -ENOSPC output too
+ *	small, -EBADMSG corrupt stream, -EOPNOTSUPP unknown or disabled op, -EINVAL malformed
  *	descriptor, -ESHUTDOWN queue torn down, -EIO injected hardware error,
  *	-EPERM algorithm not permitted on this queue (UACCE_CMD_RESTRICT_ALGS;
  *	deflate and inflate count as "deflate", or "zlib" with
