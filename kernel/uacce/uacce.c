@@ -626,10 +626,11 @@ static long uacce_ioctl_revoke(struct uacce_queue *q, struct file *filep)
 }
 
 /*
- * RESTRICT_ALGS: any holder of the fd may narrow the queue's algorithms
- * (a broker does it before passing the fd on). The names are parsed
- * against uacce->algs under uacce->mutex, as removal frees the driver's
- * string; the set only ever shrinks.
+ * RESTRICT_ALGS: before START_Q any holder of the fd may narrow the queue's
+ * algorithms (a broker does it before passing the fd on); once started,
+ * only the owner may, as for the rest of the data path. The names are
+ * parsed against uacce->algs under uacce->mutex, as removal frees the
+ * driver's string; the set only ever shrinks.
  */
 static long uacce_ioctl_restrict_algs(struct uacce_queue *q,
 				      struct uacce_algs __user *arg)
@@ -674,6 +675,8 @@ static long uacce_ioctl_restrict_algs(struct uacce_queue *q,
 	}
 	mutex_lock(&q->mutex);
 	ret = uacce_q_live(q);
+	if (!ret && q->state == UACCE_QSTATE_STARTED)
+		ret = uacce_q_check_owner(q);
 	if (!ret)
 		WRITE_ONCE(q->algs_allowed, q->algs_allowed & mask);
 	mutex_unlock(&q->mutex);

@@ -4,9 +4,9 @@
  * algorithms gets -EPERM completions for the others, before or after
  * START_Q; every call only narrows (intersection); deflate and zlib are
  * told apart by WDSOFT_SQE_ZLIB; bad arguments give EINVAL/EFAULT and
- * change nothing; any holder of the fd may narrow (a broker before passing
- * it, or another process); a dead queue gives ENODEV; other queues are not
- * affected.
+ * change nothing; before START_Q any holder of the fd may narrow (a broker
+ * before passing it), after START_Q only the owner (EPERM for another
+ * process); a dead queue gives ENODEV; other queues are not affected.
  */
 #include <sys/wait.h>
 
@@ -114,13 +114,38 @@ int main(void)
 	is(status_of(&r, WDSOFT_OP_SHA256, 0), -EPERM, "sha256 stays refused: a set cannot grow");
 	is(status_of(&r, WDSOFT_OP_MEMCPY, 0), -EPERM, "memcpy is now refused");
 
-	/* Another process holding the fd may narrow it too (and only narrow). */
+	/* After START_Q only the owner may narrow it: another holder gets EPERM. */
 	pid = fork();
 	if (!pid)
-		_exit(narrow(r.fd, "sha256") == 0 ? 0 : 1);
+		_exit(narrow(r.fd, "sha256") == -EPERM ? 0 : 1);
 	ok(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && !WEXITSTATUS(st),
-	   "a forked child (another mm) may narrow the queue");
-	is(status_of(&r, WDSOFT_OP_CRC32C, 0), -EPERM, "crc32c is refused after the child's narrowing to {}");
+	   "a forked child (another mm) may not narrow the started queue: EPERM");
+	is(status_of(&r, WDSOFT_OP_CRC32C, 0), 0, "crc32c still runs: the child's narrowing had no effect");
+
+	/* Before START_Q any holder may, as the broker does before passing it. */
+	{
+		char path[128];
+		struct soft_ring q;
+
+		snprintf(path, sizeof(path), "/dev/%s", dev);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			bail_out("open %s: %s", path, strerror(errno));
+		pid = fork();
+		if (!pid)
+			_exit(narrow(fd, "crc32c") == 0 ? 0 : 1);
+		ok(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && !WEXITSTATUS(st),
+		   "another process narrows a queue not started yet");
+		e = soft_ring_adopt(&q, fd, dev, false, false, -1);
+		if (e)
+			bail_out("cannot start the narrowed queue: %s", strerror(-e));
+		is(status_of(&q, WDSOFT_OP_MEMCPY, 0), -EPERM, "its owner then gets -EPERM for memcpy");
+		is(status_of(&q, WDSOFT_OP_CRC32C, 0), 0, "and crc32c runs");
+		is(narrow(q.fd, "crc32c memcpy"), 0, "the owner may narrow its started queue");
+		soft_ring_close(&q);
+	}
+	is(narrow(r.fd, "sha256"), 0, "the owner narrows its queue to {}");
+	is(status_of(&r, WDSOFT_OP_CRC32C, 0), -EPERM, "crc32c is refused after narrowing to {}");
 
 	/* Other queues keep their own set. */
 	e = soft_ring_open(&other, dev, false);

@@ -51,9 +51,11 @@
 
 /*
  * UACCE_CMD_RESTRICT_ALGS (WarpDrive addition): narrow the algorithms the
- * device will run for this queue. Any holder of the fd may call it, at any
- * time before or after START_Q; each call intersects with the current set
- * (a set can only shrink, as with seccomp). An unknown name, an empty
+ * device will run for this queue. Before START_Q any holder of the fd may
+ * call it (a broker narrows a queue before passing it on); after START_Q
+ * only the process that started the queue may (-EPERM for any other, as
+ * for the rest of the data path). Each call intersects with the current
+ * set (a set can only shrink, as with seccomp). An unknown name, an empty
  * list, flags != 0, len == 0 or len > UACCE_ALGS_MAX_LEN, or names not
  * NUL-terminated exactly at len give -EINVAL; a dead queue -ENODEV. The
  * device then refuses descriptors of other algorithms (wdsoft: status
