@@ -155,8 +155,10 @@ static void wdsoft_stats_add(struct wdsoft_stats *s, u64 bytes, bool err,
 
 /*
  * Has the queue been restricted away from this descriptor's algorithm
- * (UACCE_CMD_RESTRICT_ALGS)? An op the device does not list is left to
- * wdsoft_execute(), which refuses it with -EOPNOTSUPP.
+ * (UACCE_CMD_RESTRICT_ALGS)? An op the device lists no name for can't have
+ * been permitted: a restricted queue refuses it (-EPERM); on an
+ * unrestricted one it is left to wdsoft_execute(), which refuses it with
+ * -EOPNOTSUPP.
  */
 static bool wdsoft_sqe_permitted(struct wdsoft_queue *wq,
 				 const struct wdsoft_sqe *sqe)
@@ -166,7 +168,9 @@ static bool wdsoft_sqe_permitted(struct wdsoft_queue *wq,
 	if (sqe->op == WDSOFT_OP_NOP || sqe->op >= WDSOFT_OP_MAX)
 		return true;
 	idx = wq->sdev->alg_idx[sqe->op][!!(sqe->flags & WDSOFT_SQE_ZLIB)];
-	return idx < 0 || uacce_q_alg_allowed(wq->uq, idx);
+	if (idx < 0)
+		return READ_ONCE(wq->uq->algs_allowed) == U64_MAX;
+	return uacce_q_alg_allowed(wq->uq, idx);
 }
 
 static void wdsoft_page_req_free(struct wdsoft_page_req *req)

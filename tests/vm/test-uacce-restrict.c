@@ -6,7 +6,8 @@
  * told apart by WDSOFT_SQE_ZLIB; bad arguments give EINVAL/EFAULT and
  * change nothing; before START_Q any holder of the fd may narrow (a broker
  * before passing it), after START_Q only the owner (EPERM for another
- * process); a dead queue gives ENODEV; other queues are not affected.
+ * process); a dead queue gives ENODEV; other queues are not affected; an op
+ * the device has no name for is refused (-EPERM) on a narrowed queue.
  */
 #include <sys/wait.h>
 
@@ -174,5 +175,23 @@ int main(void)
 
 	is(soft_attr(dev, "available_instances"), initial, "every instance is back");
 	ok(vm_unload_modules() == 0, "the modules unload");
+
+	/* An op the device has no name for: refused once the queue is narrowed. */
+	e = vm_load_modules("num_devices=1 algs=memcpy");
+	if (e || soft_find_device(0, dev, sizeof(dev)))
+		bail_out("cannot load wdsoft with algs=memcpy: %s", strerror(-e));
+	initial = soft_attr(dev, "available_instances");
+	e = soft_ring_open(&other, dev, false);
+	if (e)
+		bail_out("cannot open a queue: %s", strerror(-e));
+	is(status_of(&other, WDSOFT_OP_CRC32C, 0), -EOPNOTSUPP,
+	   "algs=memcpy, unrestricted queue: crc32c is not offered (EOPNOTSUPP)");
+	is(narrow(other.fd, "memcpy"), 0, "restrict it to \"memcpy\"");
+	is(status_of(&other, WDSOFT_OP_CRC32C, 0), -EPERM,
+	   "crc32c, which the device lists no name for, is now refused with -EPERM");
+	is(status_of(&other, WDSOFT_OP_MEMCPY, 0), 0, "memcpy runs");
+	soft_ring_close(&other);
+	is(soft_attr(dev, "available_instances"), initial, "every instance is back");
+	ok(vm_unload_modules() == 0, "the modules unload again");
 	return exit_status();
 }
