@@ -6,6 +6,9 @@
  * from 4 threads in each of 2 processes, while a third process unloads and
  * reloads wdsoft (and uacce whenever no file holds it) in a loop.
  *
+ * Before each unload the loader freezes both fuzzing processes and checks
+ * that every instance not available is a live wdsoft queue and that no page
+ * is pinned and no page request pending once the engines are idle.
  * Afterwards: uacce's and wdsoft's live-object counters (debugfs
  * uacce/live, wdsoft/live) are back to zero, every instance is available,
  * unreclaimable slab is back within tolerance, and the modules unload.
@@ -53,6 +56,8 @@ struct counts {
 	unsigned long ok[A_MAX];
 	unsigned long faults;	/* SIGBUS/SIGSEGV caught while touching */
 	unsigned long reloads;	/* wdsoft unloads by the loader */
+	unsigned long checks;	/* pre-unload checks made by the loader */
+	unsigned long checks_failed;
 };
 
 static struct counts *shared;
@@ -427,6 +432,80 @@ static void worker_process(int id)
 	_exit(0);
 }
 
+static pid_t worker_pids[2];
+
+/* Are all threads of @pid stopped (or gone)? */
+static bool all_stopped(pid_t pid)
+{
+	char path[320], buf[512], *p;
+	struct dirent *de;
+	bool stopped = true;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return true;
+	while (stopped && (de = readdir(d))) {
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", (int)pid,
+			 de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
+		    p[1] == ' ' && p[2] != 'T' && p[2] != 't' && p[2] != 'Z' &&
+		    p[2] != 'X')
+			stopped = false;
+		fclose(f);
+	}
+	closedir(d);
+	return stopped;
+}
+
+/*
+ * Before an unload: freeze both fuzzing processes, then, once the engines
+ * are idle, every instance not available must be a live wdsoft queue, and
+ * no page may be pinned or page request pending. Retried for up to 3 s
+ * (forked children and fds in flight settle); true if it held.
+ */
+static bool check_before_unload(void)
+{
+	long avail[2], live = -1, pins = -1, reqs = -1, end;
+	bool held = false;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		kill(worker_pids[i], SIGSTOP);
+	end = soft_now_ms() + 3000;
+	for (i = 0; i < 2; i++)
+		while (!all_stopped(worker_pids[i]) && soft_now_ms() < end)
+			soft_sleep_ms(5);
+	do {
+		char name[64];
+
+		for (i = 0; i < 2; i++)
+			avail[i] = soft_find_device(i, name, sizeof(name)) ? -1 :
+				   soft_attr(name, "available_instances");
+		live = soft_live("wdsoft", "queues");
+		pins = soft_live("wdsoft", "pages_held");
+		reqs = soft_live("wdsoft", "page_reqs");
+		held = avail[0] >= 0 && avail[1] >= 0 &&
+		       2 * QUEUES - avail[0] - avail[1] == live && !pins && !reqs;
+		if (!held)
+			soft_sleep_ms(20);
+	} while (!held && soft_now_ms() < end);
+	if (!held)
+		printf("# pre-unload check failed: available %ld+%ld of %d, %ld live queues, %ld pinned pages, %ld page requests\n",
+		       avail[0], avail[1], 2 * QUEUES, live, pins, reqs);
+	for (i = 0; i < 2; i++)
+		kill(worker_pids[i], SIGCONT);
+	return held;
+}
+
 /* The third process: unload and reload the driver until the deadline. */
 static void loader_process(void)
 {
@@ -434,6 +513,11 @@ static void loader_process(void)
 
 	rng = base_seed ^ 0xABCDEF;
 	while (soft_now_ms() < deadline_ms) {
+		if (vm_module_loaded("wdsoft")) {
+			shared->checks++;
+			if (!check_before_unload())
+				shared->checks_failed++;
+		}
 		if (!soft_kmod_unload("wdsoft"))
 			cycles++;
 		soft_sleep_ms(below(50));
@@ -449,7 +533,7 @@ static void loader_process(void)
 	       uacce_cycles);
 	fflush(stdout);
 	shared->reloads = cycles;
-	_exit(cycles ? 0 : 1);
+	_exit(cycles && !shared->checks_failed ? 0 : 1);
 }
 
 static long meminfo_kb(const char *key)
@@ -508,6 +592,8 @@ int main(void)
 		pids[i] = fork();
 		if (pids[i] < 0)
 			bail_out("fork: %s", strerror(errno));
+		if (i < 2)
+			worker_pids[i] = pids[i];
 		if (!pids[i]) {
 			if (i == 2)
 				loader_process();
@@ -529,6 +615,9 @@ int main(void)
 		}
 	}
 	is(bad_exit, 0, "both fuzzing processes and the loader finished cleanly");
+	ok(shared->checks > 0 && !shared->checks_failed,
+	   "before each of %lu unloads, instances, live queues, pins and page requests agreed (%lu failed)",
+	   shared->checks, shared->checks_failed);
 
 	/* Make sure the modules are there to be asked. */
 	soft_kmod_load("uacce", NULL);
@@ -566,8 +655,9 @@ int main(void)
 	}
 	printf("# calls (succeeded/tried): %s; faults caught while touching %lu\n",
 	       line, shared->faults);
-	printf("# report: kernel-syscall-fuzz: %lu calls in %ld s (%d threads x 2 processes, a third reloading the modules %lu times), unreclaimable slab before/after %ld/%ld kB, left alive after: %ld uacce queues, %ld SS pages, %ld wdsoft queues, %ld pinned pages, seed %llu\n",
-	       total, seconds, NTHREADS, shared->reloads, unrec0, unrec1, lq, lss, lwq,
+	printf("# report: kernel-syscall-fuzz: %lu calls in %ld s (%d threads x 2 processes, a third reloading the modules %lu times, %lu pre-unload checks, %lu failed), unreclaimable slab before/after %ld/%ld kB, left alive after: %ld uacce queues, %ld SS pages, %ld wdsoft queues, %ld pinned pages, seed %llu\n",
+	       total, seconds, NTHREADS, shared->reloads, shared->checks,
+	       shared->checks_failed, unrec0, unrec1, lq, lss, lwq,
 	       lpin, (unsigned long long)base_seed);
 	return exit_status();
 }
