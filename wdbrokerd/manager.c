@@ -63,10 +63,36 @@ static uint64_t now_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
 }
 
-static void notify_status(struct manager *m)
+static int status_flush(sd_event_source *s, uint64_t usec, void *ud)
 {
+	struct manager *m = ud;
+
 	sd_notifyf(0, "STATUS=%u device(s), %u client(s), %u lease(s)",
 		   m->devs->n, m->n_clients, m->leases.count);
+	return 0;
+}
+
+/*
+ * Every connection, grant and release changes the status line. Each
+ * sd_notify() is a datagram PID 1 must parse, and the socket blocks when
+ * PID 1 falls behind: under a flood of requests that stalled the broker.
+ * So the line is sent once per WDBROKERD_STATUS_DELAY_MS at most, from a
+ * timer armed by the first change after the last send.
+ */
+static void notify_status(struct manager *m)
+{
+	int enabled = SD_EVENT_OFF;
+
+	if (!m->status_timer) {
+		status_flush(NULL, 0, m);
+		return;
+	}
+	if (sd_event_source_get_enabled(m->status_timer, &enabled) >= 0 && enabled != SD_EVENT_OFF)
+		return;
+	if (sd_event_source_set_time_relative(m->status_timer,
+					      WDBROKERD_STATUS_DELAY_MS * 1000ULL) < 0 ||
+	    sd_event_source_set_enabled(m->status_timer, SD_EVENT_ONESHOT) < 0)
+		status_flush(NULL, 0, m);
 }
 
 /* ---- leases ---- */
@@ -269,8 +295,10 @@ void client_free(struct client *c)
 	if (c->fd >= 0) {
 		char name[32];
 
-		snprintf(name, sizeof(name), "conn-%llu", (unsigned long long)c->id);
-		fdstore_remove(name);
+		if (c->stored) {
+			snprintf(name, sizeof(name), "conn-%llu", (unsigned long long)c->id);
+			fdstore_remove(name);
+		}
 		/* Unread messages may carry fds that block when released. */
 		reaper_close(c->fd, NULL);
 	}
@@ -357,6 +385,30 @@ static int restrict_queue(struct wd_device *d, int fd, const char *alg,
 		return 0;
 	}
 	return r;
+}
+
+/*
+ * Put @c's connection in the fd store, once, when it gets its first lease:
+ * only a connection holding leases has anything a restart must keep. A
+ * connection that never holds one costs PID 1 nothing, which matters when
+ * clients connect per request and most requests are refused as busy.
+ */
+static void client_store(struct client *c)
+{
+	struct log_ctx ctx = client_ctx(c);
+	char name[32];
+	int r;
+
+	if (c->stored || c->fd < 0 || !fdstore_enabled())
+		return;
+	snprintf(name, sizeof(name), "conn-%llu", (unsigned long long)c->id);
+	r = fdstore_put(name, c->fd, true);
+	/* Still served; only a restart would end its leases. */
+	if (r < 0)
+		log_full(LOG_WARNING, &ctx, "cannot put the connection in the fd store: %s; "
+			 "its leases will end if the broker restarts", strerror(-r));
+	else
+		c->stored = true;
 }
 
 int manager_request_queue(struct manager *m, struct client *c,
@@ -504,6 +556,7 @@ int manager_request_queue(struct manager *m, struct client *c,
 				      "the broker cannot keep the queue across its restarts (%s); try again",
 				      strerror(-r));
 		}
+		client_store(c);
 		l->dupfd = fd;
 		snprintf(l->device, sizeof(l->device), "%s", d->name);
 		snprintf(l->alg, sizeof(l->alg), "%s", req->alg);
@@ -729,6 +782,8 @@ static struct client *client_attach(struct manager *m, int fd, uint64_t id)
 		return NULL;
 	}
 	r = sd_event_add_io(m->event, &c->io, fd, EPOLLIN, client_io, c);
+	if (r >= 0)
+		r = sd_event_source_set_priority(c->io, WDBROKERD_CLIENT_PRIORITY);
 	if (r < 0) {
 		log_warning("cannot watch client: %s", strerror(-r));
 		client_free(c);
@@ -740,11 +795,16 @@ static struct client *client_attach(struct manager *m, int fd, uint64_t id)
 int manager_adopt_connection(struct manager *m, int fd, uint64_t id)
 {
 	int fl = fcntl(fd, F_GETFL);
+	struct client *c;
 
 	if (fl >= 0)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 	/* client_attach() closes @fd on failure. */
-	return client_attach(m, fd, id) ? 0 : -ENOMEM;
+	c = client_attach(m, fd, id);
+	if (!c)
+		return -ENOMEM;
+	c->stored = true;	/* it came from the fd store, and stays there */
+	return 0;
 }
 
 int manager_adopt_lease(struct manager *m, struct client *c, uint64_t id, int fd,
@@ -803,18 +863,6 @@ static int listen_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 		struct log_ctx ctx = client_ctx(c);
 
 		log_full(LOG_DEBUG, &ctx, "client connected");
-	}
-	if (fdstore_enabled()) {
-		struct log_ctx ctx = client_ctx(c);
-		char name[32];
-		int r;
-
-		snprintf(name, sizeof(name), "conn-%llu", (unsigned long long)c->id);
-		r = fdstore_put(name, c->fd, true);
-		/* Still served; only a restart would end its leases. */
-		if (r < 0)
-			log_full(LOG_WARNING, &ctx, "cannot put the connection in the fd store: %s; "
-				 "its leases will end if the broker restarts", strerror(-r));
 	}
 	notify_status(m);
 	return 0;
@@ -1135,12 +1183,20 @@ int manager_new(const struct manager_options *o, struct manager **out)
 		goto fail;
 	}
 	r = sd_event_add_io(m->event, &m->listen_io, m->listen_fd, EPOLLIN, listen_io, m);
+	if (r >= 0)
+		r = sd_event_source_set_priority(m->listen_io, WDBROKERD_CLIENT_PRIORITY);
 	if (r < 0)
 		goto fail;
 	r = sd_event_add_time_relative(m->event, &m->accept_retry, CLOCK_MONOTONIC,
 				       WDBROKERD_ACCEPT_PAUSE_MS * 1000ULL, 0, accept_resume, m);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(m->accept_retry, SD_EVENT_OFF);
+	if (r >= 0)
+		r = sd_event_add_time_relative(m->event, &m->status_timer, CLOCK_MONOTONIC,
+					       WDBROKERD_STATUS_DELAY_MS * 1000ULL, 0,
+					       status_flush, m);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(m->status_timer, SD_EVENT_OFF);
 	if (r < 0)
 		goto fail;
 	state_restore(m);
@@ -1215,6 +1271,8 @@ struct manager *manager_free(struct manager *m)
 	bus_teardown(m);
 	sd_device_monitor_unref(m->monitor);
 	sd_event_source_disable_unref(m->accept_retry);
+	sd_event_source_disable_unref(m->status_timer);
+	m->status_timer = NULL;
 	sd_event_source_disable_unref(m->listen_io);
 	if (m->listen_fd >= 0)
 		close(m->listen_fd);
@@ -1240,7 +1298,7 @@ int manager_run(struct manager *m)
 	int r;
 
 	sd_notify(0, "READY=1");
-	notify_status(m);
+	status_flush(NULL, 0, m);
 	log_info("ready: %u device(s), policy from %s", m->devs->n, m->policy_dir);
 	r = sd_event_loop(m->event);
 	return r;

@@ -31,6 +31,7 @@ struct client {
 	struct lease *leases;		/* list through lease->client_next */
 	unsigned n_leases;
 	bool counted;			/* in manager.conn_per_uid */
+	bool stored;			/* conn-N is in systemd's fd store */
 	struct client *prev, *next;
 };
 
@@ -48,6 +49,21 @@ struct manager_options {
 /* How long accept() rests after running out of fds (EMFILE/ENFILE). */
 #define WDBROKERD_ACCEPT_PAUSE_MS 100
 
+/*
+ * How long a STATUS= change waits, so a burst of connections and leases
+ * costs PID 1 one status message rather than one per event.
+ */
+#define WDBROKERD_STATUS_DELAY_MS 500
+
+/*
+ * sd-event dispatches one ready source per loop iteration, highest priority
+ * first. Client sockets (and accept) run below everything else: signals, the
+ * D-Bus connection, udev events and timers. Under a flood of requests an
+ * admin's Reload, a device removal or systemd's SIGTERM is then handled
+ * next, not after every queued client.
+ */
+#define WDBROKERD_CLIENT_PRIORITY (SD_EVENT_PRIORITY_NORMAL + 10)
+
 /* Socket connections one non-root uid may hold at once (fd exhaustion). */
 #define WDBROKERD_MAX_CONN_PER_USER 1024
 
@@ -62,6 +78,8 @@ struct manager {
 	/* Out of fds at accept(): listen_io is off until this timer fires. */
 	sd_event_source *accept_retry;
 	uint64_t accept_pauses;		/* times accept() backed off, for the log */
+	/* STATUS= is sent from this timer, at most every STATUS_DELAY_MS. */
+	sd_event_source *status_timer;
 	char *socket_path;		/* set when we created it (unlink at exit) */
 
 	char *policy_dir;
