@@ -145,8 +145,11 @@ struct wd_queue {
  * @status: set on completion: 0, or a negative errno (-ENOSPC: @dst too
  *	small; -EBADMSG: corrupt compressed stream; -EFAULT: bad address;
  *	-EOPNOTSUPP: op not offered by the device; -EACCES: op not permitted
- *	on this queue, the broker restricted it to other algorithms; -EIO:
- *	device error, including a completion libwd cannot believe).
+ *	on this queue, the broker restricted it to other algorithms;
+ *	-EAGAIN: a buffer lies in a file mapping whose pages the device
+ *	waited for too often (a slow or stalled file system); the message
+ *	may be sent again; -EIO: device error, including a completion libwd
+ *	cannot believe).
  * @cookie: returned unchanged; libwd never touches it.
  *
  * The message belongs to libwd from wd_send() until wd_recv() hands it back:
