@@ -55,6 +55,7 @@
 #define PROCS_PER_USER	2
 #define BUF_LEN		4096
 #define MAX_CLIENTS	2000
+#define ERRNO_SLOTS	140
 #define SOFT_PARAMS	"num_devices=2 queues=40"
 #define BUSDEST		"org.warpdrive", "/org/warpdrive", "org.warpdrive.Manager1"
 #define BUSCTL		"busctl --system call org.warpdrive /org/warpdrive org.warpdrive.Manager1"
@@ -71,6 +72,7 @@ struct cstate {
 	uint64_t lease;			/* held lease, 0 if none (valid when acked) */
 	unsigned long requests, grants, refusals, errors, ops, bad, revoked, releases;
 	int last_err;
+	unsigned long by_errno[ERRNO_SLOTS];	/* failed ops and requests, by errno */
 	char what[48];
 };
 
@@ -282,9 +284,11 @@ static void client_use(struct client *c)
 		c->st->bad++;
 	} else if (r == -ENODEV || r == -ESHUTDOWN || r == -EIO || r == -ETIMEDOUT) {
 		c->st->revoked++;
+		c->st->by_errno[-r]++;
 	} else {
 		c->st->errors++;
 		c->st->last_err = r;
+		c->st->by_errno[-r < ERRNO_SLOTS ? -r : 0]++;
 	}
 	client_release(c);
 }
@@ -302,13 +306,15 @@ static void client_pause(struct client *c, int mode, int epoch)
 	c->st->lease = client_lease(c);
 	progress(c, mode == IDLE ? "paused idle" : "paused holding");
 	c->st->acked = epoch;
+	/* 200 threads polling at 20 Hz: cheap enough for an emulated guest. */
 	while (ctl->mode == mode && ctl->epoch == epoch)
-		usleep(5000);
+		usleep(50000);
 }
 
 static void *client_main(void *arg)
 {
 	struct client *c = arg;
+	unsigned backoff_ms = 2;
 
 	c->sock = -1;
 	for (;;) {
@@ -320,7 +326,7 @@ static void *client_main(void *arg)
 			if (c->st->acked != epoch)
 				client_pause(c, mode, epoch);
 			else
-				usleep(5000);
+				usleep(50000);
 			continue;
 		}
 		if (!client_holds(c)) {
@@ -328,14 +334,18 @@ static void *client_main(void *arg)
 
 			if (r == 0) {
 				c->st->grants++;
+				backoff_ms = 2;
 			} else if (r == -EBUSY || r == -EDQUOT) {
+				/* As a well-behaved client would: back off, with jitter. */
 				c->st->refusals++;
-				usleep(1000 + rand_r(&c->seed) % 20000);
+				usleep((backoff_ms + rand_r(&c->seed) % backoff_ms) * 1000);
+				backoff_ms = backoff_ms * 2 > 256 ? 256 : backoff_ms * 2;
 				continue;
 			} else {
 				/* A device went away meanwhile, or the broker restarted. */
 				c->st->errors++;
 				c->st->last_err = r;
+				c->st->by_errno[-r < ERRNO_SLOTS ? -r : 0]++;
 				usleep(5000 + rand_r(&c->seed) % 20000);
 				continue;
 			}
@@ -598,10 +608,15 @@ static bool take_view(struct view *v)
 	       v->kused == v->held && v->dev_fds == v->held;
 }
 
-/* Checkpoint: pause, wait (at most 20 s) for the views to agree, report. */
+/*
+ * Checkpoint: pause, wait for the views to agree (at most 20 s), report.
+ * Each client may have one request waiting in the broker's backlog, so the
+ * deadline for reaching the pause grows with their number: it catches a
+ * client that hangs, not a slow emulated machine.
+ */
 static bool checkpoint(int mode, const char *label, struct view *v)
 {
-	bool paused = pause_clients(mode, 30000), agree = false;
+	bool paused = pause_clients(mode, 30000 + 250 * ctl->n), agree = false;
 	long end = soft_now_ms() + 20000;
 
 	ok(paused, "%s: all %d clients paused (%s)", label, ctl->n,
@@ -658,9 +673,15 @@ static int policy_dir_find(void)
 /* Quota of user 1 toggled: 2 queues (revokes its extra leases), or none. */
 static int policy_set(bool tight)
 {
-	return sh("mkdir -p %s/policy.d && printf '[user:wdchaos1]\\nmax_queues = %s\\n' > "
-		  "%s/policy.d/50-chaos.conf && " BUSCTL " Reload",
-		  policy_dir, tight ? "2" : "unlimited", policy_dir);
+	long t0 = soft_now_ms();
+	int r = sh("mkdir -p %s/policy.d && printf '[user:wdchaos1]\\nmax_queues = %s\\n' > "
+		   "%s/policy.d/50-chaos.conf && " BUSCTL " Reload",
+		   policy_dir, tight ? "2" : "unlimited", policy_dir);
+
+	if (r != 0)
+		diag("Reload (quota %s) failed after %ld ms", tight ? "2" : "unlimited",
+		     soft_now_ms() - t0);
+	return r;
 }
 
 int main(void)
@@ -761,8 +782,7 @@ int main(void)
 			n_restart++;
 		usleep(round_ms * 1000);
 		if (i % 5 == 3) {
-			diag("installed; reloading wdsoft with " SOFT_PARAMS);
-	if (sh("rmmod wdsoft && modprobe wdsoft " SOFT_PARAMS) == 0)
+			if (sh("rmmod wdsoft && modprobe wdsoft " SOFT_PARAMS) == 0)
 				n_reload_mod++;
 			usleep(round_ms * 1000);
 		}
@@ -815,6 +835,21 @@ int main(void)
 		sum[5] += s->bad;
 		sum[6] += s->revoked;
 		sum[7] += s->releases;
+	}
+	{
+		char line[1024] = "";
+		size_t len = 0;
+
+		for (int e = 0; e < ERRNO_SLOTS; e++) {
+			unsigned long n = 0;
+
+			for (int i = 0; i < ctl->n; i++)
+				n += ctl->c[i].by_errno[e];
+			if (n && len < sizeof(line) - 64)
+				len += snprintf(line + len, sizeof(line) - len, " %s %lu;",
+						e ? strerrorname_np(e) : "other", n);
+		}
+		diag("client failures by errno:%s", len ? line : " none");
 	}
 	ok(unfinished == 0, "every client finished within 60 s of being told (%d did not)",
 	   unfinished);
