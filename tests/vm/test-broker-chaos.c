@@ -692,6 +692,7 @@ int main(void)
 	unsigned steady_s = env_uint("WD_CHAOS_STEADY_S", 8);
 	unsigned round_ms = env_uint("WD_CHAOS_ROUND_MS", 600);
 	unsigned n_restart = 0, n_reload_mod = 0, n_reload_pol = 0;
+	long n_removed_busy = 0;
 	struct view a, b, v;
 	uid_t uids[N_USERS];
 	long t0, stuck_deadline;
@@ -782,8 +783,13 @@ int main(void)
 			n_restart++;
 		usleep(round_ms * 1000);
 		if (i % 5 == 3) {
-			if (sh("rmmod wdsoft && modprobe wdsoft " SOFT_PARAMS) == 0)
+			int nd;
+			long used = kernel_used(&nd);
+
+			if (sh("rmmod wdsoft && modprobe wdsoft " SOFT_PARAMS) == 0) {
 				n_reload_mod++;
+				n_removed_busy += used > 0 ? used : 0;
+			}
 			usleep(round_ms * 1000);
 		}
 		if (i % 4 == 1) {
@@ -800,8 +806,8 @@ int main(void)
 		}
 	}
 	ok(n_restart == restarts, "broker restarted %u times with clients busy", n_restart);
-	ok(n_reload_mod >= restarts / 5, "wdsoft removed and re-added %u times with live queues",
-	   n_reload_mod);
+	ok(n_reload_mod >= restarts / 5, "wdsoft removed and re-added %u times, with %ld queues in use",
+	   n_reload_mod, n_removed_busy);
 	ok(n_reload_pol == (restarts + 3) / 4, "policy reloaded %u times over D-Bus (Reload answered)",
 	   n_reload_pol);
 	/* Let the devices settle and the quota come back before the last check. */
@@ -872,10 +878,11 @@ int main(void)
 	printf("# report: broker-chaos: %u clients (%d users, libwd and raw protocol) for %ld s: "
 	       "%lu requests, %lu grants, %lu refusals (busy/quota), %lu transient errors, "
 	       "%lu CRC-32C ops (%lu wrong), %lu queues revoked or removed under use, %lu releases; "
-	       "%u broker restarts, %u device remove/re-add, %u policy reloads; broker RSS %ld -> %ld kB, "
+	       "%u broker restarts, %u device remove/re-add (%ld queues in use), %u policy reloads; broker RSS %ld -> %ld kB, "
 	       "fds %d -> %d over a %u s steady phase; %d clients stuck\n",
 	       n_clients, N_USERS, (soft_now_ms() - t0) / 1000, sum[0], sum[1], sum[2], sum[3],
-	       sum[4], sum[5], sum[6], sum[7], n_restart, n_reload_mod, n_reload_pol, a.rss, b.rss,
+	       sum[4], sum[5], sum[6], sum[7], n_restart, n_reload_mod, n_removed_busy, n_reload_pol,
+	       a.rss, b.rss,
 	       a.fds, b.fds, steady_s, unfinished);
 
 	sh("rm -f %s/policy.d/50-chaos.conf", policy_dir);
