@@ -392,15 +392,7 @@ static void client_process(int first, int n, uid_t uid)
 
 static pid_t broker_pid(void)
 {
-	FILE *f = popen("systemctl show -p MainPID --value wdbroker.service", "r");
-	long pid = 0;
-
-	if (f) {
-		if (fscanf(f, "%ld", &pid) != 1)
-			pid = 0;
-		pclose(f);
-	}
-	return (pid_t)pid;
+	return (pid_t)vm_unit_main_pid("wdbroker.service");
 }
 
 /* VmRSS in kB and open fds (all, and those on uacce devices). */

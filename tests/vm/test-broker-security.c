@@ -205,15 +205,7 @@ static int child_finish(struct child *ch)
 
 static long broker_pid(void)
 {
-	FILE *f = popen("systemctl show -p MainPID --value wdbroker.service", "r");
-	long pid = 0;
-
-	if (f) {
-		if (fscanf(f, "%ld", &pid) != 1)
-			pid = 0;
-		pclose(f);
-	}
-	return pid;
+	return vm_unit_main_pid("wdbroker.service");
 }
 
 static int broker_fds(long pid)

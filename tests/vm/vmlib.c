@@ -125,3 +125,19 @@ uint32_t vm_crc32c(const uint8_t *p, size_t n)
 	}
 	return ~c;
 }
+
+long vm_unit_main_pid(const char *unit)
+{
+	char cmd[256];
+	FILE *f;
+	long pid = 0;
+
+	snprintf(cmd, sizeof(cmd), "systemctl show -p MainPID --value %s", unit);
+	f = popen(cmd, "r");
+	if (f) {
+		if (fscanf(f, "%ld", &pid) != 1)
+			pid = 0;
+		pclose(f);
+	}
+	return pid;
+}

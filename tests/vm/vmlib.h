@@ -30,6 +30,9 @@ int vm_unload_modules(void);
 /* Run a shell command; returns its exit status, or -1. */
 int vm_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* MainPID of systemd unit @unit, 0 when it has none (not running). */
+long vm_unit_main_pid(const char *unit);
+
 /*
  * Read /sys/class/uacce/@dev/@attr into @buf (trailing newline removed).
  * Returns the length or -errno.
