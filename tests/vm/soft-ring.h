@@ -301,7 +301,29 @@ static inline int soft_ring_reap(struct soft_ring *r, struct wdsoft_cqe *cqe,
 	}
 }
 
-/* Submit one descriptor and wait for its completion (10 s at most). */
+/*
+ * How much slower than a plain guest this kernel is allowed to be:
+ * WD_TIME_SCALE, set by tools/debug-kernel (KASAN and lockdep make a level-9
+ * deflate of 1 MiB take far longer than on the distribution kernel). A
+ * missing, malformed or out-of-range value means 1.
+ */
+static inline int soft_time_scale(void)
+{
+	const char *env = getenv("WD_TIME_SCALE");
+	char *end;
+	long v;
+
+	if (!env || !*env)
+		return 1;
+	v = strtol(env, &end, 10);
+	return *end || v < 1 || v > 100 ? 1 : (int)v;
+}
+
+/*
+ * Submit one descriptor and wait for its completion: 10 s at most, times
+ * soft_time_scale(). A completion that arrives after the wait gave up would
+ * be reaped by the next call, which then reports -EBADE.
+ */
 static inline int soft_ring_run(struct soft_ring *r, struct wdsoft_sqe *sqe,
 				struct wdsoft_cqe *cqe)
 {
@@ -311,7 +333,7 @@ static inline int soft_ring_run(struct soft_ring *r, struct wdsoft_sqe *sqe,
 	e = soft_ring_submit(r, sqe);
 	if (e)
 		return e;
-	e = soft_ring_reap(r, cqe, 10000);
+	e = soft_ring_reap(r, cqe, 10000 * soft_time_scale());
 	if (e)
 		return e;
 	if (cqe->cookie != sqe->cookie)
