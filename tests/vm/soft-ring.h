@@ -259,7 +259,20 @@ static inline int soft_ring_submit(struct soft_ring *r,
 	return e;
 }
 
-/* Take one completion if there is one: 1, or 0 if none. */
+/*
+ * Whether the queue still has the driver's pages behind its mappings: once
+ * it is revoked or its device removed, every page reads as zeros.
+ */
+static inline bool soft_ring_alive(const struct soft_ring *r)
+{
+	return __atomic_load_n(&r->mmio->magic, __ATOMIC_ACQUIRE) == WDSOFT_MAGIC;
+}
+
+/*
+ * Take one completion if there is one: 1, or 0 if none. A dead queue has
+ * none: what its zero pages hold is not a completion (the magic is checked
+ * after the copy, so a copy that raced with the kill is dropped too).
+ */
 static inline int soft_ring_peek(struct soft_ring *r, struct wdsoft_cqe *cqe)
 {
 	uint32_t tail = __atomic_load_n(&r->hdr->cq_tail, __ATOMIC_ACQUIRE);
@@ -267,6 +280,8 @@ static inline int soft_ring_peek(struct soft_ring *r, struct wdsoft_cqe *cqe)
 	if (tail == r->cq_head)
 		return 0;
 	*cqe = r->cq[r->cq_head & r->mask];
+	if (!soft_ring_alive(r))
+		return 0;
 	r->cq_head++;
 	__atomic_store_n(&r->hdr->cq_head, r->cq_head, __ATOMIC_RELEASE);
 	return 1;
@@ -274,7 +289,8 @@ static inline int soft_ring_peek(struct soft_ring *r, struct wdsoft_cqe *cqe)
 
 /*
  * Wait up to @timeout_ms for one completion, sleeping in poll(2) with the
- * interrupt armed. 0, -ETIMEDOUT, or -errno.
+ * interrupt armed. 0, -ETIMEDOUT, -ENODEV once the queue is dead (revoked
+ * or its device removed), or -errno.
  */
 static inline int soft_ring_reap(struct soft_ring *r, struct wdsoft_cqe *cqe,
 				 int timeout_ms)
@@ -291,6 +307,8 @@ static inline int soft_ring_reap(struct soft_ring *r, struct wdsoft_cqe *cqe,
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		if (soft_ring_peek(r, cqe))
 			return 0;
+		if (!soft_ring_alive(r))
+			return -ENODEV;
 		left = end - soft_now_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
