@@ -236,14 +236,23 @@ static inline void soft_ring_doorbell(struct soft_ring *r)
 	}
 }
 
-/* Queue @sqe without ringing; -EAGAIN when the ring is full. */
+/*
+ * Whether the queue still has the driver's pages behind its mappings: once
+ * it is revoked or its device removed, every page reads as zeros.
+ */
+static inline bool soft_ring_alive(const struct soft_ring *r)
+{
+	return __atomic_load_n(&r->mmio->magic, __ATOMIC_ACQUIRE) == WDSOFT_MAGIC;
+}
+
+/* Queue @sqe without ringing; -EAGAIN when the ring is full, -ENODEV if dead. */
 static inline int soft_ring_queue(struct soft_ring *r,
 				  const struct wdsoft_sqe *sqe)
 {
 	uint32_t head = __atomic_load_n(&r->hdr->sq_head, __ATOMIC_ACQUIRE);
 
 	if (r->sq_tail - head > r->mask)
-		return -EAGAIN;
+		return soft_ring_alive(r) ? -EAGAIN : -ENODEV;
 	r->sq[r->sq_tail & r->mask] = *sqe;
 	r->sq_tail++;
 	return 0;
@@ -257,15 +266,6 @@ static inline int soft_ring_submit(struct soft_ring *r,
 	if (!e)
 		soft_ring_doorbell(r);
 	return e;
-}
-
-/*
- * Whether the queue still has the driver's pages behind its mappings: once
- * it is revoked or its device removed, every page reads as zeros.
- */
-static inline bool soft_ring_alive(const struct soft_ring *r)
-{
-	return __atomic_load_n(&r->mmio->magic, __ATOMIC_ACQUIRE) == WDSOFT_MAGIC;
 }
 
 /*
