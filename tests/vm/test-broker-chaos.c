@@ -10,7 +10,10 @@
  * the wdsoft ring directly. Each one loops: request a crc32c queue, run
  * CRC-32C requests through it (results checked against a reference),
  * release it or keep it for another round. A revoked or removed queue must
- * fail cleanly; a wrong result fails the test.
+ * fail cleanly; a wrong result fails the test. The devices are removed
+ * while every client holds what it has, so the removal kills queues known
+ * to be in use: each must fail its next op with ENODEV, and no op on a
+ * removed queue may succeed.
  *
  * Checkpoints pause every client: holding (each keeps the lease it has,
  * after checking it still works) or idle (everything released and closed).
@@ -35,6 +38,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,15 +74,20 @@ struct cstate {
 	_Atomic int done;
 	_Atomic long last_ms;		/* last progress */
 	uint64_t lease;			/* held lease, 0 if none (valid when acked) */
+	int holds;			/* holds a queue (valid when acked) */
 	unsigned long requests, grants, refusals, errors, ops, bad, revoked, releases;
 	int last_err;
 	unsigned long by_errno[ERRNO_SLOTS];	/* failed ops and requests, by errno */
+	/* Ops on a queue whose device was removed after the grant. */
+	unsigned long stale_ops, stale_ok, stale_by_errno[ERRNO_SLOTS];
 	char what[48];
 };
 
 struct ctl {
 	_Atomic int mode;
 	_Atomic int epoch;
+	/* Device removals (module unloads) begun and finished by the parent. */
+	_Atomic int rm_started, rm_done;
 	int n;
 	struct cstate c[MAX_CLIENTS];
 };
@@ -107,6 +116,8 @@ struct client {
 	struct soft_ring ring;
 	bool have_ring;
 	uint64_t lease;
+	/* ctl->rm_started read just after the grant. */
+	int grant_rm;
 };
 
 static void progress(struct client *c, const char *what)
@@ -273,10 +284,23 @@ static uint64_t client_lease(const struct client *c)
 	return c->have_q ? c->q.lease : c->have_ring ? c->lease : 0;
 }
 
-/* Use the held queue; on failure count it and give it back. */
+/*
+ * Use the held queue; on failure count it and give it back. A removal that
+ * began after the grant and finished before this op started killed the
+ * queue: the op must fail, and how it failed is counted apart.
+ */
 static void client_use(struct client *c)
 {
+	bool stale = ctl->rm_done > c->grant_rm;
 	int r = client_op(c);
+
+	if (stale) {
+		c->st->stale_ops++;
+		if (r >= 0)
+			c->st->stale_ok++;
+		else
+			c->st->stale_by_errno[-r < ERRNO_SLOTS ? -r : 0]++;
+	}
 
 	if (r == 1)
 		return;
@@ -304,6 +328,7 @@ static void client_pause(struct client *c, int mode, int epoch)
 		c->sock = -1;
 	}
 	c->st->lease = client_lease(c);
+	c->st->holds = client_holds(c);
 	progress(c, mode == IDLE ? "paused idle" : "paused holding");
 	c->st->acked = epoch;
 	/* 200 threads polling at 20 Hz: cheap enough for an emulated guest. */
@@ -334,6 +359,7 @@ static void *client_main(void *arg)
 
 			if (r == 0) {
 				c->st->grants++;
+				c->grant_rm = ctl->rm_started;
 				backoff_ms = 2;
 			} else if (r == -EBUSY || r == -EDQUOT) {
 				/* As a well-behaved client would: back off, with jitter. */
@@ -386,6 +412,30 @@ static void client_process(int first, int n, uid_t uid)
 	for (int i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
 	_exit(0);
+}
+
+/*
+ * The clients' failures summed from the errno table at @off in struct
+ * cstate, as " ENODEV 3; EIO 1;"; *@enodev gets the ENODEV count.
+ */
+static const char *errno_line(size_t off, unsigned long *enodev)
+{
+	static char line[1024];
+	size_t len = 0;
+
+	line[0] = 0;
+	for (int e = 0; e < ERRNO_SLOTS; e++) {
+		unsigned long n = 0;
+
+		for (int i = 0; i < ctl->n; i++)
+			n += ((const unsigned long *)((const char *)&ctl->c[i] + off))[e];
+		if (e == ENODEV && enodev)
+			*enodev = n;
+		if (n && len < sizeof(line) - 64)
+			len += snprintf(line + len, sizeof(line) - len, " %s %lu;",
+					e ? strerrorname_np(e) : "other", n);
+	}
+	return len ? line : " none";
 }
 
 /* ---- the broker's and the kernel's view ---- */
@@ -626,6 +676,37 @@ static bool checkpoint(int mode, const char *label, struct view *v)
 	return paused && agree;
 }
 
+/*
+ * Remove the devices under held queues: every client pauses holding what it
+ * has, wdsoft is unloaded (killing those queues), the clients resume (each
+ * holder's next op must fail with ENODEV: client_use() counts it), and
+ * wdsoft comes back while they request new queues. Adds the holders to
+ * *@held; 0 when the module went and came back.
+ */
+static int remove_devices(long *held, unsigned n)
+{
+	char label[64];
+	int holders = 0, r;
+
+	snprintf(label, sizeof(label), "removal %u", n);
+	ok(pause_clients(HOLD, 30000 + 250 * ctl->n), "%s: all %d clients paused holding their "
+	   "leases", label, ctl->n);
+	for (int i = 0; i < ctl->n; i++)
+		holders += ctl->c[i].acked == ctl->epoch && ctl->c[i].holds;
+	ctl->rm_started++;
+	r = sh("rmmod wdsoft");
+	if (r == 0) {
+		ctl->rm_done = ctl->rm_started;
+		*held += holders;
+	}
+	resume_clients();
+	if (r == 0)
+		r = sh("modprobe wdsoft " SOFT_PARAMS);
+	if (r != 0)
+		diag("%s: rmmod or modprobe of wdsoft failed", label);
+	return r;
+}
+
 static char policy_dir[512];
 static pid_t procs[N_USERS * PROCS_PER_USER];
 
@@ -688,7 +769,7 @@ int main(void)
 	struct view a, b, v;
 	uid_t uids[N_USERS];
 	long t0, stuck_deadline;
-	unsigned long sum[8] = { 0 };
+	unsigned long sum[8] = { 0 }, stale_ops = 0, stale_ok = 0;
 	int nproc = N_USERS * PROCS_PER_USER, per, first = 0, status, unfinished = 0;
 
 	vm_require();
@@ -775,13 +856,7 @@ int main(void)
 			n_restart++;
 		usleep(round_ms * 1000);
 		if (i % 5 == 3) {
-			int nd;
-			long used = kernel_used(&nd);
-
-			if (sh("rmmod wdsoft && modprobe wdsoft " SOFT_PARAMS) == 0) {
-				n_reload_mod++;
-				n_removed_busy += used > 0 ? used : 0;
-			}
+			n_reload_mod += remove_devices(&n_removed_busy, n_reload_mod + 1) == 0;
 			usleep(round_ms * 1000);
 		}
 		if (i % 4 == 1) {
@@ -798,8 +873,9 @@ int main(void)
 		}
 	}
 	ok(n_restart == restarts, "broker restarted %u times with clients busy", n_restart);
-	ok(n_reload_mod >= restarts / 5, "wdsoft removed and re-added %u times, with %ld queues in use",
-	   n_reload_mod, n_removed_busy);
+	ok(n_reload_mod >= restarts / 5 && n_removed_busy > 0,
+	   "wdsoft removed and re-added %u times, under %ld queues held by clients", n_reload_mod,
+	   n_removed_busy);
 	ok(n_reload_pol == (restarts + 3) / 4, "policy reloaded %u times over D-Bus (Reload answered)",
 	   n_reload_pol);
 	/* Let the devices settle and the quota come back before the last check. */
@@ -833,21 +909,17 @@ int main(void)
 		sum[5] += s->bad;
 		sum[6] += s->revoked;
 		sum[7] += s->releases;
+		stale_ops += s->stale_ops;
+		stale_ok += s->stale_ok;
 	}
+	diag("client failures by errno:%s", errno_line(offsetof(struct cstate, by_errno), NULL));
 	{
-		char line[1024] = "";
-		size_t len = 0;
+		unsigned long enodev;
+		const char *how = errno_line(offsetof(struct cstate, stale_by_errno), &enodev);
 
-		for (int e = 0; e < ERRNO_SLOTS; e++) {
-			unsigned long n = 0;
-
-			for (int i = 0; i < ctl->n; i++)
-				n += ctl->c[i].by_errno[e];
-			if (n && len < sizeof(line) - 64)
-				len += snprintf(line + len, sizeof(line) - len, " %s %lu;",
-						e ? strerrorname_np(e) : "other", n);
-		}
-		diag("client failures by errno:%s", len ? line : " none");
+		ok(stale_ok == 0 && stale_ops >= (unsigned long)n_removed_busy &&
+		   enodev == stale_ops, "every queue held across a removal failed its next op "
+		   "with ENODEV: %lu ops, %lu succeeded; failed with:%s", stale_ops, stale_ok, how);
 	}
 	ok(unfinished == 0, "every client finished within 60 s of being told (%d did not)",
 	   unfinished);
@@ -870,12 +942,12 @@ int main(void)
 	printf("# report: broker-chaos: %u clients (%d users, libwd and raw protocol) for %ld s: "
 	       "%lu requests, %lu grants, %lu refusals (busy/quota), %lu transient errors, "
 	       "%lu CRC-32C ops (%lu wrong), %lu queues revoked or removed under use, %lu releases; "
-	       "%u broker restarts, %u device remove/re-add (%ld queues in use), %u policy reloads; broker RSS %ld -> %ld kB, "
+	       "%u broker restarts, %u device remove/re-add under %ld held queues (%lu ops on them "
+	       "afterwards, %lu succeeded), %u policy reloads; broker RSS %ld -> %ld kB, "
 	       "fds %d -> %d over a %u s steady phase; %d clients stuck\n",
 	       n_clients, N_USERS, (soft_now_ms() - t0) / 1000, sum[0], sum[1], sum[2], sum[3],
-	       sum[4], sum[5], sum[6], sum[7], n_restart, n_reload_mod, n_removed_busy, n_reload_pol,
-	       a.rss, b.rss,
-	       a.fds, b.fds, steady_s, unfinished);
+	       sum[4], sum[5], sum[6], sum[7], n_restart, n_reload_mod, n_removed_busy, stale_ops,
+	       stale_ok, n_reload_pol, a.rss, b.rss, a.fds, b.fds, steady_s, unfinished);
 
 	sh("rm -f %s/policy.d/50-chaos.conf", policy_dir);
 	sh(BUSCTL " Reload");
