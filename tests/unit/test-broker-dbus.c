@@ -16,6 +16,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "common/child-pipe.h"
 #include "test-broker-lib.h"
 
 static struct fake_tree t;
@@ -298,8 +299,7 @@ static void start_fake_polkit(void)
  *   burst N                         N Reload calls at once: "ok=X busy=Y other=Z"
  */
 struct agent {
-	pid_t pid;
-	FILE *in, *out;
+	struct child_lines io;
 	char name[64];		/* its unique bus name */
 };
 
@@ -371,60 +371,19 @@ static void agent_loop(FILE *in, FILE *out)
 
 static void agent_start(struct agent *a)
 {
-	int to[2], from[2];
-
-	if (pipe(to) < 0 || pipe(from) < 0)
-		bail_out("pipe");
-	fflush(stdout);
-	a->pid = fork();
-	if (a->pid == 0) {
-		FILE *in, *out;
-
-		close(to[1]);
-		close(from[0]);
-		in = fdopen(to[0], "r");
-		out = fdopen(from[1], "w");
-		if (!in || !out || setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
-			_exit(3);
-		agent_loop(in, out);
+	if (!child_lines_fork(&a->io, 65534)) {
+		agent_loop(a->io.from, a->io.to);
 		_exit(0);
 	}
-	close(to[0]);
-	close(from[1]);
-	a->in = fdopen(to[1], "w");
-	a->out = fdopen(from[0], "r");
-	if (!a->in || !a->out || !fgets(a->name, sizeof(a->name), a->out))
+	if (!child_lines_read(&a->io, a->name, sizeof(a->name)))
 		bail_out("the unprivileged bus client did not start");
-	a->name[strcspn(a->name, "\n")] = 0;
-}
-
-static void agent_send(struct agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void agent_send(struct agent *a, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(a->in, fmt, ap);
-	va_end(ap);
-	fputc('\n', a->in);
-	fflush(a->in);
 }
 
 static const char *agent_answer(struct agent *a)
 {
 	static char line[128];
 
-	if (!fgets(line, sizeof(line), a->out))
-		return "(no answer)";
-	line[strcspn(line, "\n")] = 0;
-	return line;
-}
-
-static void agent_stop(struct agent *a)
-{
-	fclose(a->in);
-	fclose(a->out);
-	waitpid(a->pid, NULL, 0);
+	return child_lines_read(&a->io, line, sizeof(line)) ?: "(no answer)";
 }
 
 /* Does root's ListLeases show @id? */
@@ -466,7 +425,7 @@ static void polkit_checks(sd_bus *b)
 		return;
 	}
 	agent_start(&a);
-	agent_send(&a, "call Reload 0");
+	child_lines_send(&a.io, "call Reload 0");
 	ans = agent_answer(&a);
 	ok(!strcmp(ans, SD_BUS_ERROR_ACCESS_DENIED), "no polkit on the bus: AccessDenied at once (%s)",
 	   ans);
@@ -475,22 +434,22 @@ static void polkit_checks(sd_bus *b)
 	ok(WAIT_FOR(sd_bus_get_name_creds(b, "org.freedesktop.PolicyKit1", 0, NULL) >= 0, 5000),
 	   "the fake polkit owns org.freedesktop.PolicyKit1");
 	pk->mode = PK_YES;
-	agent_send(&a, "call Reload 0");
+	child_lines_send(&a.io, "call Reload 0");
 	is_str(agent_answer(&a), "ok", "polkit says yes: Reload runs for uid 65534");
 	ok(pk->calls == 1 && !strcmp(pk->kind, "system-bus-name") && !strcmp(pk->name, a.name) &&
 	   !strcmp(pk->action, "org.warpdrive.manage") && pk->flags == 0,
 	   "polkit was asked once about the caller's bus name %s, action %s, flags %u",
 	   pk->name, pk->action, pk->flags);
-	agent_send(&a, "call Reload 1");
+	child_lines_send(&a.io, "call Reload 1");
 	is_str(agent_answer(&a), "ok", "again, allowing interactive authorization");
 	is(pk->flags, 1, "AllowUserInteraction is passed on to polkit");
 	pk->mode = PK_NO;
-	agent_send(&a, "call Reload 0");
+	child_lines_send(&a.io, "call Reload 0");
 	is_str(agent_answer(&a), SD_BUS_ERROR_ACCESS_DENIED,
 	       "polkit says no right after a yes: AccessDenied (nothing cached)");
 	is(pk->calls, 3, "each call was its own polkit check");
 	pk->mode = PK_CHALLENGE;
-	agent_send(&a, "call Reload 0");
+	child_lines_send(&a.io, "call Reload 0");
 	is_str(agent_answer(&a), SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
 	       "polkit wants authentication: InteractiveAuthorizationRequired");
 
@@ -499,20 +458,20 @@ static void polkit_checks(sd_bus *b)
 		bail_out("root got no queue");
 	reply = sd_bus_message_unref(reply);
 	pk->mode = PK_NO;
-	agent_send(&a, "call RevokeLease 0 %llu", (unsigned long long)lease);
+	child_lines_send(&a.io, "call RevokeLease 0 %llu", (unsigned long long)lease);
 	is_str(agent_answer(&a), SD_BUS_ERROR_ACCESS_DENIED, "RevokeLease refused by polkit");
 	ok(lease_listed(b, lease), "and the lease is still there");
 	pk->mode = PK_YES;
-	agent_send(&a, "call SetQuota 0 5000000");
+	child_lines_send(&a.io, "call SetQuota 0 5000000");
 	is_str(agent_answer(&a), SD_BUS_ERROR_INVALID_ARGS,
 	       "authorized SetQuota reads its arguments again: out of range is InvalidArgs");
-	agent_send(&a, "call SetQuota 0 -1");
+	child_lines_send(&a.io, "call SetQuota 0 -1");
 	is_str(agent_answer(&a), "ok", "authorized SetQuota(user:nobody, -1) runs");
 
 	/* While polkit holds its answer, the broker serves others. */
 	pk->mode = PK_HOLD;
 	calls = pk->calls;
-	agent_send(&a, "call RevokeLease 0 %llu", (unsigned long long)lease);
+	child_lines_send(&a.io, "call RevokeLease 0 %llu", (unsigned long long)lease);
 	ok(WAIT_FOR(pk->calls == calls + 1, 5000), "an admin call waits for polkit");
 	ok(round_trip(b) && pk->replied == calls, "meanwhile root's ListDevices is answered");
 	ok(lease_listed(b, lease), "and the lease is not revoked before polkit answers");
@@ -523,7 +482,7 @@ static void polkit_checks(sd_bus *b)
 
 	/* Per-sender cap on parked calls. */
 	calls = pk->calls;
-	agent_send(&a, "burst 17");
+	child_lines_send(&a.io, "burst 17");
 	ok(WAIT_FOR(pk->calls == calls + 16, 5000) && round_trip(b) && pk->calls == calls + 16,
 	   "16 admin calls of one sender wait for polkit, the 17th does not reach it");
 	pk->release = 1;
@@ -535,11 +494,11 @@ static void polkit_checks(sd_bus *b)
 	reply = sd_bus_message_unref(reply);
 	calls = pk->calls;
 	logged = tb_log_count(&t, "polkit");
-	agent_send(&a, "leave %llu", (unsigned long long)lease);
+	child_lines_send(&a.io, "leave %llu", (unsigned long long)lease);
 	agent_answer(&a);
 	ok(WAIT_FOR(pk->calls == calls + 1, 5000), "a caller's RevokeLease waits for polkit");
-	agent_send(&a, "now");
-	agent_stop(&a);
+	child_lines_send(&a.io, "now");
+	child_lines_stop(&a.io, 0);
 	WAIT_FOR(sd_bus_get_name_creds(b, a.name, 0, NULL) < 0, 5000);
 	round_trip(b);		/* the broker has seen the caller go */
 	pk->release = 1;
@@ -554,7 +513,7 @@ static void polkit_checks(sd_bus *b)
 	/* Leave one check pending for the shutdown (valgrind: nothing leaks). */
 	agent_start(&a);
 	calls = pk->calls;
-	agent_send(&a, "call Reload 0");
+	child_lines_send(&a.io, "call Reload 0");
 	ok(WAIT_FOR(pk->calls == calls + 1, 5000), "one admin call is pending when the broker stops");
 }
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <misc/uacce/uacce.h>
 
+#include "common/child-pipe.h"
 #include "tap.h"
 #include "vmlib.h"
 #include "wdproto.h"
@@ -114,8 +115,7 @@ static inline bool bv_wait_available(const char *dev, long want, int ms)
  *   pin NODE           -> 0 after pinning to the CPUs of NODE
  */
 struct bv_client {
-	pid_t pid;
-	FILE *to, *from;
+	struct child_lines io;
 };
 
 static inline int bv_pin(int node)
@@ -246,24 +246,8 @@ static inline void bv_client_loop(FILE *in, FILE *out)
 
 static inline void bv_client_new(struct bv_client *c)
 {
-	int a[2], b[2];
-
-	if (pipe(a) < 0 || pipe(b) < 0)
-		bail_out("pipe");
-	c->pid = fork();
-	if (c->pid < 0)
-		bail_out("fork");
-	if (c->pid == 0) {
-		close(a[1]);
-		close(b[0]);
-		if (setgroups(0, NULL) < 0 || setgid(BV_NOBODY) < 0 || setuid(BV_NOBODY) < 0)
-			_exit(3);
-		bv_client_loop(fdopen(a[0], "r"), fdopen(b[1], "w"));
-	}
-	close(a[0]);
-	close(b[1]);
-	c->to = fdopen(a[1], "w");
-	c->from = fdopen(b[0], "r");
+	if (!child_lines_fork(&c->io, BV_NOBODY))
+		bv_client_loop(c->io.from, c->io.to);
 }
 
 /* Send a command, return the answer line (static buffer). */
@@ -272,28 +256,19 @@ static inline const char *bv_cmd(struct bv_client *c, const char *fmt, ...)
 static inline const char *bv_cmd(struct bv_client *c, const char *fmt, ...)
 {
 	static char ans[512];
+	const char *line;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vfprintf(c->to, fmt, ap);
+	child_lines_vsend(&c->io, fmt, ap);
 	va_end(ap);
-	fputc('\n', c->to);
-	fflush(c->to);
-	if (!fgets(ans, sizeof(ans), c->from))
-		return "EOF";
-	ans[strcspn(ans, "\n")] = 0;
-	return ans;
+	line = child_lines_read(&c->io, ans, sizeof(ans));
+	return line ? line : "EOF";
 }
 
 static inline void bv_client_kill(struct bv_client *c)
 {
-	if (c->pid <= 0)
-		return;
-	kill(c->pid, SIGKILL);
-	waitpid(c->pid, NULL, 0);
-	fclose(c->to);
-	fclose(c->from);
-	c->pid = 0;
+	child_lines_stop(&c->io, SIGKILL);
 }
 
 #endif
