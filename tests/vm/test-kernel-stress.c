@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include "common/child-pipe.h"
 #include "tap.h"
 #include "vm/soft-ring.h"
 
@@ -172,22 +173,15 @@ static int phase_kill(const char *dev, unsigned long n, unsigned long *killed)
 	int bad = 0;
 
 	for (i = 0; i < n; i++) {
-		int p[2], st;
+		int fd, st;
 		char c;
-		pid_t pid;
+		pid_t pid = child_fork_reporter(&fd);
 
-		if (pipe2(p, O_CLOEXEC))
-			bail_out("pipe: %s", strerror(errno));
-		pid = fork();
-		if (pid < 0)
-			bail_out("fork: %s", strerror(errno));
 		if (!pid) {
-			close(p[0]);
 			srand(i);
-			client(dev, p[1]);
+			client(dev, fd);
 		}
-		close(p[1]);
-		if (rand() % 2 && read(p[0], &c, 1) != 1)
+		if (rand() % 2 && read(fd, &c, 1) != 1)
 			bad++;
 		usleep(rand() % 4000);
 		kill(pid, SIGKILL);
@@ -195,7 +189,7 @@ static int phase_kill(const char *dev, unsigned long n, unsigned long *killed)
 			bad++;
 		else
 			(*killed)++;
-		close(p[0]);
+		close(fd);
 	}
 	return bad;
 }

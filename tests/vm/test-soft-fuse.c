@@ -22,6 +22,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
+#include "common/child-pipe.h"
 #include "tap.h"
 #include "vm/soft-ring.h"
 
@@ -245,22 +246,13 @@ static bool wait_live(const char *key, long val, long ms)
 }
 
 /*
- * Fork a child that reports through a pipe. In the child: 0, with @fd the
- * write end (and the FUSE device closed, or the connection would outlive
- * the server). In the parent: the pid, with @fd the read end.
+ * child_fork_reporter(), with the FUSE device closed in the child, or the
+ * connection would outlive the server.
  */
 static pid_t fork_reporter(int *fd)
 {
-	int p[2];
-	pid_t pid;
+	pid_t pid = child_fork_reporter(fd);
 
-	if (pipe2(p, O_CLOEXEC))
-		bail_out("pipe: %s", strerror(errno));
-	pid = fork();
-	if (pid < 0)
-		bail_out("fork: %s", strerror(errno));
-	close(p[pid ? 1 : 0]);
-	*fd = p[pid ? 0 : 1];
 	if (!pid)
 		close(fuse_fd);
 	return pid;

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
+#include "common/child-pipe.h"
 #include "tap.h"
 #include "vm/soft-ring.h"
 
@@ -93,22 +94,17 @@ static int one_memcpy(void)
  */
 static void owner_gone(bool killed)
 {
-	int p[2], status;
+	int fd, status;
 	char c;
 	pid_t pid;
 
 	/* 20 ms per completion keeps the ring busy for over a second. */
 	ok_errno(soft_debugfs_write(dev, "delay_us", "20000"), 0, "delay_us set");
-	if (pipe2(p, O_CLOEXEC))
-		bail_out("pipe: %s", strerror(errno));
-	pid = fork();
-	if (pid < 0)
-		bail_out("fork: %s", strerror(errno));
+	pid = child_fork_reporter(&fd);
 	if (!pid)
-		child_busy(p[1], !killed);
-	close(p[1]);
-	ok(read(p[0], &c, 1) == 1, "child filled its ring with %d requests", INFLIGHT);
-	close(p[0]);
+		child_busy(fd, !killed);
+	ok(read(fd, &c, 1) == 1, "child filled its ring with %d requests", INFLIGHT);
+	close(fd);
 	if (killed) {
 		soft_sleep_ms(100);
 		kill(pid, SIGKILL);
