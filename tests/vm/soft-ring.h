@@ -547,4 +547,50 @@ static inline int soft_kmod_unload(const char *module)
 	return syscall(SYS_delete_module, module, O_NONBLOCK) ? -errno : 0;
 }
 
+/*
+ * Wait up to @ms, times soft_time_scale(), for @dev to show @want free
+ * instances; the last count read (so a test can print what it saw).
+ */
+static inline long soft_wait_instances(const char *dev, long want, long ms)
+{
+	long end = soft_now_ms() + ms * soft_time_scale(), v;
+
+	while ((v = soft_attr(dev, "available_instances")) != want &&
+	       soft_now_ms() < end)
+		soft_sleep_ms(5);
+	return v;
+}
+
+/*
+ * A fresh queue on @dev copies @n bytes of data from @seed correctly: 0, or
+ * -errno from opening the queue or running the request, the completion's
+ * status, or -EIO if the copy differs.
+ */
+static inline int soft_memcpy_check(const char *dev, size_t n, unsigned int seed)
+{
+	struct wdsoft_cqe cqe = { 0 };
+	struct wdsoft_sqe sqe;
+	struct soft_ring r;
+	uint8_t *a = malloc(n), *b = malloc(n);
+	int e = -ENOMEM;
+
+	if (!a || !b)
+		goto out;
+	e = soft_ring_open(&r, dev, false);
+	if (e)
+		goto out;
+	soft_fill(a, n, false, seed);
+	sqe = soft_sqe(WDSOFT_OP_MEMCPY, a, n, b, n);
+	e = soft_ring_run(&r, &sqe, &cqe);
+	if (!e)
+		e = cqe.status;
+	if (!e && memcmp(a, b, n))
+		e = -EIO;
+	soft_ring_close(&r);
+out:
+	free(a);
+	free(b);
+	return e;
+}
+
 #endif /* WD_TESTS_SOFT_RING_H */

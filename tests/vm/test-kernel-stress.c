@@ -25,17 +25,6 @@
 
 static unsigned long factor = 1;
 
-/* Wait up to 10 s for @dev to show all its instances free. */
-static long wait_instances(const char *dev)
-{
-	long end = soft_now_ms() + 10000, v;
-
-	while ((v = soft_attr(dev, "available_instances")) != QUEUES &&
-	       soft_now_ms() < end)
-		soft_sleep_ms(2);
-	return v;
-}
-
 static int phase_cycles(const char *dev, unsigned long n)
 {
 	char path[128];
@@ -194,25 +183,6 @@ static int phase_kill(const char *dev, unsigned long n, unsigned long *killed)
 	return bad;
 }
 
-/* A fresh queue computes a correct copy. */
-static bool engine_works(const char *dev)
-{
-	static uint8_t a[100000], b[100000];
-	struct soft_ring r;
-	struct wdsoft_sqe sqe;
-	struct wdsoft_cqe cqe;
-	bool good;
-
-	if (soft_ring_open(&r, dev, false))
-		return false;
-	soft_fill(a, sizeof(a), false, 99);
-	sqe = soft_sqe(WDSOFT_OP_MEMCPY, a, sizeof(a), b, sizeof(b));
-	good = !soft_ring_run(&r, &sqe, &cqe) && !cqe.status &&
-	       !memcmp(a, b, sizeof(a));
-	soft_ring_close(&r);
-	return good;
-}
-
 int main(void)
 {
 	unsigned long cycles, rmmods = 0, killed = 0;
@@ -232,21 +202,21 @@ int main(void)
 	bad = phase_cycles(dev, cycles);
 	t_cycles = soft_now_ms() - t0;
 	is(bad, 0, "%lu open/START_Q/close cycles, all succeed (%ld ms)", cycles, t_cycles);
-	is(wait_instances(dev), QUEUES, "every instance is back after the cycles");
+	is(soft_wait_instances(dev, QUEUES, 10000), QUEUES, "every instance is back after the cycles");
 
 	t0 = soft_now_ms();
 	bad = phase_rmmod(dev, sizeof(dev), 100 * factor, &rmmods);
 	t_rmmod = soft_now_ms() - t0;
 	is(bad, 0, "%lu unloads of wdsoft with 4 busy queues: each owner sees a cleanly dead queue (%ld ms)",
 	   rmmods, t_rmmod);
-	is(wait_instances(dev), QUEUES, "the reloaded device has every instance");
+	is(soft_wait_instances(dev, QUEUES, 10000), QUEUES, "the reloaded device has every instance");
 
 	t0 = soft_now_ms();
 	bad = phase_kill(dev, 1000 * factor, &killed);
 	t_kill = soft_now_ms() - t0;
 	is(bad, 0, "%lu clients killed with SIGKILL at random points (%ld ms)", killed, t_kill);
-	is(wait_instances(dev), QUEUES, "every instance is back after the kills");
-	ok(engine_works(dev), "the engine still computes a correct copy");
+	is(soft_wait_instances(dev, QUEUES, 10000), QUEUES, "every instance is back after the kills");
+	ok_errno(soft_memcpy_check(dev, 100000, 99), 0, "the engine still computes a correct copy");
 	is(soft_live("uacce", "queues"), 0, "uacce: no queue structure left alive");
 	is(soft_live("wdsoft", "queues"), 0, "wdsoft: no queue structure left alive");
 	is(soft_live("wdsoft", "pages_held"), 0, "wdsoft: no user page left pinned");

@@ -44,48 +44,12 @@ static void child_busy(int wfd, bool exit_normally)
 		pause();
 }
 
-/* Wait up to 10 s for every instance of the device to be free again. */
-static bool wait_instances(void)
-{
-	long end = soft_now_ms() + 10000;
-
-	while (soft_attr(dev, "available_instances") != avail0)
-		if (soft_now_ms() > end)
-			return false;
-		else
-			soft_sleep_ms(10);
-	return true;
-}
-
 static void open_queue(struct soft_ring *r)
 {
 	int e = soft_ring_open(r, dev, false);
 
 	if (e)
 		bail_out("cannot open a queue on %s: %s", dev, strerror(-e));
-}
-
-/* A fresh queue computes a correct 4 KiB copy: 0 or -errno / the status. */
-static int one_memcpy(void)
-{
-	unsigned char a[4096], b[4096];
-	struct wdsoft_cqe cqe = { 0 };
-	struct wdsoft_sqe sqe;
-	struct soft_ring r;
-	int e;
-
-	e = soft_ring_open(&r, dev, false);
-	if (e)
-		return e;
-	soft_fill(a, sizeof(a), false, 5);
-	sqe = soft_sqe(WDSOFT_OP_MEMCPY, a, sizeof(a), b, sizeof(b));
-	e = soft_ring_run(&r, &sqe, &cqe);
-	if (!e)
-		e = cqe.status;
-	if (!e && memcmp(a, b, sizeof(a)))
-		e = -EIO;
-	soft_ring_close(&r);
-	return e;
 }
 
 /*
@@ -114,9 +78,9 @@ static void owner_gone(bool killed)
 		ok(WIFSIGNALED(status), "owner killed with requests in flight");
 	else
 		ok(WIFEXITED(status) && !WEXITSTATUS(status), "owner exited with requests in flight");
-	ok(wait_instances(), "its instance comes back");
+	is(soft_wait_instances(dev, avail0, 10000), avail0, "its instance comes back");
 	ok_errno(soft_debugfs_write(dev, "delay_us", "0"), 0, "delay_us cleared");
-	ok_errno(one_memcpy(), 0, "the device still works");
+	ok_errno(soft_memcpy_check(dev, 4096, 5), 0, "the device still works");
 }
 
 /* PUT_Q with descriptors still in the ring: -ESHUTDOWN each, in order. */
@@ -175,7 +139,7 @@ static void put_q_long(void)
 	soft_ring_close(&r);
 	munmap(src, big);
 	munmap(dst, big);
-	ok(wait_instances(), "instance back");
+	is(soft_wait_instances(dev, avail0, 10000), avail0, "instance back");
 }
 
 /* rmmod with a started, mapped queue whose engine is busy. */
