@@ -18,15 +18,7 @@ static int tried, answered;
 
 static long run(struct wd_msg m)
 {
-	void *done;
-	long r = wd_send(&q, &m);
-
-	if (r < 0)
-		return r;
-	r = wd_recv_sync(&q, &done);
-	if (r < 0)
-		return r;
-	return done == &m ? m.status : -EIO;
+	return lw_run(&q, &m);
 }
 
 static bool works(void)
@@ -141,8 +133,7 @@ int main(void)
 	memset(buf, 0, 64);
 	m = (struct wd_msg){ .op = WD_OP_DEFLATE, .src = buf, .src_len = 64,
 			     .dst = stream, .dst_len = sizeof(stream) };
-	slen = wd_send(&q, &m) == 0 && wd_recv_sync(&q, &done) == 1 && !m.status ?
-	       (ssize_t)m.out_len : -1;
+	slen = lw_run(&q, &m) == 0 ? (ssize_t)m.out_len : -1;
 	ok(slen > 0, "compress 64 bytes for the next check (%zd)", slen);
 	bad("inflate into a read-only page", WD_OP_INFLATE, stream, (size_t)slen, ro, 64);
 	ok(ro[0] == 0 && !memcmp(ro, ro + 1, (size_t)page - 1), "the read-only page is untouched");

@@ -10,19 +10,6 @@
 
 #include "vm/test-libwd-vm.h"
 
-static int run1(struct wd_queue *q, struct wd_msg *m)
-{
-	void *done;
-	int r = wd_send(q, m);
-
-	if (r < 0)
-		return r;
-	r = wd_recv_sync(q, &done);
-	if (r < 0)
-		return r;
-	return done == m ? m->status : -EIO;
-}
-
 static void fill(uint8_t *p, size_t n, bool random)
 {
 	uint32_t x = 12345;
@@ -50,22 +37,22 @@ static void sync_ops(struct wd_queue *q)
 			bool good;
 
 			m = (struct wd_msg){ .op = WD_OP_MEMCPY, .src = src, .src_len = n, .dst = dst, .dst_len = cap };
-			good = run1(q, &m) == 0 && m.out_len == n && !memcmp(src, dst, n);
+			good = lw_run(q, &m) == 0 && m.out_len == n && !memcmp(src, dst, n);
 			ok(good, "memcpy %zu %s", n, kind);
 
 			m = (struct wd_msg){ .op = WD_OP_CRC32C, .src = src, .src_len = n, .dst = dig, .dst_len = 4 };
-			good = run1(q, &m) == 0 &&
+			good = lw_run(q, &m) == 0 &&
 			       (dig[0] | dig[1] << 8 | dig[2] << 16 | (uint32_t)dig[3] << 24) == vm_crc32c(src, n);
 			ok(good, "crc32c %zu %s", n, kind);
 
 			m = (struct wd_msg){ .op = WD_OP_SHA256, .src = src, .src_len = n, .dst = dig, .dst_len = 32 };
 			SHA256(src, n, ref);
-			ok(run1(q, &m) == 0 && !memcmp(dig, ref, 32), "sha256 %zu %s = OpenSSL", n, kind);
+			ok(lw_run(q, &m) == 0 && !memcmp(dig, ref, 32), "sha256 %zu %s = OpenSSL", n, kind);
 
 			m = (struct wd_msg){ .op = WD_OP_DEFLATE, .flags = WD_MSG_ZLIB, .src = src, .src_len = n,
 					     .dst = dst, .dst_len = cap };
 			zl = cap;
-			good = run1(q, &m) == 0 && uncompress(back, &zl, dst, m.out_len) == Z_OK &&
+			good = lw_run(q, &m) == 0 && uncompress(back, &zl, dst, m.out_len) == Z_OK &&
 			       zl == n && !memcmp(back, src, n);
 			ok(good, "device deflate %zu %s -> zlib uncompress", n, kind);
 
@@ -73,7 +60,7 @@ static void sync_ops(struct wd_queue *q)
 			compress2(dst, &zl, src, n, 6);
 			m = (struct wd_msg){ .op = WD_OP_INFLATE, .flags = WD_MSG_ZLIB, .src = dst, .src_len = zl,
 					     .dst = back, .dst_len = cap };
-			good = run1(q, &m) == 0 && m.out_len == n && !memcmp(back, src, n);
+			good = lw_run(q, &m) == 0 && m.out_len == n && !memcmp(back, src, n);
 			ok(good, "zlib compress2 %zu %s -> device inflate", n, kind);
 		}
 	}
@@ -82,7 +69,7 @@ static void sync_ops(struct wd_queue *q)
 		struct wd_msg m = { .op = WD_OP_DEFLATE, .flags = WD_MSG_LEVEL(9), .src = src,
 				    .src_len = 65536, .dst = dst, .dst_len = cap };
 		z_stream z = { 0 };
-		bool good = run1(q, &m) == 0;
+		bool good = lw_run(q, &m) == 0;
 
 		inflateInit2(&z, -15);
 		z.next_in = dst;
@@ -94,9 +81,9 @@ static void sync_ops(struct wd_queue *q)
 		inflateEnd(&z);
 		ok(good, "raw deflate level 9 -> zlib raw inflate");
 		m = (struct wd_msg){ .op = WD_OP_INFLATE, .src = src, .src_len = 1000, .dst = back, .dst_len = cap };
-		ok_errno(run1(q, &m), -EBADMSG, "corrupt stream -> -EBADMSG");
+		ok_errno(lw_run(q, &m), -EBADMSG, "corrupt stream -> -EBADMSG");
 		m = (struct wd_msg){ .op = WD_OP_MEMCPY, .src = src, .src_len = 4096, .dst = back, .dst_len = 100 };
-		ok_errno(run1(q, &m), -ENOSPC, "memcpy into a short dst -> -ENOSPC");
+		ok_errno(lw_run(q, &m), -ENOSPC, "memcpy into a short dst -> -ENOSPC");
 	}
 	free(src);
 	free(dst);

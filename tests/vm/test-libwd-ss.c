@@ -16,17 +16,6 @@
 
 #include "vm/test-libwd-vm.h"
 
-static int run1(struct wd_queue *q, struct wd_msg *m)
-{
-	void *done;
-	int r = wd_send(q, m);
-
-	if (r < 0)
-		return r;
-	r = wd_recv_sync(q, &done);
-	return r < 0 ? r : m->status;
-}
-
 static void *helper_thread(void *arg)
 {
 	uint8_t d[32], ref[32];
@@ -61,14 +50,14 @@ int main(void)
 		ss[i] = (uint8_t)i;
 	m = (struct wd_msg){ .op = WD_OP_SHA256, .src = ss, .src_len = 4096, .dst = ss + 8192, .dst_len = 32 };
 	SHA256(ss, 4096, ref);
-	ok(run1(&q, &m) == 0 && !memcmp(ss + 8192, ref, 32), "sha256 in reserved memory = OpenSSL");
+	ok(lw_run(&q, &m) == 0 && !memcmp(ss + 8192, ref, 32), "sha256 in reserved memory = OpenSSL");
 	m.dst = dig;
 	ok_errno(wd_send(&q, &m), -EFAULT, "dst outside the region -> -EFAULT");
 
 	ok_errno(lw_request(&q2, "memcpy", WD_NODE_ANY, WD_QUEUE_DIRECT), 0, "second queue");
 	ok_errno(wd_share_reserved_memory(&q, &q2), 0, "share q's region with q2: %s", q2.errmsg);
 	m = (struct wd_msg){ .op = WD_OP_MEMCPY, .src = ss, .src_len = 4096, .dst = ss + 16384, .dst_len = 4096 };
-	ok(run1(&q2, &m) == 0 && !memcmp(ss, ss + 16384, 4096), "q2's device works on q's region");
+	ok(lw_run(&q2, &m) == 0 && !memcmp(ss, ss + 16384, 4096), "q2's device works on q's region");
 	wd_release_queue(&q2);
 
 	/* In a thread, so its cached queue is gone before the modules unload. */

@@ -15,6 +15,7 @@
 
 #include <warpdrive/wd.h>
 
+#include "common/libwd-run.h"
 #include "tap.h"
 #include "vm/vmlib.h"
 

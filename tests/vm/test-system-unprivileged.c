@@ -29,6 +29,7 @@
 #include <misc/uacce/uacce.h>
 #include <warpdrive/wd.h>
 
+#include "common/libwd-run.h"
 #include "tap.h"
 #include "vm/vmlib.h"
 
@@ -89,26 +90,13 @@ static int qbuf_request(struct qbuf *b, const char *alg)
 	return 0;
 }
 
-static int run(struct wd_queue *q, struct wd_msg *m)
-{
-	void *done = NULL;
-	int r = wd_send(q, m);
-
-	if (r < 0)
-		return r;
-	r = wd_recv_sync(q, &done);
-	if (r < 0)
-		return r;
-	return done == m ? m->status : -EIO;
-}
-
 /* 1: the device's CRC-32C of the input is right; 0: wrong; -errno. */
 static int crc_check(struct qbuf *b)
 {
 	struct wd_msg m = { .op = WD_OP_CRC32C, .src = b->src, .src_len = input_len,
 			    .dst = b->dst, .dst_len = 4 };
 	uint8_t *d = b->dst;
-	int r = run(&b->q, &m);
+	int r = lw_run(&b->q, &m);
 
 	if (r < 0)
 		return r;
@@ -127,7 +115,7 @@ static int deflate_check(struct qbuf *b)
 
 	if (!back)
 		return -ENOMEM;
-	r = run(&b->q, &m);
+	r = lw_run(&b->q, &m);
 	if (r < 0 || inflateInit2(&z, -15) != Z_OK) {
 		free(back);
 		return r < 0 ? r : -ENOMEM;
