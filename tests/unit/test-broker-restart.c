@@ -5,8 +5,11 @@
  * NOTIFY_SOCKET, and starts the next broker with those fds (LISTEN_FDS,
  * LISTEN_FDNAMES). The client keeps its connection and leases; quotas
  * count the restored leases; a client that left while the broker was down
- * has its lease ended by the new broker.
+ * has its lease ended by the new broker. Like PID 1, the fake store polls
+ * every fd stored without FDPOLL=0 and drops it on EPOLLHUP or EPOLLERR:
+ * that is how a connection leaves the store when it ends.
  */
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -20,6 +23,7 @@ static char notify_path[400];
 static struct stored {
 	char name[64];
 	int fd;
+	bool poll;			/* stored without FDPOLL=0 */
 } store[MAXFD];
 static int n_store;
 static bool ready;
@@ -43,7 +47,22 @@ static bool store_has(const char *name)
 	return false;
 }
 
-/* Process notify messages arriving within @ms. */
+/* What PID 1's watch on a polled fd does: drop it once it hangs up. */
+static void store_sweep(void)
+{
+	for (int i = 0; i < n_store;) {
+		struct pollfd p = { .fd = store[i].fd };
+
+		if (store[i].poll && poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR))) {
+			close(store[i].fd);
+			store[i] = store[--n_store];
+		} else {
+			i++;
+		}
+	}
+}
+
+/* Process notify messages arriving within @ms, then sweep the store. */
 static void pump(int ms)
 {
 	while (tb_readable(notify_fd, ms)) {
@@ -52,7 +71,7 @@ static void pump(int ms)
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
 				     .msg_controllen = sizeof(ctl) };
 		int fds[16], nfds = 0;
-		bool fdstore = false, remove = false;
+		bool fdstore = false, remove = false, fdpoll = true;
 		char fdname[64] = "stored";
 		ssize_t n = recvmsg(notify_fd, &mh, MSG_CMSG_CLOEXEC);
 
@@ -73,6 +92,8 @@ static void pump(int ms)
 				fdstore = true;
 			else if (!strcmp(line, "FDSTOREREMOVE=1"))
 				remove = true;
+			else if (!strcmp(line, "FDPOLL=0"))
+				fdpoll = false;
 			else if (!strncmp(line, "FDNAME=", 7))
 				snprintf(fdname, sizeof(fdname), "%s", line + 7);
 		}
@@ -81,6 +102,7 @@ static void pump(int ms)
 				store_remove(fdname);	/* same name replaces */
 				if (n_store < MAXFD) {
 					snprintf(store[n_store].name, sizeof(store[0].name), "%s", fdname);
+					store[n_store].poll = fdpoll;
 					store[n_store++].fd = fds[i];
 				} else {
 					close(fds[i]);
@@ -94,6 +116,7 @@ static void pump(int ms)
 		}
 		ms = 50;
 	}
+	store_sweep();
 }
 
 static void start(void)
@@ -242,6 +265,33 @@ int main(void)
 	   "fourth refused: restored leases count against the quota");
 
 	ok_errno(wdp_client_release(s, ids[0], &rf), 0, "a restored lease can be released");
+
+	/*
+	 * The broker ends a stored connection itself (a protocol error): the
+	 * client must see end-of-file although the store holds a copy of
+	 * the socket, and both its entries must leave the store.
+	 */
+	{
+		int s3 = tb_connect(&t), before;
+		char junk[64], c;
+
+		pump(100);
+		before = n_store;
+		r = tb_request(s3, "zlib", NULL, -1, &g, &fd, &rf);
+		ok(r == 0, "a third client gets the free lease");
+		if (r == 0)
+			close(fd);
+		pump(300);
+		is(n_store, before + 2, "its connection and its lease are stored");
+		memset(junk, 0xa5, sizeof(junk));
+		ok(write(s3, junk, sizeof(junk)) == (ssize_t)sizeof(junk), "it sends garbage");
+		ok(tb_readable(s3, 5000) && read(s3, &c, 1) == 0,
+		   "the broker's close reaches it: end-of-file, though the store has a copy");
+		pump(300);
+		is(n_store, before, "its connection and its lease left the store");
+		close(s3);
+	}
+
 	close(s);
 	pump(500);
 	is(n_store, 0, "after the hang-up every fd left the store");

@@ -610,6 +610,7 @@ struct view {
 	uint32_t lease_count;
 	int listed, held, dev_fds, fds, ndev, missing, extra;
 	long kused, rss;
+	long fdstore;			/* fds systemd keeps for the broker */
 };
 
 /* Take every view once; true when they agree lease by lease. */
@@ -644,10 +645,16 @@ static bool take_view(struct view *v)
 		}
 	}
 	v->kused = kernel_used(&v->ndev);
+	v->fdstore = vm_unit_number("wdbroker.service", "NFileDescriptorStore");
 	if (pid <= 0 || broker_usage(pid, &v->rss, &v->fds, &v->dev_fds) < 0)
 		return false;
+	/*
+	 * Idle, every client has closed its sockets and queues: systemd must
+	 * have let go of every connection and queue it kept for the broker.
+	 */
 	return !v->missing && !v->extra && v->lease_count == (uint32_t)v->listed &&
-	       v->kused == v->held && v->dev_fds == v->held;
+	       v->kused == v->held && v->dev_fds == v->held &&
+	       (ctl->mode != IDLE || v->fdstore == 0);
 }
 
 /*
@@ -671,8 +678,9 @@ static bool checkpoint(int mode, const char *label, struct view *v)
 	if (!paused || !agree)
 		sh("journalctl -q -b -u wdbroker.service --no-pager | tail -n 25 | sed 's/^/# /'");
 	ok(agree, "%s: broker LeaseCount %u, ListLeases %d, clients hold %d, kernel in use %ld "
-	   "(%d devices), broker device fds %d; ids missing %d, extra %d", label, v->lease_count,
-	   v->listed, v->held, v->kused, v->ndev, v->dev_fds, v->missing, v->extra);
+	   "(%d devices), broker device fds %d, fd store %ld; ids missing %d, extra %d", label,
+	   v->lease_count, v->listed, v->held, v->kused, v->ndev, v->dev_fds, v->fdstore,
+	   v->missing, v->extra);
 	return paused && agree;
 }
 
@@ -932,12 +940,13 @@ int main(void)
 		for (int i = 0; i < ctl->n; i++)
 			ctl->c[i].lease = 0;
 		while (!agree && soft_now_ms() < end) {
-			agree = take_view(&v) && v.listed == 0;
+			agree = take_view(&v) && v.listed == 0 && v.fdstore == 0;
 			if (!agree)
 				usleep(200000);
 		}
 		ok(agree, "all clients gone: broker LeaseCount %u, ListLeases %d, kernel in use %ld, "
-		   "broker device fds %d", v.lease_count, v.listed, v.kused, v.dev_fds);
+		   "broker device fds %d, fd store %ld", v.lease_count, v.listed, v.kused, v.dev_fds,
+		   v.fdstore);
 	}
 	printf("# report: broker-chaos: %u clients (%d users, libwd and raw protocol) for %ld s: "
 	       "%lu requests, %lu grants, %lu refusals (busy/quota), %lu transient errors, "

@@ -126,18 +126,25 @@ uint32_t vm_crc32c(const uint8_t *p, size_t n)
 	return ~c;
 }
 
-long vm_unit_main_pid(const char *unit)
+long vm_unit_number(const char *unit, const char *property)
 {
 	char cmd[256];
 	FILE *f;
-	long pid = 0;
+	long v = -1;
 
-	snprintf(cmd, sizeof(cmd), "systemctl show -p MainPID --value %s", unit);
+	snprintf(cmd, sizeof(cmd), "systemctl show -p %s --value %s", property, unit);
 	f = popen(cmd, "r");
 	if (f) {
-		if (fscanf(f, "%ld", &pid) != 1)
-			pid = 0;
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
 		pclose(f);
 	}
-	return pid;
+	return v;
+}
+
+long vm_unit_main_pid(const char *unit)
+{
+	long pid = vm_unit_number(unit, "MainPID");
+
+	return pid > 0 ? pid : 0;
 }

@@ -32,6 +32,8 @@ int vm_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* MainPID of systemd unit @unit, 0 when it has none (not running). */
 long vm_unit_main_pid(const char *unit);
+/* A numeric property of systemd unit @unit (systemctl show), -1 if unreadable. */
+long vm_unit_number(const char *unit, const char *property);
 
 /*
  * Read /sys/class/uacce/@dev/@attr into @buf (trailing newline removed).
