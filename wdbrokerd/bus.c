@@ -618,9 +618,49 @@ static const sd_bus_vtable device_vtable[] = {
 	SD_BUS_VTABLE_END
 };
 
+/*
+ * LeaseCount and a device's AvailableInstances/LeasedInstances change with
+ * every grant and release. Each PropertiesChanged is a message dbus-daemon
+ * has to route, and under a flood of requests those were most of its work
+ * (three messages per lease). So a change only marks the object, and
+ * props_flush() sends one signal per marked object, with the values of that
+ * moment, at most every WDBROKERD_PROPS_DELAY_MS. The lease signals
+ * (LeaseGranted, ...) are events and still go out at once.
+ */
+static int props_flush(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct manager *m = ud;
+
+	if (!m->bus)
+		return 0;
+	if (m->props_lease_count) {
+		m->props_lease_count = false;
+		sd_bus_emit_properties_changed(m->bus, MANAGER_PATH, MANAGER_IFACE, "LeaseCount",
+					       NULL);
+	}
+	for (unsigned i = 0; i < m->devs->n; i++) {
+		struct wd_device *d = m->devs->v[i];
+
+		if (!d->props_changed)
+			continue;
+		d->props_changed = false;
+		sd_bus_emit_properties_changed(m->bus, d->object_path, DEVICE_IFACE,
+					       "AvailableInstances", "LeasedInstances", "Isolated",
+					       NULL);
+	}
+	return 0;
+}
+
 int bus_setup(struct manager *m, int which)
 {
 	int r;
+
+	r = sd_event_add_time_relative(m->event, &m->props_timer, CLOCK_MONOTONIC,
+				       WDBROKERD_PROPS_DELAY_MS * 1000ULL, 0, props_flush, m);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(m->props_timer, SD_EVENT_OFF);
+	if (r < 0)
+		return r;
 
 	r = which == 1 ? sd_bus_open_system(&m->bus) : sd_bus_open_user(&m->bus);
 	if (r < 0)
@@ -650,6 +690,9 @@ void bus_teardown(struct manager *m)
 	/* Parked admin calls get no answer: their callers see the broker leave. */
 	while (admin_checks)
 		admin_check_free(admin_checks);
+	/* Whatever changed last is still announced. */
+	props_flush(NULL, 0, m);
+	m->props_timer = sd_event_source_disable_unref(m->props_timer);
 	for (size_t i = 0; i < ARRAY_SIZE(m->bus_slots); i++)
 		m->bus_slots[i] = sd_bus_slot_unref(m->bus_slots[i]);
 	if (m->bus) {
@@ -683,8 +726,8 @@ void bus_emit_device_changed(struct manager *m, struct wd_device *d)
 {
 	if (!m->bus)
 		return;
-	sd_bus_emit_properties_changed(m->bus, d->object_path, DEVICE_IFACE,
-				       "AvailableInstances", "LeasedInstances", "Isolated", NULL);
+	d->props_changed = true;
+	manager_defer(m, m->props_timer, WDBROKERD_PROPS_DELAY_MS, props_flush);
 }
 
 void bus_emit_lease_granted(struct manager *m, struct lease *l)
@@ -722,5 +765,6 @@ void bus_emit_lease_count(struct manager *m)
 {
 	if (!m->bus)
 		return;
-	sd_bus_emit_properties_changed(m->bus, MANAGER_PATH, MANAGER_IFACE, "LeaseCount", NULL);
+	m->props_lease_count = true;
+	manager_defer(m, m->props_timer, WDBROKERD_PROPS_DELAY_MS, props_flush);
 }

@@ -26,6 +26,7 @@ struct wd_device {
 	uint64_t stat_grants, stat_releases, stat_revokes, stat_open_errors;
 	bool no_restrict_logged;	/* said once: the device can't restrict */
 	bool seen;		/* scan bookkeeping */
+	bool props_changed;	/* PropertiesChanged due, see bus.c */
 };
 
 struct devtable {

@@ -72,27 +72,31 @@ static int status_flush(sd_event_source *s, uint64_t usec, void *ud)
 	return 0;
 }
 
+void manager_defer(struct manager *m, sd_event_source *timer, unsigned ms,
+		   sd_event_time_handler_t flush)
+{
+	int enabled = SD_EVENT_OFF;
+
+	if (!timer) {
+		flush(NULL, 0, m);
+		return;
+	}
+	if (sd_event_source_get_enabled(timer, &enabled) >= 0 && enabled != SD_EVENT_OFF)
+		return;
+	if (sd_event_source_set_time_relative(timer, ms * 1000ULL) < 0 ||
+	    sd_event_source_set_enabled(timer, SD_EVENT_ONESHOT) < 0)
+		flush(NULL, 0, m);
+}
+
 /*
  * Every connection, grant and release changes the status line. Each
  * sd_notify() is a datagram PID 1 must parse, and the socket blocks when
  * PID 1 falls behind: under a flood of requests that stalled the broker.
- * So the line is sent once per WDBROKERD_STATUS_DELAY_MS at most, from a
- * timer armed by the first change after the last send.
+ * So the line is sent once per WDBROKERD_STATUS_DELAY_MS at most.
  */
 static void notify_status(struct manager *m)
 {
-	int enabled = SD_EVENT_OFF;
-
-	if (!m->status_timer) {
-		status_flush(NULL, 0, m);
-		return;
-	}
-	if (sd_event_source_get_enabled(m->status_timer, &enabled) >= 0 && enabled != SD_EVENT_OFF)
-		return;
-	if (sd_event_source_set_time_relative(m->status_timer,
-					      WDBROKERD_STATUS_DELAY_MS * 1000ULL) < 0 ||
-	    sd_event_source_set_enabled(m->status_timer, SD_EVENT_ONESHOT) < 0)
-		status_flush(NULL, 0, m);
+	manager_defer(m, m->status_timer, WDBROKERD_STATUS_DELAY_MS, status_flush);
 }
 
 /* ---- leases ---- */

@@ -56,6 +56,13 @@ struct manager_options {
 #define WDBROKERD_STATUS_DELAY_MS 500
 
 /*
+ * How long a change of LeaseCount or of a device's instance counts waits
+ * before its PropertiesChanged goes out, so a burst of grants and releases
+ * costs the bus one signal per object, not one per lease.
+ */
+#define WDBROKERD_PROPS_DELAY_MS 100
+
+/*
  * sd-event dispatches one ready source per loop iteration, highest priority
  * first. Client sockets (and accept) run below everything else: signals, the
  * D-Bus connection, udev events and timers. Under a flood of requests an
@@ -80,6 +87,9 @@ struct manager {
 	uint64_t accept_pauses;		/* times accept() backed off, for the log */
 	/* STATUS= is sent from this timer, at most every STATUS_DELAY_MS. */
 	sd_event_source *status_timer;
+	/* PropertiesChanged for LeaseCount and devices, see bus.c. */
+	sd_event_source *props_timer;
+	bool props_lease_count;		/* LeaseCount changed since the last send */
 	char *socket_path;		/* set when we created it (unlink at exit) */
 
 	char *policy_dir;
@@ -103,6 +113,15 @@ struct manager {
 	} *stored;
 	unsigned n_stored;
 };
+
+/*
+ * Batch changes behind a one-shot @timer (made disabled, with @m as its
+ * user data): the first change after the timer last fired arms it for @ms,
+ * later ones find it armed, and @flush sends the state of that moment. With
+ * no timer, or if arming fails, @flush runs at once.
+ */
+void manager_defer(struct manager *m, sd_event_source *timer, unsigned ms,
+		   sd_event_time_handler_t flush);
 
 int manager_new(const struct manager_options *o, struct manager **out);
 struct manager *manager_free(struct manager *m);

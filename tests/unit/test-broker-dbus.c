@@ -123,6 +123,114 @@ static int request_queue(sd_bus *b, const char *alg, int *fd, uint64_t *lease,
 	return 0;
 }
 
+/* Collected PropertiesChanged: how many, and the last value seen. */
+struct props_seen {
+	int lease_count_signals, device_signals;
+	int64_t lease_count, leased;	/* -1: not seen */
+};
+
+/* The u value of @prop in a PropertiesChanged, or -1 if it has none. */
+static int64_t changed_u(sd_bus_message *m, const char *prop)
+{
+	const char *iface, *name;
+	int64_t v = -1;
+	uint32_t u;
+
+	if (sd_bus_message_read(m, "s", &iface) < 0 ||
+	    sd_bus_message_enter_container(m, 'a', "{sv}") < 0)
+		return -1;
+	while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+		if (sd_bus_message_read(m, "s", &name) < 0)
+			return -1;
+		if (!strcmp(name, prop) && sd_bus_message_read(m, "v", "u", &u) >= 0)
+			v = u;
+		else if (sd_bus_message_skip(m, "v") < 0)
+			return -1;
+		sd_bus_message_exit_container(m);
+	}
+	return v;
+}
+
+/* Take every PropertiesChanged of the manager and of wdsoft-0 for @ms. */
+static void props_collect(sd_bus *b, int ms, struct props_seen *ps)
+{
+	for (int waited = 0; waited < ms; waited += 20) {
+		sd_bus_message *m = NULL;
+
+		while (sd_bus_process(b, &m) > 0) {
+			if (m && sd_bus_message_is_signal(m, "org.freedesktop.DBus.Properties",
+							  "PropertiesChanged")) {
+				const char *path = sd_bus_message_get_path(m);
+
+				if (!strcmp(path, PATH)) {
+					ps->lease_count_signals++;
+					ps->lease_count = changed_u(m, "LeaseCount");
+				} else if (!strcmp(path, "/org/warpdrive/device/wdsoft_2d0")) {
+					ps->device_signals++;
+					ps->leased = changed_u(m, "LeasedInstances");
+				}
+			}
+			m = sd_bus_message_unref(m);
+		}
+		sd_bus_wait(b, 20000);
+	}
+}
+
+static int count_reply(sd_bus_message *m, void *ud, sd_bus_error *e)
+{
+	(*(int *)ud) += !sd_bus_message_is_method_error(m, NULL);
+	return 0;
+}
+
+/*
+ * LeaseCount and a device's counts announce their changes, coalesced: a
+ * burst of grants gives a signal or two carrying the final values, not
+ * one signal per grant, and a release is announced too.
+ */
+static void props_checks(sd_bus *b)
+{
+	struct props_seen ps = { 0, 0, -1, -1 };
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus_message *reply = NULL;
+	sd_bus_slot *slots[8] = { NULL };
+	uint64_t id;
+	int granted = 0, r;
+
+	sd_bus_match_signal(b, NULL, DEST, NULL, "org.freedesktop.DBus.Properties",
+			    "PropertiesChanged", NULL, NULL);
+	props_collect(b, 300, &ps);	/* what earlier steps left behind */
+	ps = (struct props_seen){ 0, 0, -1, -1 };
+	/* Eight requests sent at once: the broker grants them back to back. */
+	for (int i = 0; i < 8; i++)
+		sd_bus_call_method_async(b, &slots[i], DEST, PATH, IFACE, "RequestQueue",
+					 count_reply, &granted, "si", "zlib", -1);
+	props_collect(b, 1500, &ps);
+	is(granted, 8, "eight queues granted in a burst");
+	ok(ps.lease_count == 8, "the last LeaseCount change carries 8 (saw %lld)",
+	   (long long)ps.lease_count);
+	ok(ps.leased == 8, "the last wdsoft-0 change carries LeasedInstances 8 (saw %lld)",
+	   (long long)ps.leased);
+	ok(ps.lease_count_signals >= 1 && ps.lease_count_signals < 8 &&
+	   ps.device_signals >= 1 && ps.device_signals < 8,
+	   "coalesced: %d LeaseCount and %d wdsoft-0 signals for 8 grants",
+	   ps.lease_count_signals, ps.device_signals);
+	for (int i = 0; i < 8; i++)
+		sd_bus_slot_unref(slots[i]);
+
+	/* Release them all; the changes end at 0. */
+	r = sd_bus_call_method(b, DEST, PATH, IFACE, "ListLeases", &e, &reply, "");
+	if (r >= 0 && sd_bus_message_enter_container(reply, 'a', "(tssuus)") >= 0)
+		while (sd_bus_message_read(reply, "(tssuus)", &id, NULL, NULL, NULL, NULL, NULL) > 0)
+			sd_bus_call_method(b, DEST, PATH, IFACE, "ReleaseLease", NULL, NULL, "t", id);
+	reply = sd_bus_message_unref(reply);
+	sd_bus_error_free(&e);
+	ps = (struct props_seen){ 0, 0, -1, -1 };
+	props_collect(b, 800, &ps);
+	ok(ps.lease_count == 0 && ps.leased == 0,
+	   "after the releases the last changes carry LeaseCount %lld, LeasedInstances %lld",
+	   (long long)ps.lease_count, (long long)ps.leased);
+}
+
 static void unprivileged_checks(void)
 {
 	int p[2];
@@ -673,6 +781,7 @@ int main(void)
 	sd_bus_error_free(&e);
 	tb_policy(&t, "[global]\nmax_queues = unlimited\n");
 
+	props_checks(b);
 	unprivileged_checks();
 
 	/* hot-plug in dev mode: a new device appears on reload */
