@@ -12,8 +12,9 @@
 
 /*
  * Send @m on @q and wait for its completion: the message's status, -errno
- * from wd_send() or wd_recv_sync(), or -EIO if another message completed
- * (only one is expected in flight).
+ * from wd_send() or wd_recv_sync(), or -EBADE if another message completed
+ * (only one is expected in flight; no libwd status is -EBADE, so a test
+ * expecting, say, -EIO from the device cannot pass on the wrong message).
  */
 static inline int lw_run(struct wd_queue *q, struct wd_msg *m)
 {
@@ -25,7 +26,7 @@ static inline int lw_run(struct wd_queue *q, struct wd_msg *m)
 	r = wd_recv_sync(q, &done);
 	if (r < 0)
 		return r;
-	return done == m ? m->status : -EIO;
+	return done == m ? m->status : -EBADE;
 }
 
 #endif /* WD_TESTS_LIBWD_RUN_H */

@@ -14,6 +14,7 @@
 #include <openssl/sha.h>
 #include <zlib.h>
 
+#include "common/libwd-run.h"
 #include "tap.h"
 #include "test-libwd-double.h"
 #include "wd-internal.h"
@@ -29,19 +30,6 @@ static int request(struct wd_queue *q, const char *alg)
 	q->node = WD_NODE_ANY;
 	q->flags = WD_QUEUE_DIRECT;
 	return wd_request_queue(q);
-}
-
-static int run1(struct wd_queue *q, struct wd_msg *m)
-{
-	void *done = NULL;
-	int r = wd_send(q, m);
-
-	if (r < 0)
-		return r;
-	r = wd_recv_sync(q, &done);
-	if (r < 0)
-		return r;
-	return done == m ? m->status : -1000;
 }
 
 static void test_ops(void)
@@ -60,7 +48,7 @@ static void test_ops(void)
 
 	m = (struct wd_msg){ .op = WD_OP_MEMCPY, .src = src, .src_len = sizeof(src),
 			     .dst = dst, .dst_len = sizeof(dst), .cookie = &q };
-	ok_errno(run1(&q, &m), 0, "memcpy completes");
+	ok_errno(lw_run(&q, &m), 0, "memcpy completes");
 	ok(m.out_len == sizeof(src) && !memcmp(src, dst, sizeof(src)), "memcpy copied %zu bytes", m.out_len);
 	ok(m.cookie == &q, "cookie returned unchanged");
 
@@ -68,19 +56,19 @@ static void test_ops(void)
 	memset(back, 0, 32);
 	m = (struct wd_msg){ .op = WD_OP_CRC32C, .src = back, .src_len = 32,
 			     .dst = out, .dst_len = 4 };
-	ok_errno(run1(&q, &m), 0, "crc32c completes");
+	ok_errno(lw_run(&q, &m), 0, "crc32c completes");
 	is(out[0] | out[1] << 8 | out[2] << 16 | (uint32_t)out[3] << 24, 0x8a9136aa,
 	   "crc32c of 32 zero bytes, little-endian in dst");
 
 	m = (struct wd_msg){ .op = WD_OP_SHA256, .src = src, .src_len = 4095,
 			     .dst = out, .dst_len = 32 };
 	SHA256(src, 4095, ref);
-	ok_errno(run1(&q, &m), 0, "sha256 completes");
+	ok_errno(lw_run(&q, &m), 0, "sha256 completes");
 	ok(!memcmp(out, ref, 32) && m.out_len == 32, "sha256 matches OpenSSL");
 
 	m = (struct wd_msg){ .op = WD_OP_DEFLATE, .flags = WD_MSG_ZLIB | WD_MSG_LEVEL(9),
 			     .src = src, .src_len = sizeof(src), .dst = dst, .dst_len = sizeof(dst) };
-	ok_errno(run1(&q, &m), 0, "deflate (zlib wrapper, level 9) completes");
+	ok_errno(lw_run(&q, &m), 0, "deflate (zlib wrapper, level 9) completes");
 	zlen = sizeof(back);
 	ok(uncompress(back, &zlen, dst, m.out_len) == Z_OK && zlen == sizeof(src) &&
 	   !memcmp(back, src, sizeof(src)), "zlib's uncompress() reads the device stream");
@@ -90,25 +78,25 @@ static void test_ops(void)
 	m = (struct wd_msg){ .op = WD_OP_INFLATE, .flags = WD_MSG_ZLIB, .src = dst,
 			     .src_len = zlen, .dst = back, .dst_len = sizeof(back) };
 	memset(back, 0, sizeof(back));
-	ok_errno(run1(&q, &m), 0, "inflate of a zlib compress2() stream");
+	ok_errno(lw_run(&q, &m), 0, "inflate of a zlib compress2() stream");
 	ok(m.out_len == sizeof(src) && !memcmp(back, src, sizeof(src)), "inflate restored the data");
 
 	m = (struct wd_msg){ .op = WD_OP_INFLATE, .src = src, .src_len = 100,
 			     .dst = back, .dst_len = sizeof(back) };
-	ok_errno(run1(&q, &m), -EBADMSG, "corrupt raw deflate stream -> status -EBADMSG");
+	ok_errno(lw_run(&q, &m), -EBADMSG, "corrupt raw deflate stream -> status -EBADMSG");
 	is(m.out_len, 0, "no output length on error");
 	m = (struct wd_msg){ .op = WD_OP_DEFLATE, .src = src, .src_len = sizeof(src),
 			     .dst = dst, .dst_len = 10 };
-	ok_errno(run1(&q, &m), -ENOSPC, "deflate into 10 bytes -> status -ENOSPC");
+	ok_errno(lw_run(&q, &m), -ENOSPC, "deflate into 10 bytes -> status -ENOSPC");
 
 	wdd_fail_next(1);
 	m = (struct wd_msg){ .op = WD_OP_MEMCPY, .src = src, .src_len = 8, .dst = dst, .dst_len = 8 };
-	ok_errno(run1(&q, &m), -EIO, "device error -> status -EIO");
+	ok_errno(lw_run(&q, &m), -EIO, "device error -> status -EIO");
 	wdd_fail_next_status(1, -EPERM);
-	ok_errno(run1(&q, &m), -EACCES, "algorithm not permitted on the queue (device -EPERM) -> status -EACCES");
+	ok_errno(lw_run(&q, &m), -EACCES, "algorithm not permitted on the queue (device -EPERM) -> status -EACCES");
 	ok(strstr(wd_strerror(-EACCES), "not permitted"), "wd_strerror says so: %s", wd_strerror(-EACCES));
 	wdd_fail_next_status(1, 4096);
-	ok_errno(run1(&q, &m), -EIO, "a status that is no errno -> -EIO");
+	ok_errno(lw_run(&q, &m), -EIO, "a status that is no errno -> -EIO");
 
 	wd_release_queue(&q);
 	ok(q.priv == NULL, "release clears the queue");
@@ -237,7 +225,7 @@ static void *thread_main(void *arg)
 	if (request(&q, "memcpy"))
 		return (void *)1L;
 	for (int i = 0; i < 500; i++)
-		if (run1(&q, &m))
+		if (lw_run(&q, &m))
 			bad++;
 	wd_release_queue(&q);
 	return (void *)bad;

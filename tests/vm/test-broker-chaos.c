@@ -126,41 +126,6 @@ static void progress(struct client *c, const char *what)
 	c->st->last_ms = soft_now_ms();
 }
 
-/* Start a queue fd the broker granted and map its rings. */
-static int raw_adopt(struct soft_ring *r, int fd, const char *dev)
-{
-	memset(r, 0, sizeof(*r));
-	r->fd = fd;
-	snprintf(r->dev, sizeof(r->dev), "%s", dev);
-	if (ioctl(fd, UACCE_CMD_START_Q) < 0)
-		goto fail;
-	r->mmio = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		       UACCE_QFRT_MMIO * 4096);
-	if (r->mmio == MAP_FAILED) {
-		r->mmio = NULL;
-		goto fail;
-	}
-	r->dus_size = r->mmio->dus_size;
-	r->dus = mmap(NULL, r->dus_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		      UACCE_QFRT_DUS * 4096);
-	if (r->dus == MAP_FAILED) {
-		r->dus = NULL;
-		goto fail;
-	}
-	r->hdr = r->dus;
-	r->sq = (struct wdsoft_sqe *)((char *)r->dus + r->mmio->sq_offset);
-	r->cq = (struct wdsoft_cqe *)((char *)r->dus + r->mmio->cq_offset);
-	r->mask = r->mmio->sq_entries - 1;
-	return 0;
-fail:
-	{
-		int e = errno;
-
-		soft_ring_close(r);
-		return -e;
-	}
-}
-
 static void client_release(struct client *c)
 {
 	progress(c, "release");
@@ -225,7 +190,7 @@ static int client_request(struct client *c)
 			return r;
 		}
 		progress(c, "raw start");
-		r = raw_adopt(&c->ring, fd, grant.device);
+		r = soft_ring_adopt(&c->ring, fd, grant.device, false, false, -1);
 		if (r < 0) {
 			/* Revoked or removed between grant and start: give it back. */
 			wdp_client_release(c->sock, grant.id, &why);
