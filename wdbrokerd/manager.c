@@ -771,6 +771,15 @@ static struct client *client_attach(struct manager *m, int fd, uint64_t id)
 			m->next_client_id = id;
 	}
 	r = peer_identify(fd, &c->ident);
+	if ((r == -EMFILE || r == -ENFILE) && m->spare_fd >= 0) {
+		/*
+		 * accept() took the last free fd (a gap in the table). Rather
+		 * than drop a client that is already in, make room.
+		 */
+		close(m->spare_fd);
+		r = peer_identify(fd, &c->ident);
+		m->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
 	if (r < 0) {
 		log_warning("cannot identify client: %s", strerror(-r));
 		client_free(c);
@@ -1127,6 +1136,7 @@ int manager_new(const struct manager_options *o, struct manager **out)
 	if (!m)
 		return -ENOMEM;
 	m->listen_fd = -1;
+	m->spare_fd = -1;
 	m->max_conn_per_user = o->max_conn_per_user ? o->max_conn_per_user
 						    : WDBROKERD_MAX_CONN_PER_USER;
 	lease_table_init(&m->leases);
@@ -1206,6 +1216,10 @@ int manager_new(const struct manager_options *o, struct manager **out)
 		r = sd_event_source_set_enabled(m->status_timer, SD_EVENT_OFF);
 	if (r < 0)
 		goto fail;
+	m->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (m->spare_fd < 0)
+		log_warning("cannot hold a spare fd: %s; clients may be refused when fds run out",
+			    strerror(errno));
 	state_restore(m);
 	/* The restored leases count against the policy as it is now. */
 	enforce_policy(m);
@@ -1278,6 +1292,8 @@ struct manager *manager_free(struct manager *m)
 	bus_teardown(m);
 	sd_device_monitor_unref(m->monitor);
 	sd_event_source_disable_unref(m->accept_retry);
+	if (m->spare_fd >= 0)
+		close(m->spare_fd);
 	sd_event_source_disable_unref(m->status_timer);
 	m->status_timer = NULL;
 	sd_event_source_disable_unref(m->listen_io);

@@ -85,6 +85,14 @@ struct manager {
 	/* Out of fds at accept(): listen_io is off until this timer fires. */
 	sd_event_source *accept_retry;
 	uint64_t accept_pauses;		/* times accept() backed off, for the log */
+	/*
+	 * /dev/null, held open so that a client accept() did let in can
+	 * always be identified: identification opens a few files (/proc,
+	 * NSS) one at a time, and when the fd table is full client_attach()
+	 * closes this to make room, then takes it back. -1 if it could not
+	 * be opened.
+	 */
+	int spare_fd;
 	/* STATUS= is sent from this timer, at most every STATUS_DELAY_MS. */
 	sd_event_source *status_timer;
 	/* PropertiesChanged for LeaseCount and devices, see bus.c. */

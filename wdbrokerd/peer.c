@@ -136,7 +136,16 @@ int peer_identify(int fd, struct identity *id)
 			return r;
 		}
 	}
-	if (sd_peer_get_unit(fd, &id->unit) < 0)
+	r = sd_peer_get_unit(fd, &id->unit);
+	if (r == -EMFILE || r == -ENFILE || r == -ENOMEM) {
+		/*
+		 * Not knowing the unit is not the same as having none: a
+		 * [unit:NAME] section would silently not apply.
+		 */
+		identity_clear(id);
+		return r;
+	}
+	if (r < 0)
 		id->unit = NULL;	/* not in a unit (or no systemd) */
 	return 0;
 }

@@ -4,7 +4,8 @@
  * With its RLIMIT_NOFILE lowered (prlimit) and more connections waiting in
  * the backlog than it can accept, it must rest instead of retrying accept()
  * in a busy loop (its CPU time over the wait stays far below the wall
- * time), log the shortage once, keep serving the clients it has, and accept
+ * time), log the shortage once, keep serving the clients it has, never drop
+ * a client that accept() let in (identifying it needs fds too), and accept
  * the waiting ones once fds are free again.
  */
 #include <dirent.h>
@@ -85,21 +86,25 @@ static void system_log_dump(void)
 int main(void)
 {
 	long hz = sysconf(_SC_CLK_TCK), t0, t1;
-	int s[WAITING], base = 0, accepted = 0, later;
+	int s[WAITING], base = 0, accepted = 0, later, shortages, resumed;
 	struct rlimit rl;
 
 	tb_init(&t);
 	tb_device(&t, "wdsoft-0", "zlib", 0, 8);
 	tb_policy(&t, "[global]\nmax_queues = unlimited\n");
 	tb_start(&t);
-	plan(6);
+	plan(7);
 
 	for (int i = 0; i < WAITING; i++) {
 		struct timeval tv = { .tv_sec = 10 };
 
 		if (i == 4) {
-			/* Not one fd more than the broker has open now. */
-			base = max_fd(t.broker) + 1;
+			/*
+			 * One fd more than the broker has open now: accept()
+			 * takes it, and the client it let in must still be
+			 * identified (which opens files) rather than dropped.
+			 */
+			base = max_fd(t.broker) + 2;
 			if (prlimit(t.broker, RLIMIT_NOFILE, NULL, &rl) < 0)
 				bail_out("prlimit: %s", strerror(errno));
 			rl.rlim_cur = (rlim_t)base;
@@ -124,8 +129,16 @@ int main(void)
 	   "out of fds with %d connections waiting, the broker used %ld ms of CPU in %d ms",
 	   WAITING - 4, (t1 - t0) * 1000 / hz, WAIT_MS);
 	ok(answered(s[1]), "it still answers an accepted client meanwhile");
-	ok(tb_log_count(&t, "cannot accept connections") == 1,
-	   "the shortage is logged once (%d)", tb_log_count(&t, "cannot accept connections"));
+	/*
+	 * Once per shortage, not once per pause. Normally there is one; a
+	 * second is legitimate only if an fd came free meanwhile (a close
+	 * still in flight in the broker's reaper when the limit was set),
+	 * and then the broker must have said it was accepting again.
+	 */
+	shortages = tb_log_count(&t, "cannot accept connections");
+	resumed = tb_log_count(&t, "accepting connections again");
+	ok(shortages >= 1 && shortages == resumed + 1,
+	   "the shortage is logged once per episode (%d logged, %d resumed)", shortages, resumed);
 
 	/* Free fds: the waiting connections are accepted, in turn. */
 	rl.rlim_cur = (rlim_t)base + WAITING + 8;
@@ -138,14 +151,17 @@ int main(void)
 		later += answered(s[i]);
 	ok(later == WAITING - 4, "with fds free again the %d waiting clients are served (%d)",
 	   WAITING - 4, later);
+	ok(tb_log_count(&t, "cannot identify client") == 0,
+	   "no client that accept() let in was dropped for want of fds (%d)",
+	   tb_log_count(&t, "cannot identify client"));
 	for (int i = 4; i < WAITING; i++)
 		close(s[i]);
-	if (later != WAITING - 4)
+	if (later != WAITING - 4 || shortages != 1 ||
+	    tb_log_count(&t, "cannot identify client"))
 		system_log_dump();
 	ok(tb_stop(&t) == 0, "the broker exits cleanly");
 	printf("# report: broker-emfile: %d connections waiting at EMFILE for %d ms, broker CPU %ld ms, "
-	       "%d shortage log line(s)\n", WAITING - 4, WAIT_MS, (t1 - t0) * 1000 / hz,
-	       tb_log_count(&t, "cannot accept connections"));
+	       "%d shortage log line(s)\n", WAITING - 4, WAIT_MS, (t1 - t0) * 1000 / hz, shortages);
 	tb_cleanup(&t);
 	return exit_status();
 }
