@@ -25,10 +25,12 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <fnmatch.h>
 #include <ini.h>
 #include <limits.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -455,21 +457,28 @@ static int run(struct parse_ctx *c, char **error)
 	return -EINVAL;
 }
 
+/* Parse the open file @f, named @path in messages. Closes @f. */
+static int parse_stream(struct policy *p, const char *path, FILE *f, char **error)
+{
+	struct parse_ctx c = { .p = p, .file = path, .f = f };
+	int r = run(&c, error);
+
+	fclose(f);
+	return r;
+}
+
 int policy_parse_file(struct policy *p, const char *path, char **error)
 {
-	struct parse_ctx c = { .p = p, .file = path };
+	FILE *f = fopen(path, "re");
 	int r;
 
-	c.f = fopen(path, "re");
-	if (!c.f) {
+	if (!f) {
 		r = -errno;
 		if (error && asprintf(error, "%s: cannot open: %s", path, strerror(-r)) < 0)
 			*error = NULL;
 		return r;
 	}
-	r = run(&c, error);
-	fclose(c.f);
-	return r;
+	return parse_stream(p, path, f, error);
 }
 
 int policy_parse_string(struct policy *p, const char *name, const char *text, char **error)
@@ -479,6 +488,97 @@ int policy_parse_string(struct policy *p, const char *name, const char *text, ch
 	return run(&c, error);
 }
 
+__attribute__((format(printf, 3, 4)))
+static int refuse_path(char **error, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (error) {
+		va_start(ap, fmt);
+		if (vasprintf(error, fmt, ap) < 0)
+			*error = NULL;
+		va_end(ap);
+	}
+	return r;
+}
+
+/*
+ * Only root (or the uid the broker runs as, who could rewrite its policy
+ * anyway) may decide the policy: refuse what anyone else could have
+ * written or swapped. @fd is already open (O_NOFOLLOW, so not a link);
+ * the checks are on what was opened, not on the name, so nothing can be
+ * swapped in between.
+ */
+static int check_trusted(int fd, const char *path, bool dir, char **error)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return refuse_path(error, -errno, "%s: cannot stat: %s", path, strerror(errno));
+	if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+		return refuse_path(error, -EPERM, "%s: refusing it: not a %s", path,
+				   dir ? "directory" : "regular file");
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return refuse_path(error, -EPERM, "%s: refusing it: owned by uid %u, not root; "
+				   "chown root %s", path, (unsigned)st.st_uid, path);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return refuse_path(error, -EPERM, "%s: refusing it: writable by %s (mode %04o); "
+				   "chmod go-w %s", path, st.st_mode & S_IWOTH ? "everyone" : "its group",
+				   (unsigned)(st.st_mode & 07777), path);
+	return 0;
+}
+
+/*
+ * Open @name in @dirfd for the policy without following a symbolic link,
+ * and check who could have written it. Returns the fd, -ENOENT if it does
+ * not exist, or another -errno with *@error saying why.
+ */
+static int open_trusted(int dirfd, const char *name, const char *path, bool dir, char **error)
+{
+	int fd, r;
+
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK |
+		    (dir ? O_DIRECTORY : 0));
+	if (fd < 0) {
+		struct stat st;
+
+		r = -errno;
+		if (r == -ENOENT)
+			return r;
+		/* With O_DIRECTORY, a symbolic link gives ENOTDIR rather than ELOOP. */
+		if (r == -ELOOP || (r == -ENOTDIR && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				    S_ISLNK(st.st_mode)))
+			return refuse_path(error, -EPERM, "%s: refusing it: a symbolic link; "
+					   "put the %s itself there", path, dir ? "directory" : "file");
+		if (r == -ENOTDIR)
+			return refuse_path(error, -EPERM, "%s: refusing it: not a directory", path);
+		return refuse_path(error, r, "%s: cannot open: %s", path, strerror(-r));
+	}
+	r = check_trusted(fd, path, dir, error);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Parse @name in @dirfd, after open_trusted(). -ENOENT: not there. */
+static int parse_trusted(struct policy *p, int dirfd, const char *name, const char *path,
+			 char **error)
+{
+	int fd = open_trusted(dirfd, name, path, false, error);
+	FILE *f;
+
+	if (fd < 0)
+		return fd;
+	f = fdopen(fd, "re");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
+	return parse_stream(p, path, f, error);
+}
+
 static int conf_filter(const struct dirent *e)
 {
 	size_t n = strlen(e->d_name);
@@ -486,44 +586,57 @@ static int conf_filter(const struct dirent *e)
 	return e->d_name[0] != '.' && n > 5 && !strcmp(e->d_name + n - 5, ".conf");
 }
 
+/*
+ * Every file and both directories are opened with O_NOFOLLOW and checked
+ * on the open fd (see check_trusted()), and each file is read relative to
+ * its directory's fd, so a link or a rename in a parent cannot redirect a
+ * read once the directory has been checked.
+ */
 int policy_load_dir(const char *dir, struct policy **out, char **error)
 {
 	_cleanup_(freep) char *main_path = NULL, *d_path = NULL;
+	_cleanup_(closep) int dfd = -1, ddfd = -1;
 	struct dirent **names = NULL;
 	struct policy *p;
-	int r, n;
+	int r, n = 0;
 
 	if (error)
 		*error = NULL;
+	if (asprintf(&main_path, "%s/policy.conf", dir) < 0 ||
+	    asprintf(&d_path, "%s/policy.d", dir) < 0)
+		return -ENOMEM;
+	/* No directory at all: the built-in default, as with an empty one. */
+	dfd = open_trusted(AT_FDCWD, dir, dir, true, error);
+	if (dfd < 0 && dfd != -ENOENT)
+		return dfd;
 	r = policy_new_default(&p);
 	if (r < 0)
 		return r;
-	if (asprintf(&main_path, "%s/policy.conf", dir) < 0 ||
-	    asprintf(&d_path, "%s/policy.d", dir) < 0) {
-		policy_free(p);
-		return -ENOMEM;
-	}
-	if (access(main_path, F_OK) == 0) {
-		r = policy_parse_file(p, main_path, error);
-		if (r < 0) {
-			policy_free(p);
-			return r;
+	r = dfd < 0 ? -ENOENT : parse_trusted(p, dfd, "policy.conf", main_path, error);
+	if (r == -ENOENT)
+		r = 0;
+	if (r >= 0 && dfd >= 0) {
+		ddfd = open_trusted(dfd, "policy.d", d_path, true, error);
+		if (ddfd >= 0) {
+			n = scandirat(ddfd, ".", &names, conf_filter, alphasort);
+			if (n < 0)
+				r = refuse_path(error, -errno, "%s: cannot list: %s", d_path,
+						strerror(errno));
+		} else if (ddfd != -ENOENT) {
+			r = ddfd;
 		}
-	} else if (errno != ENOENT) {
-		r = -errno;
-		if (error && asprintf(error, "%s: %s", main_path, strerror(-r)) < 0)
-			*error = NULL;
-		policy_free(p);
-		return r;
 	}
-	n = scandir(d_path, &names, conf_filter, alphasort);
 	for (int i = 0; i < n; i++) {
 		_cleanup_(freep) char *f = NULL;
 
 		if (r >= 0 && asprintf(&f, "%s/%s", d_path, names[i]->d_name) < 0)
 			r = -ENOMEM;
-		if (r >= 0)
-			r = policy_parse_file(p, f, error);
+		if (r >= 0) {
+			r = parse_trusted(p, ddfd, names[i]->d_name, f, error);
+			/* Gone since the listing: as if it had never been there. */
+			if (r == -ENOENT)
+				r = 0;
+		}
 		free(names[i]);
 	}
 	free(names);

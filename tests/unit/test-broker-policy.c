@@ -2,7 +2,9 @@
 /*
  * test-broker-policy: the policy parser (good and bad files, with the
  * FILE:LINE of each error), policy.d ordering, section matching, quotas and
- * placement precedence, and `wdbrokerd --check-policy`.
+ * placement precedence, `wdbrokerd --check-policy`, and the refusal of
+ * policy files and directories someone other than root could have written
+ * (symbolic links, group- or world-writable, another owner).
  */
 #include "policy.h"
 #include "test-broker-lib.h"
@@ -267,11 +269,130 @@ static void test_dir(void)
 	tb_cleanup(&t);
 }
 
+/* Run @tmpl with each @ replaced by @dir; its exit status. */
+static int run_in(const char *tmpl, const char *dir)
+{
+	char cmd[2000];
+	size_t n = 0;
+
+	for (const char *t = tmpl; *t; t++) {
+		if (n >= sizeof(cmd) - 300)
+			bail_out("command too long: %s", tmpl);
+		if (*t == '@')
+			n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, "%s", dir);
+		else
+			cmd[n++] = *t;
+	}
+	cmd[n] = 0;
+	return system(cmd);
+}
+
+/* One thing in the policy directory @ that someone but root could have written. */
+struct untrusted {
+	const char *what;
+	const char *setup;	/* shell; @ is the policy directory */
+	const char *undo;
+	const char *want;	/* in the error, after the directory */
+	bool root_only;		/* needs chown */
+};
+
+static const struct untrusted untrusted_cases[] = {
+	{ "a symbolic link in policy.d", "ln -s @/elsewhere.conf @/policy.d/60-link.conf",
+	  "rm @/policy.d/60-link.conf", "/policy.d/60-link.conf: refusing it: a symbolic link", false },
+	{ "policy.conf as a symbolic link", "mv @/policy.conf @/real.conf && ln -s real.conf @/policy.conf",
+	  "mv @/real.conf @/policy.conf", "/policy.conf: refusing it: a symbolic link", false },
+	{ "a world-writable file", "chmod 0666 @/policy.d/50-ok.conf",
+	  "chmod 0644 @/policy.d/50-ok.conf",
+	  "/policy.d/50-ok.conf: refusing it: writable by everyone (mode 0666); chmod go-w", false },
+	{ "a group-writable policy.conf", "chmod 0664 @/policy.conf", "chmod 0644 @/policy.conf",
+	  "/policy.conf: refusing it: writable by its group (mode 0664)", false },
+	{ "a world-writable policy.d", "chmod 0777 @/policy.d", "chmod 0755 @/policy.d",
+	  "/policy.d: refusing it: writable by everyone (mode 0777)", false },
+	{ "a world-writable policy directory, sticky or not", "chmod 1777 @", "chmod 0755 @",
+	  ": refusing it: writable by everyone (mode 1777)", false },
+	{ "policy.d as a symbolic link", "mv @/policy.d @/d && ln -s d @/policy.d",
+	  "rm @/policy.d && mv @/d @/policy.d", "/policy.d: refusing it: a symbolic link", false },
+	/* A FIFO would block a plain open() for ever. */
+	{ "a FIFO in policy.d", "mkfifo @/policy.d/70-fifo.conf", "rm @/policy.d/70-fifo.conf",
+	  "/policy.d/70-fifo.conf: refusing it: not a regular file", false },
+	{ "a directory named *.conf in policy.d", "mkdir @/policy.d/80-dir.conf",
+	  "rmdir @/policy.d/80-dir.conf", "/policy.d/80-dir.conf: refusing it: not a regular file", false },
+	{ "a file owned by another user", "chown 65534 @/policy.d/50-ok.conf",
+	  "chown 0 @/policy.d/50-ok.conf",
+	  "/policy.d/50-ok.conf: refusing it: owned by uid 65534, not root; chown root", true },
+	{ "policy.d owned by another user", "chown 65534 @/policy.d", "chown 0 @/policy.d",
+	  "/policy.d: refusing it: owned by uid 65534", true },
+};
+
+/*
+ * Load @dir after @u's setup made one thing in it untrustworthy: refused
+ * with the path and the reason in the error and from --check-policy, and
+ * loaded again once its undo put it right.
+ */
+static void untrusted(const char *dir, const struct untrusted *u)
+{
+	struct policy *p = NULL;
+	char cmd[2000], want[800], *err = NULL;
+	int r;
+
+	snprintf(want, sizeof(want), "%s%s", dir, u->want);
+	if (run_in(u->setup, dir) != 0)
+		bail_out("cannot set up %s: %s", u->what, u->setup);
+	r = policy_load_dir(dir, &p, &err);
+	ok(r < 0 && !p && err && strstr(err, want), "%s is refused: %s", u->what, want);
+	diag("error: %s", err ? err : "(none)");
+	free(err);
+	policy_free(p);
+	snprintf(cmd, sizeof(cmd), "%s --check-policy %s 2>&1 | grep -qF -- '%s'", tb_broker_path(),
+		 dir, want);
+	is(system(cmd), 0, "--check-policy says so");
+	if (run_in(u->undo, dir) != 0)
+		bail_out("cannot undo %s: %s", u->what, u->undo);
+	p = NULL;
+	err = NULL;
+	r = policy_load_dir(dir, &p, &err);
+	ok(r == 0 && p, "put right, the directory loads again (%s)", err ? err : "ok");
+	free(err);
+	policy_free(p);
+}
+
+/* Files and directories anyone but root could have written are refused. */
+static void test_trust(void)
+{
+	struct fake_tree t;
+	struct policy *p = NULL;
+	struct policy_section *s;
+	char dir[300], f[400], *err = NULL;
+	int r;
+
+	tb_init(&t);
+	snprintf(dir, sizeof(dir), "%s/policy", t.root);
+	tb_policy(&t, "[global]\nmax_queues = 8\n");
+	snprintf(f, sizeof(f), "%s/policy.d/50-ok.conf", dir);
+	tb_write(f, "[user:alice]\nmax_queues = 2\n");
+	/* Neither policy.conf nor in policy.d: never read, but a link target. */
+	snprintf(f, sizeof(f), "%s/elsewhere.conf", dir);
+	tb_write(f, "[user:alice]\nmax_queues = unlimited\n");
+	r = policy_load_dir(dir, &p, &err);
+	ok(r == 0 && p && policy_section_get(p, "user:alice", false, &s) == 0 && s->max_queues == 2,
+	   "a root-owned directory of 0644 files loads (%s)", err ? err : "ok");
+	free(err);
+	policy_free(p);
+	for (size_t i = 0; i < sizeof(untrusted_cases) / sizeof(untrusted_cases[0]); i++) {
+		if (untrusted_cases[i].root_only && geteuid() != 0)
+			skip(3, "only root can give a file to another user");
+		else
+			untrusted(dir, &untrusted_cases[i]);
+	}
+	tb_cleanup(&t);
+}
+
 int main(void)
 {
 	test_bad();
 	test_good();
 	test_headers();
 	test_dir();
+	test_trust();
 	return exit_status();
 }
