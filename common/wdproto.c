@@ -222,10 +222,13 @@ static bool algs_valid(const char *s)
 	return wdp_algs_parse(s, &a, NULL, 0) > 0;
 }
 
-/* Lowest protocol version that carries the algorithm field @s. */
+/*
+ * Lowest protocol version that carries the algorithm field @s (bounded:
+ * the encoder asks before it has checked the field is terminated).
+ */
 static unsigned int algs_version(const char *s)
 {
-	return strchr(s, ',') ? 2 : 1;
+	return memchr(s, ',', strnlen(s, WDP_ALGS_MAX)) ? 2 : 1;
 }
 
 /* A host string fits a field of @size (NUL included)? */
