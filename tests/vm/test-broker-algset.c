@@ -149,10 +149,5 @@ int main(void)
 	libwd_part();
 	wire_part();
 
-	ok(vm_system("systemctl is-active -q " BV_UNIT) == 0, "broker still active");
-	if (tap_failed)
-		bv_journal();
-	bv_stop();
-	ok(vm_unload_modules() == 0, "modules unload");
-	return exit_status();
+	return bv_finish();
 }
