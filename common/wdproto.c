@@ -8,11 +8,19 @@
  * field, requires each string to be NUL-terminated inside its field with
  * zero bytes after the NUL, rejects unknown types, flags and reasons, and
  * requires reserved fields to be zero. A message that passes is canonical:
- * re-encoding it gives the same bytes.
+ * re-encoding it in the version it came in gives the same bytes.
+ *
+ * Versions 1 and 2 differ only in the width of the algorithm field (one
+ * name in 64 bytes, or a set in 256). Both directions work on the version
+ * 2 wire structures; a version 1 message is widened on the way in and
+ * narrowed on the way out (get_wire/put_wire), so every check is written
+ * once.
  */
 #include "wdproto.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -34,6 +42,13 @@ struct wdp_wire_queue {
 	uint32_t flags;
 };
 
+struct wdp_wire_queue2 {
+	char alg[WDP_ALGS_MAX];
+	char device[WDP_NAME_MAX];
+	int32_t node;
+	uint32_t flags;
+};
+
 struct wdp_wire_lease_id {
 	uint64_t lease;
 };
@@ -43,6 +58,15 @@ struct wdp_wire_lease {
 	char device[WDP_NAME_MAX];
 	char api[WDP_NAME_MAX];
 	char alg[WDP_NAME_MAX];
+	int32_t node;
+	uint32_t flags;
+};
+
+struct wdp_wire_lease2 {
+	uint64_t id;
+	char device[WDP_NAME_MAX];
+	char api[WDP_NAME_MAX];
+	char alg[WDP_ALGS_MAX];
 	int32_t node;
 	uint32_t flags;
 };
@@ -62,6 +86,15 @@ struct wdp_wire_leases {
 _Static_assert(sizeof(struct wdp_wire_hdr) == 16, "wire header layout");
 _Static_assert(sizeof(struct wdp_wire_queue) == 136, "wire queue layout");
 _Static_assert(sizeof(struct wdp_wire_lease) == 208, "wire lease layout");
+_Static_assert(sizeof(struct wdp_wire_queue2) == 328, "wire queue layout, version 2");
+_Static_assert(sizeof(struct wdp_wire_lease2) == 400, "wire lease layout, version 2");
+/* put_wire()/get_wire() rely on it: version 1 = version 2 with a narrower alg. */
+_Static_assert(offsetof(struct wdp_wire_queue, alg) == offsetof(struct wdp_wire_queue2, alg) &&
+	       sizeof(struct wdp_wire_queue2) - sizeof(struct wdp_wire_queue) ==
+	       WDP_ALGS_MAX - WDP_NAME_MAX, "queue layouts differ only in alg");
+_Static_assert(offsetof(struct wdp_wire_lease, alg) == offsetof(struct wdp_wire_lease2, alg) &&
+	       sizeof(struct wdp_wire_lease2) - sizeof(struct wdp_wire_lease) ==
+	       WDP_ALGS_MAX - WDP_NAME_MAX, "lease layouts differ only in alg");
 _Static_assert(sizeof(struct wdp_wire_refuse) == 264, "wire refuse layout");
 _Static_assert(sizeof(struct wdp_wire_leases) == 8, "wire leases layout");
 
@@ -69,12 +102,25 @@ _Static_assert(sizeof(struct wdp_wire_leases) == 8, "wire leases layout");
 #define WDP_NODE_LIMIT		1024
 
 #define HDR_SZ		sizeof(struct wdp_wire_hdr)
-#define LEASES_SZ(n)	(HDR_SZ + sizeof(struct wdp_wire_leases) + \
-			 (size_t)(n) * sizeof(struct wdp_wire_lease))
+
+static size_t queue_size(unsigned int v)
+{
+	return v == 1 ? sizeof(struct wdp_wire_queue) : sizeof(struct wdp_wire_queue2);
+}
+
+static size_t lease_size(unsigned int v)
+{
+	return v == 1 ? sizeof(struct wdp_wire_lease) : sizeof(struct wdp_wire_lease2);
+}
+
+static size_t leases_size(unsigned int v, size_t n)
+{
+	return HDR_SZ + sizeof(struct wdp_wire_leases) + n * lease_size(v);
+}
 
 size_t wdp_msg_size_max(void)
 {
-	return LEASES_SZ(WDP_LIST_MAX);
+	return leases_size(WDP_VERSION, WDP_LIST_MAX);
 }
 
 void wdp_msg_clear(struct wdp_msg *m)
@@ -103,6 +149,86 @@ bool wdp_name_valid(const char *s)
 			return false;
 	}
 	return n > 0;
+}
+
+int wdp_algs_parse(const char *set, struct wdp_algs *out, char *err, size_t errsize)
+{
+	char dummy[1];
+	const char *p = set;
+
+	if (!err) {
+		err = dummy;
+		errsize = sizeof(dummy);
+	}
+	out->n = 0;
+	if (!*set) {
+		snprintf(err, errsize, "the algorithm set is empty: name an algorithm, such as sha256, or several joined by commas");
+		return -EINVAL;
+	}
+	if (strnlen(set, WDP_ALGS_MAX) == WDP_ALGS_MAX) {
+		snprintf(err, errsize, "the algorithm set is longer than %d characters", WDP_ALGS_MAX - 1);
+		return -EINVAL;
+	}
+	for (;;) {
+		size_t n = strcspn(p, ",");
+		char name[WDP_NAME_MAX];
+
+		if (!n) {
+			snprintf(err, errsize, "the algorithm set \"%s\" has an empty name (two commas, or a comma at either end)",
+				 set);
+			return -EINVAL;
+		}
+		if (n >= WDP_NAME_MAX) {
+			snprintf(err, errsize, "an algorithm name in \"%s\" is longer than %d characters",
+				 set, WDP_NAME_MAX - 1);
+			return -EINVAL;
+		}
+		memcpy(name, p, n);
+		name[n] = 0;
+		if (!wdp_name_valid(name)) {
+			snprintf(err, errsize, "\"%s\" is not an algorithm name: use letters, digits and _.:+-",
+				 name);
+			return -EINVAL;
+		}
+		if (wdp_algs_has(out, name)) {
+			snprintf(err, errsize, "algorithm %s is named twice in \"%s\"", name, set);
+			return -EINVAL;
+		}
+		if (out->n == WDP_ALGS_NAMES_MAX) {
+			snprintf(err, errsize, "the algorithm set \"%s\" names more than %d algorithms",
+				 set, WDP_ALGS_NAMES_MAX);
+			return -EINVAL;
+		}
+		memcpy(out->name[out->n++], name, n + 1);
+		if (!p[n])
+			return (int)out->n;
+		p += n + 1;
+	}
+}
+
+bool wdp_algs_has(const struct wdp_algs *a, const char *name)
+{
+	for (unsigned int i = 0; i < a->n; i++)
+		if (!strcmp(a->name[i], name))
+			return true;
+	return false;
+}
+
+/* A valid algorithm field: one name, or a set of them. */
+static bool algs_valid(const char *s)
+{
+	struct wdp_algs a;
+
+	return wdp_algs_parse(s, &a, NULL, 0) > 0;
+}
+
+/*
+ * Lowest protocol version that carries the algorithm field @s (bounded:
+ * the encoder asks before it has checked the field is terminated).
+ */
+static unsigned int algs_version(const char *s)
+{
+	return memchr(s, ',', strnlen(s, WDP_ALGS_MAX)) ? 2 : 1;
 }
 
 /* A host string fits a field of @size (NUL included)? */
@@ -146,46 +272,95 @@ static void put_str(char *field, size_t size, const char *s)
 	memcpy(field, s, strnlen(s, size - 1));
 }
 
-static bool lease_valid(const struct wdp_lease *l)
+/* The algorithm field @alg is valid and fits version @v? */
+static bool alg_fits(const char *alg, unsigned int v)
+{
+	return str_fits(alg, WDP_ALGS_MAX) && algs_valid(alg) && algs_version(alg) <= v;
+}
+
+static bool lease_valid(const struct wdp_lease *l, unsigned int v)
 {
 	return l->id != 0 && str_fits(l->device, WDP_NAME_MAX) &&
 	       wdp_name_valid(l->device) && str_fits(l->api, WDP_NAME_MAX) &&
-	       wdp_name_valid(l->api) && str_fits(l->alg, WDP_NAME_MAX) &&
-	       wdp_name_valid(l->alg) && node_valid(l->node);
+	       wdp_name_valid(l->api) && alg_fits(l->alg, v) && node_valid(l->node);
 }
 
-static void put_lease(struct wdp_wire_lease *w, const struct wdp_lease *l)
+/*
+ * Every version 1 layout is its version 2 layout with the algorithm field
+ * (at byte @off) 64 bytes wide instead of 256. put_wire() writes the
+ * version 2 structure @w (@size bytes) at @p in version @v; its algorithm
+ * field must then hold one name, so nothing is lost.
+ */
+static void put_wire(unsigned char *p, const void *w, size_t size, size_t off, unsigned int v)
 {
-	memset(w, 0, sizeof(*w));
-	w->id = l->id;
-	put_str(w->device, sizeof(w->device), l->device);
-	put_str(w->api, sizeof(w->api), l->api);
-	put_str(w->alg, sizeof(w->alg), l->alg);
-	w->node = l->node;
-	w->flags = l->flags;
+	const unsigned char *s = w;
+
+	if (v == 1) {
+		memcpy(p, s, off + WDP_NAME_MAX);
+		memcpy(p + off + WDP_NAME_MAX, s + off + WDP_ALGS_MAX, size - off - WDP_ALGS_MAX);
+	} else {
+		memcpy(p, s, size);
+	}
+}
+
+/* Write @l at @p in the lease layout of version @v. */
+static void put_lease(unsigned char *p, const struct wdp_lease *l, unsigned int v)
+{
+	struct wdp_wire_lease2 w;
+
+	memset(&w, 0, sizeof(w));
+	w.id = l->id;
+	put_str(w.device, sizeof(w.device), l->device);
+	put_str(w.api, sizeof(w.api), l->api);
+	put_str(w.alg, sizeof(w.alg), l->alg);
+	w.node = l->node;
+	w.flags = l->flags;
+	put_wire(p, &w, sizeof(w), offsetof(struct wdp_wire_lease2, alg), v);
+}
+
+/* The lowest version that carries every algorithm field of @m. */
+static unsigned int msg_version(const struct wdp_msg *m)
+{
+	unsigned int v = 1;
+
+	switch (m->type) {
+	case WDP_REQ_QUEUE:
+		return algs_version(m->queue.alg);
+	case WDP_REP_GRANT:
+		return algs_version(m->grant.alg);
+	case WDP_REP_LEASES:
+		for (uint32_t i = 0; i < m->list.count && m->list.leases; i++)
+			if (algs_version(m->list.leases[i].alg) > v)
+				v = algs_version(m->list.leases[i].alg);
+		return v;
+	default:
+		return v;
+	}
 }
 
 ssize_t wdp_encode(const struct wdp_msg *m, void *buf, size_t size)
 {
 	struct wdp_wire_hdr h = {
 		.magic = WDP_MAGIC,
-		.version = WDP_VERSION,
 		.type = m->type,
 		.seq = m->seq,
 	};
 	unsigned char *p = buf;
+	unsigned int v = m->version ? m->version : msg_version(m);
 	size_t need;
 
+	if (v < WDP_VERSION_MIN || v > WDP_VERSION)
+		return -EINVAL;
+	h.version = (uint16_t)v;
 	switch (m->type) {
 	case WDP_REQ_QUEUE: {
 		const struct wdp_queue_req *q = &m->queue;
 
-		if (!str_fits(q->alg, WDP_NAME_MAX) || !wdp_name_valid(q->alg) ||
-		    !str_fits(q->device, WDP_NAME_MAX) ||
+		if (!alg_fits(q->alg, v) || !str_fits(q->device, WDP_NAME_MAX) ||
 		    (q->device[0] && !wdp_name_valid(q->device)) ||
 		    !node_valid(q->node) || (q->flags & ~WDP_QUEUE_FLAGS_ALL))
 			return -EINVAL;
-		need = HDR_SZ + sizeof(struct wdp_wire_queue);
+		need = HDR_SZ + queue_size(v);
 		break;
 	}
 	case WDP_REQ_RELEASE:
@@ -199,9 +374,9 @@ ssize_t wdp_encode(const struct wdp_msg *m, void *buf, size_t size)
 		need = HDR_SZ;
 		break;
 	case WDP_REP_GRANT:
-		if (!lease_valid(&m->grant))
+		if (!lease_valid(&m->grant, v))
 			return -EINVAL;
-		need = HDR_SZ + sizeof(struct wdp_wire_lease);
+		need = HDR_SZ + lease_size(v);
 		break;
 	case WDP_REP_REFUSE:
 		if (m->refusal.reason == WDP_REASON_NONE ||
@@ -216,9 +391,9 @@ ssize_t wdp_encode(const struct wdp_msg *m, void *buf, size_t size)
 		    (m->list.count && !m->list.leases))
 			return -EINVAL;
 		for (uint32_t i = 0; i < m->list.count; i++)
-			if (!lease_valid(&m->list.leases[i]))
+			if (!lease_valid(&m->list.leases[i], v))
 				return -EINVAL;
-		need = LEASES_SZ(m->list.count);
+		need = leases_size(v, m->list.count);
 		break;
 	default:
 		return -EINVAL;
@@ -232,14 +407,14 @@ ssize_t wdp_encode(const struct wdp_msg *m, void *buf, size_t size)
 
 	switch (m->type) {
 	case WDP_REQ_QUEUE: {
-		struct wdp_wire_queue w;
+		struct wdp_wire_queue2 w;
 
 		memset(&w, 0, sizeof(w));
 		put_str(w.alg, sizeof(w.alg), m->queue.alg);
 		put_str(w.device, sizeof(w.device), m->queue.device);
 		w.node = m->queue.node;
 		w.flags = m->queue.flags;
-		memcpy(p, &w, sizeof(w));
+		put_wire(p, &w, sizeof(w), offsetof(struct wdp_wire_queue2, alg), v);
 		break;
 	}
 	case WDP_REQ_RELEASE:
@@ -250,13 +425,9 @@ ssize_t wdp_encode(const struct wdp_msg *m, void *buf, size_t size)
 		memcpy(p, &w, sizeof(w));
 		break;
 	}
-	case WDP_REP_GRANT: {
-		struct wdp_wire_lease w;
-
-		put_lease(&w, &m->grant);
-		memcpy(p, &w, sizeof(w));
+	case WDP_REP_GRANT:
+		put_lease(p, &m->grant, v);
 		break;
-	}
 	case WDP_REP_REFUSE: {
 		struct wdp_wire_refuse w;
 
@@ -275,11 +446,8 @@ ssize_t wdp_encode(const struct wdp_msg *m, void *buf, size_t size)
 		memcpy(p, &w, sizeof(w));
 		p += sizeof(w);
 		for (uint32_t i = 0; i < m->list.count; i++) {
-			struct wdp_wire_lease wl;
-
-			put_lease(&wl, &m->list.leases[i]);
-			memcpy(p, &wl, sizeof(wl));
-			p += sizeof(wl);
+			put_lease(p, &m->list.leases[i], v);
+			p += lease_size(v);
 		}
 		break;
 	}
@@ -291,26 +459,60 @@ ssize_t wdp_encode(const struct wdp_msg *m, void *buf, size_t size)
 
 #define BAD(msg) do { if (why) *why = (msg); return -EBADMSG; } while (0)
 
-static int get_lease(const struct wdp_wire_lease *w, struct wdp_lease *l,
+/*
+ * The reverse of put_wire(): read the version @v structure at @p into its
+ * version 2 form @w (@size bytes), then check the algorithm field at @off:
+ * NUL-terminated and zero-padded in its wire width, one name in version 1,
+ * a name or a set in version 2. @queue: it is a queue request's (else a
+ * lease's), for the reason given in *@why.
+ */
+static int get_wire(void *w, size_t size, const unsigned char *p, size_t off, unsigned int v,
+		    bool queue, const char **why)
+{
+	unsigned char *d = w;
+	const char *alg = (const char *)d + off;
+
+	if (v == 1) {
+		memset(d, 0, size);
+		memcpy(d, p, off + WDP_NAME_MAX);
+		memcpy(d + off + WDP_ALGS_MAX, p + off + WDP_NAME_MAX, size - off - WDP_ALGS_MAX);
+	} else {
+		memcpy(d, p, size);
+	}
+	if (!field_canonical(alg, v == 1 ? WDP_NAME_MAX : WDP_ALGS_MAX))
+		BAD(queue ? "queue request algorithm not NUL-terminated and zero-padded" :
+			    "lease algorithm not NUL-terminated and zero-padded");
+	if (v == 1 ? !wdp_name_valid(alg) : !algs_valid(alg))
+		BAD(queue ? "queue request algorithm empty, with invalid characters, or a malformed set" :
+			    "lease algorithm empty, with invalid characters, or a malformed set");
+	return 0;
+}
+
+/* Read the lease entry at @p, in the layout of version @v. */
+static int get_lease(const unsigned char *p, unsigned int v, struct wdp_lease *l,
 		     const char **why)
 {
-	if (w->id == 0)
+	struct wdp_wire_lease2 w;
+	int r;
+
+	r = get_wire(&w, sizeof(w), p, offsetof(struct wdp_wire_lease2, alg), v, false, why);
+	if (r < 0)
+		return r;
+	if (w.id == 0)
 		BAD("lease id 0");
-	if (!field_canonical(w->device, sizeof(w->device)) ||
-	    !field_canonical(w->api, sizeof(w->api)) ||
-	    !field_canonical(w->alg, sizeof(w->alg)))
+	if (!field_canonical(w.device, sizeof(w.device)) ||
+	    !field_canonical(w.api, sizeof(w.api)))
 		BAD("lease string not NUL-terminated and zero-padded");
-	if (!wdp_name_valid(w->device) || !wdp_name_valid(w->api) ||
-	    !wdp_name_valid(w->alg))
+	if (!wdp_name_valid(w.device) || !wdp_name_valid(w.api))
 		BAD("lease name empty or with invalid characters");
-	if (!node_valid(w->node))
+	if (!node_valid(w.node))
 		BAD("lease node out of range");
-	l->id = w->id;
-	memcpy(l->device, w->device, sizeof(l->device));
-	memcpy(l->api, w->api, sizeof(l->api));
-	memcpy(l->alg, w->alg, sizeof(l->alg));
-	l->node = w->node;
-	l->flags = w->flags;
+	l->id = w.id;
+	memcpy(l->device, w.device, sizeof(l->device));
+	memcpy(l->api, w.api, sizeof(l->api));
+	memcpy(l->alg, w.alg, sizeof(l->alg));
+	l->node = w.node;
+	l->flags = w.flags;
 	return 0;
 }
 
@@ -329,7 +531,7 @@ int wdp_decode(const void *buf, size_t len, struct wdp_msg *m, const char **why)
 		BAD("bad magic");
 	m->version = h.version;
 	m->seq = h.seq;
-	if (h.version != WDP_VERSION) {
+	if (h.version < WDP_VERSION_MIN || h.version > WDP_VERSION) {
 		if (why)
 			*why = "unsupported protocol version";
 		return -EPROTONOSUPPORT;
@@ -341,16 +543,16 @@ int wdp_decode(const void *buf, size_t len, struct wdp_msg *m, const char **why)
 
 	switch (h.type) {
 	case WDP_REQ_QUEUE: {
-		struct wdp_wire_queue w;
+		struct wdp_wire_queue2 w;
 
-		if (body != sizeof(w))
+		if (body != queue_size(h.version))
 			BAD("queue request has the wrong size");
-		memcpy(&w, p, sizeof(w));
-		if (!field_canonical(w.alg, sizeof(w.alg)) ||
-		    !field_canonical(w.device, sizeof(w.device)))
+		r = get_wire(&w, sizeof(w), p, offsetof(struct wdp_wire_queue2, alg), h.version,
+			     true, why);
+		if (r < 0)
+			return r;
+		if (!field_canonical(w.device, sizeof(w.device)))
 			BAD("queue request string not NUL-terminated and zero-padded");
-		if (!wdp_name_valid(w.alg))
-			BAD("queue request algorithm empty or with invalid characters");
 		if (w.device[0] && !wdp_name_valid(w.device))
 			BAD("queue request device name has invalid characters");
 		if (!node_valid(w.node))
@@ -382,17 +584,13 @@ int wdp_decode(const void *buf, size_t len, struct wdp_msg *m, const char **why)
 		if (body != 0)
 			BAD("list request has a body");
 		break;
-	case WDP_REP_GRANT: {
-		struct wdp_wire_lease w;
-
-		if (body != sizeof(w))
+	case WDP_REP_GRANT:
+		if (body != lease_size(h.version))
 			BAD("grant has the wrong size");
-		memcpy(&w, p, sizeof(w));
-		r = get_lease(&w, &m->grant, why);
+		r = get_lease(p, h.version, &m->grant, why);
 		if (r < 0)
 			return r;
 		break;
-	}
 	case WDP_REP_REFUSE: {
 		struct wdp_wire_refuse w;
 
@@ -420,7 +618,7 @@ int wdp_decode(const void *buf, size_t len, struct wdp_msg *m, const char **why)
 			BAD("lease list longer than the protocol allows");
 		if (w.total < w.count)
 			BAD("lease list total below its count");
-		if (len != LEASES_SZ(w.count))
+		if (len != leases_size(h.version, w.count))
 			BAD("lease list size disagrees with its count");
 		p += sizeof(w);
 		if (w.count) {
@@ -429,10 +627,7 @@ int wdp_decode(const void *buf, size_t len, struct wdp_msg *m, const char **why)
 				return -ENOMEM;
 		}
 		for (uint32_t i = 0; i < w.count; i++) {
-			struct wdp_wire_lease wl;
-
-			memcpy(&wl, p + (size_t)i * sizeof(wl), sizeof(wl));
-			r = get_lease(&wl, &v[i], why);
+			r = get_lease(p + (size_t)i * lease_size(h.version), h.version, &v[i], why);
 			if (r < 0) {
 				free(v);
 				return r;

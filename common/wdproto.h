@@ -33,10 +33,26 @@ extern "C" {
 #define WDP_SOCKET_ENV		"WD_BROKER_SOCKET"
 
 #define WDP_MAGIC		0x42504457U	/* "WDPB" in memory order */
-#define WDP_VERSION		1
+/*
+ * Versions spoken: 1..WDP_VERSION. Version 2 differs from 1 only in the
+ * layouts that carry algorithms (QUEUE and the lease entry of GRANT and
+ * LEASES), which hold a set of names instead of one. Every message goes
+ * out in the lowest version that can carry it, so a peer that speaks only
+ * version 1 never sees version 2 unless a set of algorithms is asked for.
+ */
+#define WDP_VERSION_MIN		1
+#define WDP_VERSION		2
 
 /* Bytes in a name field, including the terminating NUL. */
 #define WDP_NAME_MAX		64
+/*
+ * Bytes in an algorithm field, including the terminating NUL. It holds one
+ * name or a set: names joined by commas ("sha256,crc32c"), at most
+ * WDP_ALGS_NAMES_MAX of them, none empty, none twice. Version 1 carries
+ * only one name (WDP_NAME_MAX bytes on the wire).
+ */
+#define WDP_ALGS_MAX		256
+#define WDP_ALGS_NAMES_MAX	16
 /* Bytes in a refusal's human sentence, including the terminating NUL. */
 #define WDP_TEXT_MAX		256
 /* Most leases one WDP_LEASES reply carries (total says how many exist). */
@@ -88,13 +104,13 @@ struct wdp_lease {
 	uint64_t id;
 	char device[WDP_NAME_MAX];	/* e.g. "wdsoft-0"; node /dev/<device> */
 	char api[WDP_NAME_MAX];		/* e.g. "wdsoft_v1": picks the user driver */
-	char alg[WDP_NAME_MAX];		/* the algorithm asked for */
+	char alg[WDP_ALGS_MAX];		/* the algorithm(s) asked for */
 	int32_t node;			/* device NUMA node, -1 if none */
 	uint32_t flags;			/* UACCE_DEV_* of the device */
 };
 
 struct wdp_queue_req {
-	char alg[WDP_NAME_MAX];		/* required */
+	char alg[WDP_ALGS_MAX];		/* required: a name or a set */
 	char device[WDP_NAME_MAX];	/* "" = any; else only that device */
 	int32_t node;			/* -1 = the broker uses the caller's CPU */
 	uint32_t flags;			/* WDP_QUEUE_* */
@@ -111,7 +127,11 @@ struct wdp_lease_list {
 	struct wdp_lease *leases;	/* malloc'd by wdp_decode() */
 };
 
-/* A decoded message. Only the member for @type is meaningful. */
+/*
+ * A decoded message. Only the member for @type is meaningful. @version is
+ * the version it came in; for wdp_encode() 0 means the lowest version that
+ * carries it (what senders use), else exactly that version.
+ */
 struct wdp_msg {
 	uint16_t version;
 	uint16_t type;			/* enum wdp_type */
@@ -132,14 +152,17 @@ size_t wdp_msg_size_max(void);
 void wdp_msg_clear(struct wdp_msg *m);
 
 /*
- * wdp_encode - serialize @m (version is always WDP_VERSION) into @buf.
- * Returns the byte count, -EMSGSIZE if @size is too small, -EINVAL if @m is
- * not valid (unknown type, unterminated or bad string, list too long).
+ * wdp_encode - serialize @m into @buf, in version @m->version (0: the
+ * lowest that carries @m). Returns the byte count, -EMSGSIZE if @size is
+ * too small, -EINVAL if @m is not valid (unknown type or version,
+ * unterminated or bad string, a set of algorithms in version 1, list too
+ * long).
  */
 ssize_t wdp_encode(const struct wdp_msg *m, void *buf, size_t size);
 
 /*
- * wdp_decode - validate and parse one datagram.
+ * wdp_decode - validate and parse one datagram, of any version from
+ * WDP_VERSION_MIN to WDP_VERSION (m->version says which).
  * Returns 0, -EPROTONOSUPPORT for another protocol version (m->version and
  * m->seq are then filled so the broker can refuse), or -EBADMSG for anything
  * malformed. If @why is not NULL it receives a static description of what
@@ -183,6 +206,25 @@ const char *wdp_type_name(uint16_t type);
 
 /* Valid algorithm/device/api name: 1..63 of [A-Za-z0-9_.:+-]. */
 bool wdp_name_valid(const char *s);
+
+/* The names of an algorithm set, in the order given. */
+struct wdp_algs {
+	unsigned int n;
+	char name[WDP_ALGS_NAMES_MAX][WDP_NAME_MAX];
+};
+
+/*
+ * wdp_algs_parse - split @set ("sha256" or "sha256,crc32c") into @out.
+ * Returns the number of names, or -EINVAL for a bad spelling: empty, an
+ * empty name ("a,,b", a comma at either end), a name that is not valid, a
+ * name given twice, more than WDP_ALGS_NAMES_MAX names, or WDP_ALGS_MAX
+ * bytes or more. @err (may be NULL) then receives one sentence saying
+ * which, naming the offending element.
+ */
+int wdp_algs_parse(const char *set, struct wdp_algs *out, char *err, size_t errsize);
+
+/* Does the parsed set @a hold @name? */
+bool wdp_algs_has(const struct wdp_algs *a, const char *name);
 
 /* ---- client helpers (libwd uses only these) ---- */
 

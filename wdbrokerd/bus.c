@@ -358,6 +358,8 @@ static int method_request_queue(sd_bus_message *msg, void *ud, sd_bus_error *err
 	struct wdp_queue_req req = { .node = -1 };
 	struct queue_result res;
 	const char *alg, *sender = sd_bus_message_get_sender(msg);
+	char bad[WDP_TEXT_MAX];
+	struct wdp_algs algs;
 	struct client *c;
 	int32_t node;
 	int r;
@@ -365,9 +367,9 @@ static int method_request_queue(sd_bus_message *msg, void *ud, sd_bus_error *err
 	r = sd_bus_message_read(msg, "si", &alg, &node);
 	if (r < 0)
 		return r;
-	if (!wdp_name_valid(alg))
-		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-					 "\"%s\" is not an algorithm name", alg);
+	/* One algorithm, or a set: "sha256,crc32c". */
+	if (wdp_algs_parse(alg, &algs, bad, sizeof(bad)) < 0)
+		return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, bad);
 	if (node < -1 || node > 1023)
 		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
 					 "node %d is out of range (-1 for the caller's own)", node);

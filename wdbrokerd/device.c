@@ -387,30 +387,56 @@ bool device_has_alg(const struct wd_device *d, const char *alg)
 	return false;
 }
 
+bool device_has_algs(const struct wd_device *d, const struct wdp_algs *a, const char **missing)
+{
+	for (unsigned int i = 0; i < a->n; i++)
+		if (!device_has_alg(d, a->name[i])) {
+			if (missing)
+				*missing = a->name[i];
+			return false;
+		}
+	return true;
+}
+
 static bool is_compression(const char *alg)
 {
 	return !strcmp(alg, "deflate") || !strcmp(alg, "inflate") ||
 	       !strcmp(alg, "zlib") || !strcmp(alg, "gzip");
 }
 
+/* Does a lease of the algorithms @set cover the device's algorithm @dev_alg? */
+static bool lease_covers(const struct wdp_algs *set, const char *dev_alg)
+{
+	for (unsigned int i = 0; i < set->n; i++) {
+		const char *alg = set->name[i];
+
+		if (is_compression(alg) ? is_compression(dev_alg) : !strcmp(alg, dev_alg))
+			return true;
+	}
+	return false;
+}
+
 /*
  * A compression lease gets all of the engine's compression names: one
  * engine serves both directions and every wrapper, and libwd chooses the
  * wrapper per message (a "deflate" queue also sends zlib-wrapped work).
- * Any other lease gets exactly its algorithm.
+ * Any other algorithm of the lease gets exactly its name. Walking the
+ * device's list names each of its algorithms at most once.
  */
 int device_lease_algs(const struct wd_device *d, const char *alg, char *buf, size_t size)
 {
-	bool family = is_compression(alg);
+	struct wdp_algs set;
 	size_t n = 0;
 
+	if (wdp_algs_parse(alg, &set, NULL, 0) < 0)
+		return -EINVAL;
 	if (!size)
 		return -ENAMETOOLONG;
 	buf[0] = 0;
 	for (char **a = d->algs; a && *a; a++) {
 		int w;
 
-		if (family ? !is_compression(*a) : strcmp(*a, alg) != 0)
+		if (!lease_covers(&set, *a))
 			continue;
 		w = snprintf(buf + n, size - n, "%s%s", n ? " " : "", *a);
 		if (w < 0 || (size_t)w >= size - n)

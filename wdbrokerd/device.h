@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wdproto.h"
+
 struct lease;
 
 struct wd_device {
@@ -66,10 +68,14 @@ struct wd_device *devtable_find(struct devtable *t, const char *name);
 /* Re-read the volatile attributes (available_instances, isolate). */
 int device_refresh(struct devtable *t, struct wd_device *d);
 bool device_has_alg(const struct wd_device *d, const char *alg);
+/* Does @d offer every algorithm of @a? If not, *@missing names the first it lacks. */
+bool device_has_algs(const struct wd_device *d, const struct wdp_algs *a, const char **missing);
 /*
- * The device's own names for what a lease of @alg may run, space-separated
- * in @buf, for UACCE_CMD_RESTRICT_ALGS. Returns the length, -ENOENT if the
- * device offers none, -ENAMETOOLONG if @buf is too small.
+ * The device's own names for what a lease of @alg (one algorithm or a set,
+ * "sha256,crc32c") may run, space-separated in @buf, each once, for
+ * UACCE_CMD_RESTRICT_ALGS. Returns the length, -EINVAL for a malformed
+ * set, -ENOENT if the device offers none of them, -ENAMETOOLONG if @buf
+ * is too small.
  */
 int device_lease_algs(const struct wd_device *d, const char *alg, char *buf, size_t size);
 struct wd_device *device_free(struct wd_device *d);

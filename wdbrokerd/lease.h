@@ -17,7 +17,7 @@ struct lease {
 	struct client *client;		/* holder; lease dies with it */
 	struct wd_device *dev;		/* NULL once the device is gone */
 	char device[WDP_NAME_MAX];	/* name kept for logs after removal */
-	char alg[WDP_NAME_MAX];
+	char alg[WDP_ALGS_MAX];		/* one algorithm or a set, as asked */
 	int dupfd;			/* broker's duplicate, for revocation */
 	uint64_t granted_usec;		/* CLOCK_REALTIME */
 

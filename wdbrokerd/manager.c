@@ -358,7 +358,7 @@ static int client_node(struct manager *m, struct client *c, const struct wdp_que
 }
 
 /*
- * Narrow a freshly opened queue to its lease's algorithm before anyone
+ * Narrow a freshly opened queue to its lease's algorithms before anyone
  * else holds it, so the device itself refuses other work: algorithms= in
  * the policy then holds for every descriptor, not only at grant time, and
  * a queue fd passed on keeps the restriction. A uacce without
@@ -418,6 +418,20 @@ static void client_store(struct client *c)
 		c->stored = true;
 }
 
+/* The first algorithm of @a that no device offers, or NULL. */
+static const char *unoffered_alg(struct devtable *t, const struct wdp_algs *a)
+{
+	for (unsigned int i = 0; i < a->n; i++) {
+		bool offered = false;
+
+		for (unsigned int j = 0; j < t->n && !offered; j++)
+			offered = device_has_alg(t->v[j], a->name[i]);
+		if (!offered)
+			return a->name[i];
+	}
+	return NULL;
+}
+
 int manager_request_queue(struct manager *m, struct client *c,
 			  const struct wdp_queue_req *req, struct queue_result *res)
 {
@@ -427,23 +441,32 @@ int manager_request_queue(struct manager *m, struct client *c,
 	_cleanup_(freep) int *order = NULL;
 	struct log_ctx ctx = client_ctx(c);
 	struct policy_section *deny = NULL, *full;
+	const char *refused = NULL, *missing = NULL;
 	enum placement mode;
 	int nsec, ncand = 0, n_alg = 0, n_allowed = 0, n_free_any = 0, k, node, r;
-	char label[300];
+	char label[300], bad[WDP_TEXT_MAX];
+	struct wdp_algs algs;
 	struct lease *l;
 
 	memset(res, 0, sizeof(*res));
 	res->fd = -1;
 
+	/* The decoder and the D-Bus method checked it; this is the last word. */
+	if (wdp_algs_parse(req->alg, &algs, bad, sizeof(bad)) < 0)
+		return refuse(res, WDP_REASON_PROTOCOL, "%s", bad);
+
 	nsec = policy_match(m->policy, &c->ident, &sec);
 	if (nsec < 0)
 		return refuse(res, WDP_REASON_INTERNAL, "the broker is out of memory");
 
-	if (!policy_alg_allowed(sec, nsec, req->alg, &deny))
+	/* One name refused refuses the whole set: a lease is all or nothing. */
+	if (!policy_algs_allowed(sec, nsec, &algs, &deny, &refused))
 		return refuse(res, WDP_REASON_ALG_DENIED,
-			      "algorithm %s is not allowed for user %s by policy section %s",
-			      req->alg, c->ident.user,
-			      policy_section_label(deny, label, sizeof(label)));
+			      "algorithm %s is not allowed for user %s by policy section %s%s%s%s",
+			      refused, c->ident.user,
+			      policy_section_label(deny, label, sizeof(label)),
+			      algs.n > 1 ? ", so the set " : "", algs.n > 1 ? req->alg : "",
+			      algs.n > 1 ? " is refused" : "");
 	full = policy_quota_full(sec, nsec, 1);
 	if (full) {
 		char text[WDP_TEXT_MAX];
@@ -470,7 +493,7 @@ int manager_request_queue(struct manager *m, struct client *c,
 
 		if (req->device[0] && strcmp(d->name, req->device))
 			continue;
-		if (!device_has_alg(d, req->alg))
+		if (!device_has_algs(d, &algs, &missing))
 			continue;
 		n_alg++;
 		device_refresh(m->devs, d);
@@ -491,9 +514,13 @@ int manager_request_queue(struct manager *m, struct client *c,
 	if (!n_alg) {
 		if (req->device[0])
 			return refuse(res, WDP_REASON_NO_DEVICE, "device %s does not offer algorithm %s",
-				      req->device, req->alg);
-		return refuse(res, WDP_REASON_NO_DEVICE, "no accelerator device offers algorithm %s",
-			      req->alg);
+				      req->device, missing);
+		missing = unoffered_alg(m->devs, &algs);
+		if (missing)
+			return refuse(res, WDP_REASON_NO_DEVICE,
+				      "no accelerator device offers algorithm %s", missing);
+		return refuse(res, WDP_REASON_NO_DEVICE,
+			      "no accelerator device offers all of %s on one queue", req->alg);
 	}
 	if (!n_allowed)
 		return refuse(res, WDP_REASON_DEVICE_DENIED,
@@ -532,8 +559,8 @@ int manager_request_queue(struct manager *m, struct client *c,
 		ctx.device = d->name;
 		r = restrict_queue(d, fd, req->alg, &ctx);
 		if (r < 0) {
-			log_full(LOG_ERR, &ctx, "cannot restrict a %s queue on %s to %s: %s; "
-				 "trying the next device", req->alg, d->name, req->alg, strerror(-r));
+			log_full(LOG_ERR, &ctx, "cannot restrict a queue on %s to %s: %s; "
+				 "trying the next device", d->name, req->alg, strerror(-r));
 			close(fd);
 			d->stat_open_errors++;
 			continue;
@@ -693,8 +720,8 @@ static int client_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 		struct wdp_refusal rf = { .reason = WDP_REASON_VERSION };
 
 		snprintf(rf.text, sizeof(rf.text),
-			 "protocol version %u is not supported; this broker speaks version %d",
-			 req.version, WDP_VERSION);
+			 "protocol version %u is not supported; this broker speaks versions %d to %d",
+			 req.version, WDP_VERSION_MIN, WDP_VERSION);
 		send_refusal(c, req.seq, &rf);
 		log_full(LOG_WARNING, &ctx, "closing connection: protocol version %u", req.version);
 		m->stat_protocol_errors++;
@@ -828,11 +855,14 @@ int manager_adopt_lease(struct manager *m, struct client *c, uint64_t id, int fd
 {
 	_cleanup_(freep) struct policy_section **sec = NULL;
 	struct wd_device *d = devtable_find(m->devs, device);
+	struct wdp_algs algs;
 	struct lease *l;
 	int nsec;
 
 	if (!d || lease_find(&m->leases, id))
 		return -ENOENT;
+	if (wdp_algs_parse(alg, &algs, NULL, 0) < 0)
+		return -EINVAL;
 	nsec = policy_match(m->policy, &c->ident, &sec);
 	if (nsec < 0)
 		return nsec;
@@ -981,11 +1011,16 @@ static void enforce_policy(struct manager *m)
 	for (int i = n - 1; i >= 0; i--) {
 		struct lease *l = v[i];
 		struct policy_section *deny = NULL, *full = NULL;
+		const char *refused = NULL;
 		char why[400], label[300];
+		struct wdp_algs algs;
 
-		if (!policy_alg_allowed(l->sections, l->n_sections, l->alg, &deny)) {
+		/* Adoption and granting checked the spelling: it parses. */
+		if (wdp_algs_parse(l->alg, &algs, NULL, 0) < 0) {
+			snprintf(why, sizeof(why), "its algorithm set %s is malformed", l->alg);
+		} else if (!policy_algs_allowed(l->sections, l->n_sections, &algs, &deny, &refused)) {
 			snprintf(why, sizeof(why), "policy section %s no longer allows algorithm %s",
-				 policy_section_label(deny, label, sizeof(label)), l->alg);
+				 policy_section_label(deny, label, sizeof(label)), refused);
 		} else if (!policy_device_allowed(l->sections, l->n_sections, l->device)) {
 			snprintf(why, sizeof(why), "policy no longer allows device %s", l->device);
 		} else if ((full = policy_quota_full(l->sections, l->n_sections, 0))) {

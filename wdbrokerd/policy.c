@@ -724,6 +724,18 @@ bool policy_alg_allowed(struct policy_section **m, int n, const char *alg,
 	return true;
 }
 
+bool policy_algs_allowed(struct policy_section **m, int n, const struct wdp_algs *a,
+			 struct policy_section **deny, const char **refused)
+{
+	for (unsigned int i = 0; i < a->n; i++)
+		if (!policy_alg_allowed(m, n, a->name[i], deny)) {
+			if (refused)
+				*refused = a->name[i];
+			return false;
+		}
+	return true;
+}
+
 bool policy_device_allowed(struct policy_section **m, int n, const char *device)
 {
 	for (int i = 0; i < n; i++)

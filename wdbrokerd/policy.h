@@ -86,6 +86,12 @@ int policy_match(const struct policy *p, const struct identity *id,
 		 struct policy_section ***out);
 
 /* Does every section in @m allow @alg / @device? */
+/*
+ * Does every section in @m allow each algorithm of @a? If not, *@refused is
+ * the first algorithm refused and *@deny the section refusing it.
+ */
+bool policy_algs_allowed(struct policy_section **m, int n, const struct wdp_algs *a,
+			 struct policy_section **deny, const char **refused);
 bool policy_alg_allowed(struct policy_section **m, int n, const char *alg,
 			struct policy_section **deny);
 bool policy_device_allowed(struct policy_section **m, int n, const char *device);

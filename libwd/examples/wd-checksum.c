@@ -5,8 +5,10 @@
  *
  *   wd-checksum FILE...
  *
- * Shows the queue API: one queue, two requests in flight at once, and the
- * completions matched by cookie in whatever order they come back.
+ * Shows the queue API: one queue for two algorithms (requested as the set
+ * "sha256,crc32c", so the broker grants both), two requests in flight at
+ * once, and the completions matched by cookie in whatever order they come
+ * back.
  * Built from the installed headers: cc wd-checksum.c $(pkg-config --cflags --libs libwd)
  */
 #include <errno.h>
@@ -84,7 +86,8 @@ static int checksum(struct wd_queue *q, const char *path)
 
 int main(int argc, char **argv)
 {
-	struct wd_queue q = { .alg = "sha256", .node = WD_NODE_ANY };
+	/* Every algorithm the queue will run: the broker permits no other. */
+	struct wd_queue q = { .alg = "sha256,crc32c", .node = WD_NODE_ANY };
 	int r, ret = 0;
 
 	if (argc < 2) {

@@ -26,7 +26,10 @@ int __wd_broker_request(struct wd_queue *q, struct wd_devinfo *info,
 	_cleanup_(closep) int sock = -1;
 	int fd = -1, r;
 
-	/* The broker grants per algorithm; without one only direct mode fits. */
+	/*
+	 * The broker grants per algorithm (or set, "sha256,crc32c", checked by
+	 * wd_request_queue); without one only direct mode fits.
+	 */
 	if (!q->alg)
 		return -ENOENT;
 	snprintf(req.alg, sizeof(req.alg), "%s", q->alg);
@@ -72,6 +75,8 @@ int __wd_broker_request(struct wd_queue *q, struct wd_devinfo *info,
 	info->node = grant.node;
 	info->flags = grant.flags;
 	info->avail = -1;
+	/* The broker restricted the queue to the lease's algorithms. */
+	info->lease_ops = __wd_alg_set_mask(grant.alg);
 	/* sysfs is world-readable: learn which ops the device offers. */
 	if (__wd_dev_attr(info->name, "algorithms", info->algs, sizeof(info->algs)) < 0)
 		info->algs[0] = 0;

@@ -80,3 +80,21 @@ uint32_t __wd_algs_mask(const char *algs)
 	}
 	return mask;
 }
+
+uint32_t __wd_alg_set_mask(const char *set)
+{
+	char list[256];
+	uint32_t mask;
+
+	if (strlen(set) >= sizeof(list))
+		return 0;
+	strcpy(list, set);
+	for (char *c = list; *c; c++)
+		if (*c == ',')
+			*c = ' ';
+	mask = __wd_algs_mask(list);
+	/* A compression engine serves both directions (the broker's rule too). */
+	if (mask & (1U << WD_OP_INFLATE))
+		mask |= 1U << WD_OP_DEFLATE;
+	return mask;
+}

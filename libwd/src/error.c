@@ -18,7 +18,7 @@ static const struct {
 	{ ENODEV, "no usable device, or the queue is dead (revoked or device removed): release it and request a new one" },
 	{ EBUSY, "ring full or device out of queues: receive completions (wd_recv) or retry later" },
 	{ EAGAIN, "nothing has completed yet: call wd_recv again later or wait with wd_recv_sync" },
-	{ EACCES, "permission denied or not permitted on this queue: ask the broker (systemctl start wdbroker.socket), check the policy, or request a queue for this algorithm" },
+	{ EACCES, "permission denied or not permitted on this queue: ask the broker (systemctl start wdbroker.socket), check the policy, or request a queue for this algorithm (several on one queue: wd_queue.alg = \"sha256,crc32c\")" },
 	{ EPERM, "operation not permitted: the queue belongs to another process, or the policy forbids it" },
 	{ EDQUOT, "the broker's queue quota is used up: release queues or ask the administrator for a larger quota" },
 	{ EPROTONOSUPPORT, "the device speaks a ring protocol or version this libwd does not know: update libwd" },

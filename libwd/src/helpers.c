@@ -4,8 +4,10 @@
  * wd_decompress) on queues cached per thread.
  *
  * Each thread keeps at most one queue per operation, and reuses a queue it
- * already holds when that queue's device also offers the next operation, so
- * a thread that checksums and hashes usually holds one queue. The queues are
+ * already holds when that queue's device also offers the next operation and
+ * its lease allows it (the broker restricts each queue to the algorithms it
+ * was requested for), so in direct mode a thread that checksums and hashes
+ * usually holds one queue. The queues are
  * released when the thread exits. A cached queue that died (revoked, device
  * removed) or was inherited across fork() is replaced on the next call.
  * On static-shared (SS) devices the helpers bounce the data through the
@@ -66,7 +68,8 @@ static int helper_queue(unsigned int op, struct wd_queue **out)
 			cache_release(cache, q);
 			continue;
 		}
-		if (q && q->priv && (q->priv->ops & (1U << op))) {
+		/* Under the broker, only a queue whose lease covers @op will do. */
+		if (q && q->priv && (q->priv->ops & q->priv->lease_ops & (1U << op))) {
 			cache->q[op] = q;
 			*out = q;
 			return 0;

@@ -29,6 +29,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+#include "wdproto.h"
 #include "wd-internal.h"
 
 /* ---- the system-call seam ---- */
@@ -286,6 +287,12 @@ static int queue_bind(struct wd_queue *q, int fd, int sock,
 	p->ops = __wd_algs_mask(info->algs);
 	if (!p->ops)	/* device did not say: let it judge each request */
 		p->ops = ((1U << (WD_OP_LAST + 1)) - 1) & ~((1U << WD_OP_FIRST) - 1);
+	/*
+	 * Ops outside a lease still go to the device, which refuses them
+	 * (-EACCES): the kernel is the authority. This mask only tells the
+	 * helpers which cached queue can serve an op.
+	 */
+	p->lease_ops = info->lease_ops ? info->lease_ops : p->ops;
 	for (int i = UACCE_QFRT_MMIO; i <= UACCE_QFRT_DUS; i++) {
 		if (!p->region_size[i])
 			continue;
@@ -307,6 +314,24 @@ err:
 	return r;
 }
 
+/*
+ * wd_queue.alg: one algorithm, or a set of them joined by commas, each
+ * known to libwd and named once. The broker checks the same spelling.
+ */
+static bool alg_set_valid(struct wd_queue *q)
+{
+	struct wdp_algs set;
+	char why[WDP_TEXT_MAX];
+
+	if (wdp_algs_parse(q->alg, &set, why, sizeof(why)) < 0)
+		return __wd_err(q, false, "wd_queue.alg: %s", why);
+	for (unsigned int i = 0; i < set.n; i++)
+		if (__wd_alg_op(set.name[i]) < 0)
+			return __wd_err(q, false, "unknown algorithm \"%s\": use memcpy, crc32c, sha256, deflate or inflate, or several joined by commas (\"sha256,crc32c\")",
+					set.name[i]);
+	return true;
+}
+
 static bool queue_args_valid(struct wd_queue *q)
 {
 	if (q->flags & ~(WD_QUEUE_DIRECT | WD_QUEUE_NO_FALLBACK))
@@ -317,9 +342,8 @@ static bool queue_args_valid(struct wd_queue *q)
 	if (q->node < WD_NODE_ANY)
 		return __wd_err(q, false, "wd_queue.node %d: use a node number or WD_NODE_ANY",
 				q->node);
-	if (q->alg && __wd_alg_op(q->alg) < 0)
-		return __wd_err(q, false, "unknown algorithm \"%s\": use memcpy, crc32c, sha256, deflate or inflate",
-				q->alg);
+	if (q->alg && !alg_set_valid(q))
+		return false;
 	if (q->dev && !*q->dev)
 		return __wd_err(q, false, "wd_queue.dev is empty: use NULL for any device");
 	if (q->dev && strnlen(q->dev, PATH_MAX) == PATH_MAX)

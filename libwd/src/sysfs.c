@@ -201,7 +201,8 @@ static int scan_devices(struct wd_queue *q, const char *only, int want_node,
 		if (__wd_dev_info(&info) < 0)
 			continue;
 		s->total++;
-		if (q->alg && !(__wd_algs_mask(info.algs) & (1U << __wd_alg_op(q->alg)))) {
+		if (q->alg && (__wd_algs_mask(info.algs) & __wd_alg_set_mask(q->alg)) !=
+			      __wd_alg_set_mask(q->alg)) {
 			s->no_alg++;
 			continue;
 		}

@@ -65,6 +65,12 @@ void __wd_set_sys(const struct wd_sys *sys);
 const char *__wd_op_alg(unsigned int op);
 int __wd_alg_op(const char *alg);
 uint32_t __wd_algs_mask(const char *algs);
+/*
+ * Ops mask of an algorithm set as wd_queue.alg spells it ("sha256,crc32c"):
+ * what a queue requested for it must offer, and what a broker lease of it
+ * may run (a compression name gives both directions). 0 if too long.
+ */
+uint32_t __wd_alg_set_mask(const char *set);
 
 /* What placement and binding need to know about a device. */
 struct wd_devinfo {
@@ -76,6 +82,7 @@ struct wd_devinfo {
 	int avail;		/* available_instances, -1 unknown */
 	bool isolated;
 	int distance;		/* NUMA distance from the wanted node */
+	uint32_t lease_ops;	/* ops the broker's lease allows; 0: no lease */
 };
 
 struct wd_queue_priv;
@@ -124,6 +131,7 @@ struct wd_queue_priv {
 	bool dead;		/* revoked/removed/detached: all calls -ENODEV */
 	bool detached;		/* inherited across fork: nothing is ours */
 	uint32_t ops;		/* ops mask the device offers */
+	uint32_t lease_ops;	/* ops the lease lets the device run (all of @ops direct) */
 	unsigned int inflight;
 	void *region[UACCE_QFRT_MAX];
 	size_t region_size[UACCE_QFRT_MAX];

@@ -21,16 +21,23 @@ def write(target, name, data):
 
 
 # ---- broker-decoder: common/wdproto.h wire format ----
-def hdr(t, body, seq=1):
-    return struct.pack('<IHHII', 0x42504457, 1, t, 16 + len(body), seq) + body
+# Version 1 carries one algorithm name (64 bytes), version 2 a set (256).
+def hdr(t, body, seq=1, version=1):
+    return struct.pack('<IHHII', 0x42504457, version, t, 16 + len(body), seq) + body
 
 
-def name(s):
-    return s.encode().ljust(64, b'\0')
+def name(s, size=64):
+    return s.encode().ljust(size, b'\0')
+
+
+def algs(s):
+    return name(s, 256)
 
 
 lease = struct.pack('<Q', 7) + name('wdsoft-0') + name('wdsoft_v1') + \
     name('zlib') + struct.pack('<iI', 0, 4)
+lease2 = struct.pack('<Q', 8) + name('wdsoft-1') + name('wdsoft_v1') + \
+    algs('sha256,crc32c') + struct.pack('<iI', -1, 4)
 for k, v in {
     'queue': hdr(1, name('zlib') + name('wdsoft-0') + struct.pack('<iI', -1, 1)),
     'queue-any': hdr(1, name('crc32c') + name('') + struct.pack('<iI', 0, 0)),
@@ -42,6 +49,10 @@ for k, v in {
     'leases-0': hdr(0x84, struct.pack('<II', 0, 0)),
     'leases-2': hdr(0x84, struct.pack('<II', 2, 3) + lease + lease),
     'revoked': hdr(0xc1, struct.pack('<Q', 7), seq=0),
+    'queue-set': hdr(1, algs('sha256,crc32c') + name('') + struct.pack('<iI', -1, 0),
+                     version=2),
+    'grant-set': hdr(0x81, lease2, version=2),
+    'leases-set': hdr(0x84, struct.pack('<II', 2, 2) + lease2 + lease2, version=2),
 }.items():
     write('broker-decoder', k, v)
 

@@ -162,7 +162,8 @@ static void test_roundtrip(void)
 	ok(n == 24 && wdp_decode(buf, (size_t)n, &d, NULL) == 0 &&
 	   d.list.count == 0 && d.list.leases == NULL, "empty lease list round-trips");
 
-	is(wdp_msg_size_max(), 16 + 8 + WDP_LIST_MAX * 208, "largest message size");
+	is(wdp_msg_size_max(), 16 + 8 + WDP_LIST_MAX * 400,
+	   "largest message size: a full version 2 lease list");
 }
 
 static void test_encode_rejects(void)
@@ -221,7 +222,126 @@ static void test_encode_rejects(void)
 	ok_errno(enc(&m), -EINVAL, "encode: list total below count");
 	m.list.count = WDP_LIST_MAX;
 	m.list.total = 1000;
-	ok(enc(&m) == (ssize_t)wdp_msg_size_max(), "encode: a full list fits the maximum");
+	is(enc(&m), 16 + 8 + WDP_LIST_MAX * 208, "encode: a full list of single algorithms goes as version 1");
+	m.version = 2;
+	ok(enc(&m) == (ssize_t)wdp_msg_size_max(), "encode: a full version 2 list fits the maximum");
+}
+
+/* wdp_algs_parse(@set) fails with -EINVAL and a message containing @word. */
+static void algs_bad(const char *set, const char *word, const char *what)
+{
+	struct wdp_algs a;
+	char err[WDP_TEXT_MAX] = "";
+
+	ok(wdp_algs_parse(set, &a, err, sizeof(err)) == -EINVAL && strstr(err, word),
+	   "algorithm set, %s: -EINVAL, \"%s\"", what, err);
+}
+
+/* The spelling of an algorithm set, and how versions 1 and 2 carry it. */
+static void test_algorithm_sets(void)
+{
+	struct wdp_msg m = { .type = WDP_REQ_QUEUE, .seq = 8 }, d;
+	unsigned char again[sizeof(buf)];
+	struct wdp_lease ls[2];
+	struct wdp_algs a;
+	char s[400];
+	ssize_t n;
+
+	ok(wdp_algs_parse("sha256", &a, NULL, 0) == 1 && !strcmp(a.name[0], "sha256"),
+	   "algorithm set: one name is a set of one");
+	ok(wdp_algs_parse("sha256,crc32c,memcpy", &a, NULL, 0) == 3 &&
+	   !strcmp(a.name[0], "sha256") && !strcmp(a.name[1], "crc32c") &&
+	   !strcmp(a.name[2], "memcpy") && wdp_algs_has(&a, "crc32c") && !wdp_algs_has(&a, "crc"),
+	   "algorithm set: three names, in the order given");
+	algs_bad("", "empty", "empty");
+	algs_bad("sha256,,crc32c", "empty name", "empty element");
+	algs_bad(",sha256", "empty name", "leading comma");
+	algs_bad("sha256,", "empty name", "trailing comma");
+	algs_bad("sha256,crc32c,sha256", "sha256 is named twice", "duplicate");
+	algs_bad("sha256,crc 32c", "\"crc 32c\" is not an algorithm name", "bad character");
+	memset(s, 'a', 64);
+	s[64] = 0;
+	algs_bad(s, "longer than 63", "a name of 64 characters");
+	s[0] = 0;
+	for (int i = 0; i < WDP_ALGS_NAMES_MAX + 1; i++)
+		snprintf(s + strlen(s), sizeof(s) - strlen(s), "%sa%d", i ? "," : "", i);
+	algs_bad(s, "more than 16", "17 names");
+	memset(s, 'b', sizeof(s));
+	for (int i = 10; i < WDP_ALGS_MAX + 10; i += 11)
+		s[i] = ',';
+	s[WDP_ALGS_MAX + 10] = 0;
+	algs_bad(s, "longer than 255", "266 characters");
+
+	/* one name: version 1, as before; a set: version 2 */
+	strcpy(m.queue.alg, "sha256");
+	m.queue.node = -1;
+	n = enc(&m);
+	ok(n == 152 && buf[OFF_VERSION] == 1, "queue of one algorithm: version 1, 152 bytes");
+	strcpy(m.queue.alg, "sha256,crc32c");
+	strcpy(m.queue.device, "wdsoft-1");
+	n = enc(&m);
+	ok(n == 16 + 328 && buf[OFF_VERSION] == 2, "queue of a set: version 2, 344 bytes");
+	ok(wdp_decode(buf, (size_t)n, &d, NULL) == 0 && d.version == 2 &&
+	   !strcmp(d.queue.alg, "sha256,crc32c") && !strcmp(d.queue.device, "wdsoft-1") &&
+	   d.queue.node == -1, "queue of a set round-trips");
+	ok(wdp_encode(&d, again, sizeof(again)) == n && !memcmp(again, buf, (size_t)n),
+	   "queue of a set re-encodes identically");
+	m.version = 1;
+	ok_errno(enc(&m), -EINVAL, "encode: a set in version 1");
+	m.version = WDP_VERSION + 1;
+	ok_errno(enc(&m), -EINVAL, "encode: a version not spoken");
+	m.version = 2;
+	strcpy(m.queue.alg, "sha256");
+	n = enc(&m);
+	ok(n == 344 && wdp_decode(buf, (size_t)n, &d, NULL) == 0 && d.version == 2 &&
+	   !strcmp(d.queue.alg, "sha256"), "one name in version 2 is valid too");
+	m.version = 0;
+	strcpy(m.queue.alg, "sha256,,crc32c");
+	ok_errno(enc(&m), -EINVAL, "encode: malformed set");
+
+	/* grant and list */
+	m = (struct wdp_msg){ .type = WDP_REP_GRANT, .seq = 9 };
+	m.grant = sample_lease(3);
+	strcpy(m.grant.alg, "sha256,crc32c");
+	n = enc(&m);
+	ok(n == 16 + 400 && buf[OFF_VERSION] == 2 && wdp_decode(buf, (size_t)n, &d, NULL) == 0 &&
+	   !memcmp(&d.grant, &m.grant, sizeof(m.grant)), "grant of a set: version 2, round-trips");
+	ls[0] = sample_lease(1);
+	ls[1] = sample_lease(2);
+	strcpy(ls[1].alg, "memcpy,crc32c");
+	m = (struct wdp_msg){ .type = WDP_REP_LEASES, .seq = 10 };
+	m.list.count = m.list.total = 2;
+	m.list.leases = ls;
+	n = enc(&m);
+	ok(n == 16 + 8 + 2 * 400 && buf[OFF_VERSION] == 2 &&
+	   wdp_decode(buf, (size_t)n, &d, NULL) == 0 && d.list.count == 2 &&
+	   !memcmp(d.list.leases, ls, sizeof(ls)), "a list with one set goes as version 2, round-trips");
+	wdp_msg_clear(&d);
+
+	/* the decoder's side */
+	m = (struct wdp_msg){ .type = WDP_REQ_QUEUE, .seq = 8, .queue.node = -1 };
+	strcpy(m.queue.alg, "sha256");
+	n = enc(&m);
+	buf[OFF_BODY + 6] = ',';
+	buf[OFF_BODY + 7] = 'x';
+	expect_decode((size_t)n, -EBADMSG, "a set in a version 1 queue");
+	strcpy(m.queue.alg, "sha256,crc32c");
+	n = enc(&m);
+	buf[OFF_BODY + 7] = ',';
+	expect_decode((size_t)n, -EBADMSG, "version 2 queue: empty name in the set");
+	n = enc(&m);
+	memcpy(buf + OFF_BODY + 7, "sha256", 6);
+	expect_decode((size_t)n, -EBADMSG, "version 2 queue: a name twice");
+	n = enc(&m);
+	memset(buf + OFF_BODY, 'a', WDP_ALGS_MAX);
+	expect_decode((size_t)n, -EBADMSG, "version 2 queue: unterminated set");
+	n = enc(&m);
+	buf[OFF_BODY + 20] = 'x';
+	expect_decode((size_t)n, -EBADMSG, "version 2 queue: garbage after the set's NUL");
+	strcpy(m.queue.alg, "sha256");
+	n = enc(&m);
+	put16(buf + OFF_VERSION, 2);
+	expect_decode((size_t)n, -EBADMSG, "version 2 header on a version 1 body");
 }
 
 /* Encode a valid @m, apply a mutation, decode, expect -EBADMSG. */
@@ -258,12 +378,12 @@ static void test_decode_rejects(void)
 	MUTATE(&q, "15 bytes (shorter than the header)", n = 15);
 	MUTATE(&q, "bad magic", put32(buf + OFF_MAGIC, 0xdeadbeef));
 	n = enc(&q);
-	put16(buf + OFF_VERSION, 2);
+	put16(buf + OFF_VERSION, WDP_VERSION + 1);
 	put32(buf + OFF_SEQ, 77);
 	memset(&d, 0, sizeof(d));
 	ok(wdp_decode(buf, (size_t)n, &d, NULL) == -EPROTONOSUPPORT &&
-	   d.version == 2 && d.seq == 77,
-	   "decode: version 2 gives -EPROTONOSUPPORT with version and seq");
+	   d.version == WDP_VERSION + 1 && d.seq == 77,
+	   "decode: version %d gives -EPROTONOSUPPORT with version and seq", WDP_VERSION + 1);
 	{	/* version 0 is also "not ours": -EPROTONOSUPPORT */
 		n = enc(&q);
 		put16(buf + OFF_VERSION, 0);
@@ -558,6 +678,7 @@ int main(void)
 	test_roundtrip();
 	test_encode_rejects();
 	test_decode_rejects();
+	test_algorithm_sets();
 	test_names();
 	test_transport();
 	test_client();

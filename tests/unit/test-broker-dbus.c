@@ -123,6 +123,24 @@ static int request_queue(sd_bus *b, const char *alg, int *fd, uint64_t *lease,
 	return 0;
 }
 
+/* How many entries of ListLeases are lease @lease with algorithm @alg (-1: call failed). */
+static int leases_listed(sd_bus *b, uint64_t lease, const char *alg)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	const char *d, *a, *u;
+	uint64_t id;
+	uint32_t uid, pid;
+	int n = 0;
+
+	if (sd_bus_call_method(b, DEST, PATH, IFACE, "ListLeases", NULL, &reply, "") < 0 ||
+	    sd_bus_message_enter_container(reply, 'a', "(tssuus)") < 0)
+		return -1;
+	while (sd_bus_message_read(reply, "(tssuus)", &id, &d, &a, &uid, &pid, &u) > 0)
+		if (id == lease && !strcmp(a, alg))
+			n++;
+	return n;
+}
+
 /* Collected PropertiesChanged: how many, and the last value seen. */
 struct props_seen {
 	int lease_count_signals, device_signals;
@@ -708,19 +726,7 @@ int main(void)
 	r = sd_bus_get_property_trivial(b, DEST, PATH, IFACE, "LeaseCount", &e, 'u', &count);
 	ok(r >= 0 && count == 1, "LeaseCount is 1");
 
-	r = sd_bus_call_method(b, DEST, PATH, IFACE, "ListLeases", &e, &reply, "");
-	n = 0;
-	if (r >= 0 && sd_bus_message_enter_container(reply, 'a', "(tssuus)") >= 0) {
-		const char *d, *a, *u;
-		uint64_t id;
-		uint32_t uid, pid;
-
-		while (sd_bus_message_read(reply, "(tssuus)", &id, &d, &a, &uid, &pid, &u) > 0)
-			if (id == lease && !strcmp(a, "zlib"))
-				n++;
-	}
-	is(n, 1, "ListLeases shows the lease");
-	reply = sd_bus_message_unref(reply);
+	is(leases_listed(b, lease, "zlib"), 1, "ListLeases shows the lease");
 
 	r = sd_bus_call_method(b, DEST, PATH, IFACE, "ReleaseLease", &e, NULL, "t", lease);
 	ok(r >= 0, "ReleaseLease");
@@ -735,6 +741,36 @@ int main(void)
 	r = sd_bus_call_method(b, DEST, PATH, IFACE, "RequestQueue", &e, NULL, "si", "lz4", -1);
 	ok(r < 0 && sd_bus_error_has_name(&e, "org.warpdrive.Error.NoDevice"),
 	   "unknown algorithm: org.warpdrive.Error.NoDevice");
+	sd_bus_error_free(&e);
+
+	/* a set of algorithms: one queue, listed as the set; bad spellings refused */
+	r = request_queue(b, "zlib,gzip", &fd, &lease, &dev, &e, &reply);
+	ok(r == 0 && fd >= 0 && !strcmp(dev, "wdsoft-0"), "RequestQueue(\"zlib,gzip\") grants one queue");
+	reply = sd_bus_message_unref(reply);
+	is(leases_listed(b, lease, "zlib,gzip"), 1, "ListLeases shows the set");
+	r = sd_bus_call_method(b, DEST, PATH, IFACE, "ReleaseLease", &e, NULL, "t", lease);
+	ok(r >= 0, "ReleaseLease of the set");
+	sd_bus_error_free(&e);
+	if (fd >= 0)
+		close(fd);
+	ok(signals_seen(b, "LeaseReleased", 2000) >= 1, "LeaseReleased signal for the set");
+	r = sd_bus_call_method(b, DEST, PATH, IFACE, "RequestQueue", &e, NULL, "si", "zlib,,gzip", -1);
+	ok(r < 0 && sd_bus_error_has_name(&e, SD_BUS_ERROR_INVALID_ARGS) &&
+	   strstr(e.message, "empty name"), "an empty name in the set: InvalidArgs saying so");
+	diag("error: %s", e.message ? e.message : "(none)");
+	sd_bus_error_free(&e);
+	r = sd_bus_call_method(b, DEST, PATH, IFACE, "RequestQueue", &e, NULL, "si", "zlib,zlib", -1);
+	ok(r < 0 && sd_bus_error_has_name(&e, SD_BUS_ERROR_INVALID_ARGS) &&
+	   strstr(e.message, "zlib is named twice"), "a name twice: InvalidArgs naming it");
+	sd_bus_error_free(&e);
+	r = sd_bus_call_method(b, DEST, PATH, IFACE, "RequestQueue", &e, NULL, "si", "", -1);
+	ok(r < 0 && sd_bus_error_has_name(&e, SD_BUS_ERROR_INVALID_ARGS) &&
+	   strstr(e.message, "empty"), "an empty set: InvalidArgs");
+	sd_bus_error_free(&e);
+	r = sd_bus_call_method(b, DEST, PATH, IFACE, "RequestQueue", &e, NULL, "si", "zlib,sha256", -1);
+	ok(r < 0 && sd_bus_error_has_name(&e, "org.warpdrive.Error.NoDevice") &&
+	   strstr(e.message, "all of zlib,sha256"), "no device offers the whole set: NoDevice saying so");
+	diag("error: %s", e.message ? e.message : "(none)");
 	sd_bus_error_free(&e);
 
 	/* admin, as root: quota to 1 */

@@ -132,11 +132,11 @@ int main(void)
 		close(s2);
 
 		s2 = tb_connect(&t);
-		buf[4] = 2;	/* version 2 */
+		buf[4] = WDP_VERSION + 1;	/* a version not spoken yet */
 		send_raw(s2, buf, (size_t)len, -1);
 		r = wdp_recv(s2, &m, NULL, NULL);
 		ok(r == 0 && m.type == WDP_REP_REFUSE && m.refusal.reason == WDP_REASON_VERSION &&
-		   m.seq == 5, "version 2 gets a version refusal with the seq");
+		   m.seq == 5, "an unknown version gets a version refusal with the seq");
 		diag("refusal: %s", m.refusal.text);
 		ok(closed_by_broker(s2), "then the connection is closed");
 		close(s2);

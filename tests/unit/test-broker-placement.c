@@ -155,6 +155,31 @@ static void test_topology_reader(void)
 			is_str(names, "deflate", "... gives just deflate");
 		}
 	}
+	tb_device(&t, "wdsoft-5", "memcpy crc32c sha256 deflate", 0, 3);
+	ok_errno(devtable_scan(dt, NULL, NULL, NULL), 0, "scan with a device of four algorithms");
+	{
+		struct wd_device *d = devtable_find(dt, "wdsoft-5");
+		struct wdp_algs set;
+		const char *missing = NULL;
+		char names[64];
+
+		wdp_algs_parse("sha256,crc32c", &set, NULL, 0);
+		ok(d && device_has_algs(d, &set, NULL), "a device offering sha256 and crc32c has the set");
+		wdp_algs_parse("sha256,zlib,crc32c", &set, NULL, 0);
+		ok(d && !device_has_algs(d, &set, &missing) && missing && !strcmp(missing, "zlib"),
+		   "one name missing: the set is not offered, and the name is given");
+		if (d) {
+			is(device_lease_algs(d, "sha256,crc32c", names, sizeof(names)), 13,
+			   "a set lease restricts to its names");
+			is_str(names, "crc32c sha256", "... each once, in the device's order");
+			is(device_lease_algs(d, "inflate,deflate,memcpy", names, sizeof(names)), 14,
+			   "two compression names and memcpy");
+			is_str(names, "memcpy deflate", "... name the engine once");
+			is(device_lease_algs(d, "sha256,,crc32c", names, sizeof(names)), -EINVAL,
+			   "a malformed set: -EINVAL");
+		}
+	}
+	tb_remove_device(&t, "wdsoft-5");
 	tb_remove_device(&t, "hisi_zip-0");
 	devtable_scan(dt, NULL, NULL, NULL);
 	ok(dt->n == 1 && !devtable_find(dt, "hisi_zip-0"), "removed device leaves the table");

@@ -111,6 +111,18 @@ static void test_good(void)
 	ok(policy_alg_allowed(m, n, "gzip", NULL), "gzip allowed (continuation line)");
 	ok(!policy_alg_allowed(m, n, "sha256", &deny) && deny->kind == SEC_UNIT,
 	   "sha256 refused by the unit section although global allows sha*");
+	{
+		struct wdp_algs set;
+		const char *refused = NULL;
+
+		wdp_algs_parse("gzip,sha256", &set, NULL, 0);
+		deny = NULL;
+		ok(!policy_algs_allowed(m, n, &set, &deny, &refused) && refused &&
+		   !strcmp(refused, "sha256") && deny && deny->kind == SEC_UNIT,
+		   "the set gzip,sha256 is refused, naming sha256 and the unit section");
+		wdp_algs_parse("gzip", &set, NULL, 0);
+		ok(policy_algs_allowed(m, n, &set, NULL, NULL), "the set of gzip alone is allowed");
+	}
 	is(policy_placement(m, n), PLACE_STRICT_NODE, "unit placement wins over group and global");
 	ok(policy_quota_full(m, n, 1) == NULL, "no quota full yet");
 	for (int i = 0; i < n; i++)

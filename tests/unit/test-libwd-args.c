@@ -32,6 +32,34 @@ int main(void)
 	q = (struct wd_queue){ .alg = "md5" };
 	ok_errno(wd_request_queue(&q), -EINVAL, "unknown algorithm -> -EINVAL");
 	ok(strstr(wd_queue_errmsg(&q), "md5"), "message names the algorithm: %s", wd_queue_errmsg(&q));
+	{	/* algorithm sets: each bad spelling -EINVAL with a sentence naming it */
+		static const struct { const char *alg, *says, *what; } bad[] = {
+			{ "", "empty", "an empty set" },
+			{ "memcpy,,crc32c", "empty name", "an empty name" },
+			{ "crc32c,", "empty name", "a trailing comma" },
+			{ "memcpy,crc32c,memcpy", "memcpy is named twice", "a name twice" },
+			{ "memcpy,md5", "unknown algorithm \"md5\"", "an unknown name" },
+			{ "memcpy,CRC32C", "unknown algorithm \"CRC32C\"", "a name in capitals" },
+			{ "memcpy, crc32c", "\" crc32c\" is not an algorithm name", "a blank" },
+		};
+		char longset[300];
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			q = (struct wd_queue){ .alg = bad[i].alg };
+			ok(wd_request_queue(&q) == -EINVAL && strstr(q.errmsg, bad[i].says),
+			   "set with %s -> -EINVAL: %s", bad[i].what, q.errmsg);
+		}
+		memset(longset, 0, sizeof(longset));
+		for (int i = 0; strlen(longset) < 270; i++)	/* ends below 300 */
+			strcat(longset, i % 2 ? "memcpy," : "crc32c,");
+		strcat(longset, "sha256");
+		q = (struct wd_queue){ .alg = longset };
+		ok(wd_request_queue(&q) == -EINVAL && strstr(q.errmsg, "longer than 255"),
+		   "a set of %zu characters -> -EINVAL: %s", strlen(longset), q.errmsg);
+		q = (struct wd_queue){ .alg = "crc32c,memcpy", .flags = WD_QUEUE_DIRECT };
+		ok_errno(wd_request_queue(&q), 0, "a well-spelled set, direct mode");
+		wd_release_queue(&q);
+	}
 	q = (struct wd_queue){ .alg = "memcpy", .node = -7 };
 	ok_errno(wd_request_queue(&q), -EINVAL, "node -7 -> -EINVAL");
 	q = (struct wd_queue){ .alg = "memcpy", .dev = "" };

@@ -95,10 +95,10 @@ static void check_tables(uint64_t lease)
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)lease);
 	is(wt_run(&r, "--user", "leases"), 0, "leases: exit 0");
 	ok(strstr(r.out, "LEASE") && /* numbers align right, under the end of their header */
-	   column_of(r.out, "zlib", id) + (int)strlen(id) == (int)strlen("LEASE") &&
-	   column_of(r.out, "LEASE", "DEVICE") == column_of(r.out, "zlib", "wdsoft-0") &&
-	   column_of(r.out, "LEASE", "ALGORITHM") == column_of(r.out, "zlib", "zlib"),
-	   "leases: the live lease, its device and algorithm, aligned");
+	   column_of(r.out, "gzip,zlib", id) + (int)strlen(id) == (int)strlen("LEASE") &&
+	   column_of(r.out, "LEASE", "DEVICE") == column_of(r.out, "gzip,zlib", "wdsoft-0") &&
+	   column_of(r.out, "LEASE", "ALGORITHM") == column_of(r.out, "gzip,zlib", "gzip,zlib"),
+	   "leases: the live lease, its device and algorithm set, aligned");
 	run_clear(&r);
 	is(wt_run(&r, "--user", "--json=short", "leases"), 0, "leases --json: exit 0");
 	a = wt_json_array(r.out);
@@ -231,7 +231,7 @@ int main(void)
 	wait_for_broker_on_bus();
 
 	sock = tb_connect(&t);
-	r = sock >= 0 ? tb_request(sock, "zlib", NULL, -1, &g, &fd, &(struct wdp_refusal){}) : -1;
+	r = sock >= 0 ? tb_request(sock, "gzip,zlib", NULL, -1, &g, &fd, &(struct wdp_refusal){}) : -1;
 	if (r < 0)
 		bail_out("no lease from the broker: %d", r);
 	check_tables(g.id);

@@ -70,6 +70,21 @@ static inline void bv_journal(void)
 	vm_system("journalctl -q -b -u " BV_UNIT " --no-pager | tail -n 30 | sed 's/^/# /'");
 }
 
+/*
+ * The end of a broker vm test: the broker must still be running; its
+ * journal is shown if anything failed; it is stopped and the modules are
+ * unloaded. Returns the exit status of the test.
+ */
+static inline int bv_finish(void)
+{
+	ok(vm_system("systemctl is-active -q " BV_UNIT) == 0, "broker still active");
+	if (tap_failed)
+		bv_journal();
+	bv_stop();
+	ok(vm_unload_modules() == 0, "modules unload");
+	return exit_status();
+}
+
 /* First algorithm of a device, from sysfs. */
 static inline int bv_first_alg(const char *dev, char *alg, size_t size)
 {

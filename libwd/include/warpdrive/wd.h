@@ -99,8 +99,14 @@ struct wd_queue_priv;
  * the rest in wd_request_queue(). Do not copy a requested queue.
  *
  * @alg: algorithm the queue is for: "memcpy", "crc32c", "sha256", "deflate"
- *	or "inflate", matched against a device's "algorithms". NULL: any
- *	device (direct mode only: the broker grants queues per algorithm).
+ *	or "inflate", matched against a device's "algorithms"; or a set of
+ *	them joined by commas, "sha256,crc32c", for one queue that runs each
+ *	(1 to 16 names, each once, none empty, at most 255 characters; any
+ *	other spelling is -EINVAL). The broker restricts the queue to these
+ *	algorithms: the device refuses other ops (status -EACCES), so name
+ *	every one the queue will run. It grants the whole set or nothing, on
+ *	a device offering all of it, counted as one queue. NULL: any device
+ *	(direct mode only: the broker grants queues per algorithm).
  * @node: NUMA node wanted, or WD_NODE_ANY for the one nearest to the
  *	calling thread.
  * @dev: a device name ("wdsoft-0"), its node ("/dev/wdsoft-0") or a link to
@@ -145,7 +151,8 @@ struct wd_queue {
  * @status: set on completion: 0, or a negative errno (-ENOSPC: @dst too
  *	small; -EBADMSG: corrupt compressed stream; -EFAULT: bad address;
  *	-EOPNOTSUPP: op not offered by the device; -EACCES: op not permitted
- *	on this queue, the broker restricted it to other algorithms;
+ *	on this queue, the broker restricted it to other algorithms (request
+ *	a set, see wd_queue.alg);
  *	-EAGAIN: a buffer lies in a file mapping whose pages the device
  *	waited for too often (a slow or stalled file system); the message
  *	may be sent again; -EIO: device error, including a completion libwd
@@ -183,10 +190,12 @@ struct wd_msg {
  * free instances, never an isolated one.
  *
  * Return: 0, or a negative errno with @q->errmsg saying why: -ENODEV no
- * device offers @q->alg, -EBUSY every suitable device is full, -EACCES
- * neither a broker nor permission to open a device, -EDQUOT the broker's
- * quota is used up, -EPROTONOSUPPORT the device speaks a ring protocol this
- * libwd does not know, -EINVAL bad arguments.
+ * device offers @q->alg (every algorithm of a set), -EBUSY every suitable
+ * device is full, -EACCES neither a broker nor permission to open a device,
+ * or the broker's policy forbids an algorithm (@q->errmsg names it),
+ * -EDQUOT the broker's quota is used up, -EPROTONOSUPPORT the device
+ * speaks a ring protocol this libwd does not know, -EINVAL bad arguments
+ * (including a misspelt set: an empty or unknown name, a name twice).
  */
 int wd_request_queue(struct wd_queue *q);
 
