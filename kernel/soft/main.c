@@ -386,6 +386,35 @@ static int wdsoft_pick_node(unsigned int i)
 	return NUMA_NO_NODE;
 }
 
+/*
+ * The parent platform device, on its node. The node must be set between
+ * alloc and add: the driver core decides at add time whether the device
+ * shows a numa_node attribute (a platform device on no node has none), and
+ * user space written for mainline uacce finds devices through
+ * /sys/class/uacce/<dev>/device/numa_node.
+ */
+static int wdsoft_pdev_add(struct wdsoft_dev *sdev)
+{
+	struct platform_device *pdev;
+	int r;
+
+	pdev = platform_device_alloc(WDSOFT_DRV_NAME, sdev->index);
+	if (!pdev)
+		return -ENOMEM;
+	r = dma_coerce_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (!r) {
+		set_dev_node(&pdev->dev, sdev->node);
+		r = platform_device_add(pdev);
+	}
+	if (r) {
+		/* Not added (or its add undone): put, never unregister. */
+		platform_device_put(pdev);
+		return r;
+	}
+	sdev->pdev = pdev;
+	return 0;
+}
+
 static void wdsoft_dev_destroy(struct wdsoft_dev *sdev)
 {
 	debugfs_remove_recursive(sdev->dbg);
@@ -402,11 +431,6 @@ static void wdsoft_dev_destroy(struct wdsoft_dev *sdev)
 static int wdsoft_dev_create(unsigned int index, unsigned long ops_mask,
 			     struct wdsoft_dev **out)
 {
-	struct platform_device_info pinfo = {
-		.name = WDSOFT_DRV_NAME,
-		.id = index,
-		.dma_mask = DMA_BIT_MASK(64),
-	};
 	struct uacce_interface iface = {
 		.name = WDSOFT_DRV_NAME,
 		.ops = &wdsoft_uacce_ops,
@@ -444,13 +468,9 @@ static int wdsoft_dev_create(unsigned int index, unsigned long ops_mask,
 		goto err;
 	}
 
-	sdev->pdev = platform_device_register_full(&pinfo);
-	if (IS_ERR(sdev->pdev)) {
-		r = PTR_ERR(sdev->pdev);
-		sdev->pdev = NULL;
+	r = wdsoft_pdev_add(sdev);
+	if (r)
 		goto err;
-	}
-	set_dev_node(&sdev->pdev->dev, sdev->node);
 
 	switch (sdev->mode) {
 	case WDSOFT_MODE_SVA:
