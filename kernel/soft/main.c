@@ -132,6 +132,7 @@ static int wdsoft_get_queue(struct uacce_device *uacce, unsigned long arg,
 	wq->sdev = sdev;
 	INIT_LIST_HEAD(&wq->node);
 	wq->id = atomic_inc_return(&next_id);
+	wq->engine_pref = -1;
 	wq->mask = sdev->sq_entries - 1;
 	wq->hdr = wq->dus;
 	wq->sq = wq->dus + sizeof(struct wdsoft_dus_hdr);
@@ -248,20 +249,45 @@ static int wdsoft_mmap(struct uacce_queue *q, struct vm_area_struct *vma,
 	return 0;
 }
 
+/* WDSOFT_CMD_SET_ENGINE: queue context, set before START_Q. */
+static long wdsoft_set_engine(struct wdsoft_queue *wq, u32 __user *arg)
+{
+	u32 engine;
+
+	if (get_user(engine, arg))
+		return -EFAULT;
+	if (wq->eng)
+		return -EBUSY;		/* started: PUT_Q first */
+	if (engine == WDSOFT_ENGINE_ANY) {
+		wq->engine_pref = -1;
+		return 0;
+	}
+	if (engine >= wq->sdev->nr_engines)
+		return -EINVAL;
+	wq->engine_pref = engine;
+	return 0;
+}
+
+/*
+ * Driver commands, in any state of the queue but dead: uacce runs them
+ * serialized with start_queue and stop_queue, so wq->eng says whether the
+ * queue is started.
+ */
 static long wdsoft_ioctl(struct uacce_queue *q, unsigned int cmd,
 			 unsigned long arg)
 {
 	struct wdsoft_queue *wq = q->priv;
-	struct wdsoft_engine *eng;
 
+	if (!wq)
+		return -ENODEV;
 	switch (cmd) {
 	case WDSOFT_CMD_WAKE:
-		/* uacce calls us only for a started queue, under its lock. */
-		eng = wq ? READ_ONCE(wq->eng) : NULL;
-		if (!eng)
-			return -ENODEV;
-		wdsoft_engine_kick(eng);
+		if (!wq->eng)
+			return -EINVAL;	/* nothing to wake: START_Q first */
+		wdsoft_engine_kick(wq->eng);
 		return 0;
+	case WDSOFT_CMD_SET_ENGINE:
+		return wdsoft_set_engine(wq, (u32 __user *)arg);
 	default:
 		return -ENOTTY;
 	}
