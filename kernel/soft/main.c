@@ -79,6 +79,11 @@ static unsigned int ss_pages = 1024;
 module_param(ss_pages, uint, 0444);
 MODULE_PARM_DESC(ss_pages, "Size in pages of a queue's static shared region in ss and noiommu modes (default 1024)");
 
+/* wdsoft has no kernel-only memory: the region is advertised, never backed. */
+static unsigned int dko_pages;
+module_param(dko_pages, uint, 0444);
+MODULE_PARM_DESC(dko_pages, "Size in pages of the device-kernel-only (DKO) region each queue advertises, 0 to 1024 (default 0: none)");
+
 static int uacce_mode = 1;
 module_param(uacce_mode, int, 0444);
 MODULE_PARM_DESC(uacce_mode, "1: uacce devices (default); 0: register crc32c, sha256, deflate with the crypto API instead");
@@ -523,6 +528,7 @@ static int wdsoft_dev_create(unsigned int index, unsigned long ops_mask,
 	uacce->qf_pg_num[UACCE_QFRT_DUS] = sdev->dus_size >> PAGE_SHIFT;
 	if (sdev->mode != WDSOFT_MODE_SVA)
 		uacce->qf_pg_num[UACCE_QFRT_SS] = ss_pages;
+	uacce->qf_pg_num[UACCE_QFRT_DKO] = dko_pages;
 
 	/* Engines first: a queue can start as soon as the device registers. */
 	r = wdsoft_engines_start(sdev, threads, dev_name(&uacce->dev));
@@ -567,6 +573,10 @@ static int wdsoft_check_params(void)
 	if (!ss_pages || ss_pages > (1U << (MAX_ORDER - 1))) {
 		pr_err("wdsoft: ss_pages=%u must be from 1 to %u\n", ss_pages,
 		       1U << (MAX_ORDER - 1));
+		return -EINVAL;
+	}
+	if (dko_pages > 1024) {
+		pr_err("wdsoft: dko_pages=%u must be from 0 to 1024\n", dko_pages);
 		return -EINVAL;
 	}
 	if (uacce_mode != 0 && uacce_mode != 1) {

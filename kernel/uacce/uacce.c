@@ -488,7 +488,7 @@ static int uacce_fops_open(struct inode *inode, struct file *filep)
 		ret = -ENOMEM;
 		goto err_free_q;
 	}
-	for (i = UACCE_QFRT_MMIO; i <= UACCE_QFRT_DUS; i++) {
+	for (i = UACCE_QFRT_MMIO; i <= UACCE_QFRT_DKO; i++) {
 		if (!uacce->qf_pg_num[i])
 			continue;
 		q->qfrs[i] = uacce_qfr_new(i, uacce->qf_pg_num[i]);
@@ -948,6 +948,20 @@ static const struct vm_operations_struct uacce_vm_ops = {
 	.fault = uacce_vma_fault,
 };
 
+/*
+ * The DKO region is the driver's, for the device only. Mapping it, as the
+ * seed defines, reserves that range of the owner's address space: the VMA
+ * has no pages and no access, and mprotect() cannot grant any, so neither
+ * the owner's own memory nor its data lands where the device may address
+ * the driver's memory. A touch is a SIGSEGV.
+ */
+static void uacce_dko_reserve(struct vm_area_struct *vma)
+{
+	vma->vm_flags &= ~(VM_READ | VM_WRITE | VM_EXEC |
+			   VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC);
+	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);
+}
+
 static int uacce_fops_mmap(struct file *filep, struct vm_area_struct *vma)
 {
 	struct uacce_queue *q = filep->private_data;
@@ -956,7 +970,7 @@ static int uacce_fops_mmap(struct file *filep, struct vm_area_struct *vma)
 	unsigned long type = vma->vm_pgoff;
 	int ret;
 
-	if (type >= UACCE_MAX_REGION || type == UACCE_QFRT_DKO)
+	if (type >= UACCE_MAX_REGION)
 		return -EINVAL;
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
@@ -992,7 +1006,9 @@ static int uacce_fops_mmap(struct file *filep, struct vm_area_struct *vma)
 	vma->vm_ops = &uacce_vm_ops;
 	vma->vm_private_data = q;
 
-	if (type == UACCE_QFRT_SS)
+	if (type == UACCE_QFRT_DKO)
+		uacce_dko_reserve(vma);
+	else if (type == UACCE_QFRT_SS)
 		ret = remap_pfn_range(vma, vma->vm_start,
 				      virt_to_phys(qfr->kaddr) >> PAGE_SHIFT,
 				      vma->vm_end - vma->vm_start,
@@ -1119,7 +1135,7 @@ static ssize_t qfrs_offset_show(struct device *dev,
 	int i, len = 0;
 
 	for (i = 0; i < UACCE_MAX_REGION; i++) {
-		if (i == UACCE_QFRT_DKO || !uacce->qf_pg_num[i])
+		if (!uacce->qf_pg_num[i])
 			len += sysfs_emit_at(buf, len, "%s-1", i ? " " : "");
 		else
 			len += sysfs_emit_at(buf, len, "%s%lu", i ? " " : "",

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Regions and queue states: each region maps once, at its exact size, by
- * vm_pgoff; DKO and unknown regions never map; mremap and partial munmap
+ * vm_pgoff; unknown regions and regions of size 0 never map; a DKO region
+ * maps as a reserved range with no access; mremap and partial munmap
  * are refused; a region maps again after munmap; START_Q twice fails.
  * PUT_Q is mainline's: it stops the queue and keeps the instance until
  * close; a second PUT_Q succeeds; the queue maps and starts again.
  */
+#include <setjmp.h>
+#include <signal.h>
+
 #include "vm/test-uacce-common.h"
 
 static long page;
@@ -38,7 +42,7 @@ static void check_regions(void)
 		skip(1, "DUS is a single page");
 	}
 	ut_map(fd, UACCE_QFRT_DKO, page, &err);
-	ok_errno(err, -EINVAL, "the DKO region is never mappable");
+	ok_errno(err, -EINVAL, "a DKO region of size 0 does not map");
 	ut_map(fd, UACCE_QFRT_MAX, page, &err);
 	ok_errno(err, -EINVAL, "an unknown region fails with EINVAL");
 	ut_map(fd, 1000, page, &err);
@@ -139,6 +143,91 @@ static void check_states(void)
 	close(fd);
 }
 
+/* The permissions field ("rw-s") of the mapping at @addr, or "". */
+static void maps_perms(const void *addr, char perms[8])
+{
+	char line[512];
+	unsigned long lo, hi;
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	perms[0] = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 &&
+		    lo == (unsigned long)addr)
+			break;
+		else
+			perms[0] = 0;
+	if (f)
+		fclose(f);
+}
+
+static sigjmp_buf segv_jmp;
+
+static void on_segv(int sig)
+{
+	siglongjmp(segv_jmp, sig);
+}
+
+/* Does reading @p raise SIGSEGV? */
+static bool read_faults(const volatile char *p)
+{
+	struct sigaction sa = { .sa_handler = on_segv }, old;
+	bool faulted = false;
+
+	sigaction(SIGSEGV, &sa, &old);
+	if (sigsetjmp(segv_jmp, 1) == 0)
+		(void)p[0];
+	else
+		faulted = true;
+	sigaction(SIGSEGV, &old, NULL);
+	return faulted;
+}
+
+/*
+ * A device advertising a DKO region (wdsoft dko_pages=2): mapping it
+ * reserves the range, with no pages and no access, whatever the caller
+ * asked; mprotect cannot grant access; a touch is SIGSEGV.
+ */
+static void check_dko(void)
+{
+	size_t dko = 2 * (size_t)page;
+	char perms[8], want[32];
+	volatile char *p;
+	int fd, err;
+
+	ok_errno(vm_load_modules("num_devices=1 dko_pages=2"), 0, "wdsoft with dko_pages=2");
+	ut_use(NULL);
+	is((long)ut_region_size(UACCE_QFRT_DKO), (long)dko, "region_dko_size is 2 pages");
+	snprintf(want, sizeof(want), "0 %ld %ld -1", page, 2 * page);
+	{
+		char off[64] = "";
+
+		vm_sysfs_read(ut_dev, "qfrs_offset", off, sizeof(off));
+		ok(!strcmp(off, want), "qfrs_offset gives DKO its offset (%s)", off);
+	}
+	fd = ut_open();
+	ut_map(fd, UACCE_QFRT_DKO, dko - page, &err);
+	ok_errno(err, -EINVAL, "DKO at the wrong size fails with EINVAL");
+	p = ut_map(fd, UACCE_QFRT_DKO, dko, &err);
+	ok_errno(err, 0, "DKO maps at its advertised size (asked for read and write)");
+	maps_perms((const void *)p, perms);
+	ok(p && !strcmp(perms, "---s"), "the range is reserved with no access (%s)", perms);
+	ok(p && mprotect((void *)p, dko, PROT_READ) < 0 && errno == EACCES,
+	   "mprotect cannot grant access to it (EACCES)");
+	ut_map(fd, UACCE_QFRT_DKO, dko, &err);
+	ok_errno(err, -EEXIST, "a second DKO mapping fails with EEXIST");
+	ok(p && read_faults(p), "reading the reserved range is SIGSEGV");
+	ok_errno(ut_ioctl(fd, UACCE_CMD_START_Q, 0), 0, "the queue starts with DKO mapped");
+	if (p)
+		munmap((void *)p, dko);
+	p = ut_map(fd, UACCE_QFRT_DKO, dko, &err);
+	ok_errno(err, 0, "DKO maps again after munmap");
+	ok_errno(ut_ioctl(fd, UACCE_CMD_REVOKE, 0), 0, "REVOKE with DKO mapped");
+	if (p)
+		munmap((void *)p, dko);
+	close(fd);
+}
+
 int main(void)
 {
 	long initial;
@@ -149,6 +238,10 @@ int main(void)
 	check_regions();
 	check_states();
 	is(ut_avail(), initial, "available_instances is back to its initial value");
+	if (ut_own_modules)
+		check_dko();
+	else
+		skip(12, "DKO needs wdsoft reloaded with dko_pages=2");
 	ut_teardown();
 	return exit_status();
 }

@@ -70,7 +70,8 @@ enum uacce_qfrt {
 
 /*
  * Regions WarpDrive adds to enum uacce_qfrt (same numbering):
- * UACCE_QFRT_DKO: device kernel only; never mappable
+ * UACCE_QFRT_DKO: device kernel only; mapping it reserves the range with
+ *                 no access (see Documentation/uacce.rst)
  * UACCE_QFRT_SS:  static shared memory
  * UACCE_QFRT_MAX: number of region types
  */
