@@ -34,7 +34,7 @@
  *	Taken by open, release and uacce_remove(). It may be held while taking
  *	an owner's mmap_lock and q->mutex (removal does), so it is never
  *	taken under mmap_lock (mmap, fault, vma open/close never take it) nor
- *	under q->mutex.
+ *	under q->ctl or q->mutex.
  * q->ctl: serializes what changes whether the driver runs the queue:
  *	START_Q, PUT_Q, the kill (revoke, removal) and driver commands, as
  *	mainline serializes them under one mutex. Driver commands may copy
