@@ -525,14 +525,19 @@ void wdsoft_engine_attach(struct wdsoft_queue *wq)
 	struct wdsoft_engine *eng = &sdev->engines[0];
 	unsigned int i;
 
-	for (i = 1; i < sdev->nr_engines; i++)
-		if (READ_ONCE(sdev->engines[i].nr_queues) <
-		    READ_ONCE(eng->nr_queues))
-			eng = &sdev->engines[i];
+	if (wq->engine_pref >= 0)	/* WDSOFT_CMD_SET_ENGINE, checked there */
+		eng = &sdev->engines[wq->engine_pref];
+	else
+		for (i = 1; i < sdev->nr_engines; i++)
+			if (READ_ONCE(sdev->engines[i].nr_queues) <
+			    READ_ONCE(eng->nr_queues))
+				eng = &sdev->engines[i];
 
 	mutex_lock(&eng->mutex);
 	wq->eng = eng;
 	wq->mm_gone = false;
+	/* A queue started again after PUT_Q runs its descriptors in full. */
+	WRITE_ONCE(wq->stopping, false);
 	wdsoft_queue_set_status(wq, WDSOFT_STATUS_RUNNING, 0);
 	list_add_tail(&wq->node, &eng->queues);
 	WRITE_ONCE(eng->nr_queues, eng->nr_queues + 1);

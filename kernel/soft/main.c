@@ -79,6 +79,11 @@ static unsigned int ss_pages = 1024;
 module_param(ss_pages, uint, 0444);
 MODULE_PARM_DESC(ss_pages, "Size in pages of a queue's static shared region in ss and noiommu modes (default 1024)");
 
+/* wdsoft has no kernel-only memory: the region is advertised, never backed. */
+static unsigned int dko_pages;
+module_param(dko_pages, uint, 0444);
+MODULE_PARM_DESC(dko_pages, "Size in pages of the device-kernel-only (DKO) region each queue advertises, 0 to 1024 (default 0: none)");
+
 static int uacce_mode = 1;
 module_param(uacce_mode, int, 0444);
 MODULE_PARM_DESC(uacce_mode, "1: uacce devices (default); 0: register crc32c, sha256, deflate with the crypto API instead");
@@ -132,6 +137,7 @@ static int wdsoft_get_queue(struct uacce_device *uacce, unsigned long arg,
 	wq->sdev = sdev;
 	INIT_LIST_HEAD(&wq->node);
 	wq->id = atomic_inc_return(&next_id);
+	wq->engine_pref = -1;
 	wq->mask = sdev->sq_entries - 1;
 	wq->hdr = wq->dus;
 	wq->sq = wq->dus + sizeof(struct wdsoft_dus_hdr);
@@ -248,20 +254,45 @@ static int wdsoft_mmap(struct uacce_queue *q, struct vm_area_struct *vma,
 	return 0;
 }
 
+/* WDSOFT_CMD_SET_ENGINE: queue context, set before START_Q. */
+static long wdsoft_set_engine(struct wdsoft_queue *wq, u32 __user *arg)
+{
+	u32 engine;
+
+	if (get_user(engine, arg))
+		return -EFAULT;
+	if (wq->eng)
+		return -EBUSY;		/* started: PUT_Q first */
+	if (engine == WDSOFT_ENGINE_ANY) {
+		wq->engine_pref = -1;
+		return 0;
+	}
+	if (engine >= wq->sdev->nr_engines)
+		return -EINVAL;
+	wq->engine_pref = engine;
+	return 0;
+}
+
+/*
+ * Driver commands, in any state of the queue but dead: uacce runs them
+ * serialized with start_queue and stop_queue, so wq->eng says whether the
+ * queue is started.
+ */
 static long wdsoft_ioctl(struct uacce_queue *q, unsigned int cmd,
 			 unsigned long arg)
 {
 	struct wdsoft_queue *wq = q->priv;
-	struct wdsoft_engine *eng;
 
+	if (!wq)
+		return -ENODEV;
 	switch (cmd) {
 	case WDSOFT_CMD_WAKE:
-		/* uacce calls us only for a started queue, under its lock. */
-		eng = wq ? READ_ONCE(wq->eng) : NULL;
-		if (!eng)
-			return -ENODEV;
-		wdsoft_engine_kick(eng);
+		if (!wq->eng)
+			return -EINVAL;	/* nothing to wake: START_Q first */
+		wdsoft_engine_kick(wq->eng);
 		return 0;
+	case WDSOFT_CMD_SET_ENGINE:
+		return wdsoft_set_engine(wq, (u32 __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -386,6 +417,35 @@ static int wdsoft_pick_node(unsigned int i)
 	return NUMA_NO_NODE;
 }
 
+/*
+ * The parent platform device, on its node. The node must be set between
+ * alloc and add: the driver core decides at add time whether the device
+ * shows a numa_node attribute (a platform device on no node has none), and
+ * user space written for mainline uacce finds devices through
+ * /sys/class/uacce/<dev>/device/numa_node.
+ */
+static int wdsoft_pdev_add(struct wdsoft_dev *sdev)
+{
+	struct platform_device *pdev;
+	int r;
+
+	pdev = platform_device_alloc(WDSOFT_DRV_NAME, sdev->index);
+	if (!pdev)
+		return -ENOMEM;
+	r = dma_coerce_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (!r) {
+		set_dev_node(&pdev->dev, sdev->node);
+		r = platform_device_add(pdev);
+	}
+	if (r) {
+		/* Not added (or its add undone): put, never unregister. */
+		platform_device_put(pdev);
+		return r;
+	}
+	sdev->pdev = pdev;
+	return 0;
+}
+
 static void wdsoft_dev_destroy(struct wdsoft_dev *sdev)
 {
 	debugfs_remove_recursive(sdev->dbg);
@@ -402,11 +462,6 @@ static void wdsoft_dev_destroy(struct wdsoft_dev *sdev)
 static int wdsoft_dev_create(unsigned int index, unsigned long ops_mask,
 			     struct wdsoft_dev **out)
 {
-	struct platform_device_info pinfo = {
-		.name = WDSOFT_DRV_NAME,
-		.id = index,
-		.dma_mask = DMA_BIT_MASK(64),
-	};
 	struct uacce_interface iface = {
 		.name = WDSOFT_DRV_NAME,
 		.ops = &wdsoft_uacce_ops,
@@ -444,13 +499,9 @@ static int wdsoft_dev_create(unsigned int index, unsigned long ops_mask,
 		goto err;
 	}
 
-	sdev->pdev = platform_device_register_full(&pinfo);
-	if (IS_ERR(sdev->pdev)) {
-		r = PTR_ERR(sdev->pdev);
-		sdev->pdev = NULL;
+	r = wdsoft_pdev_add(sdev);
+	if (r)
 		goto err;
-	}
-	set_dev_node(&sdev->pdev->dev, sdev->node);
 
 	switch (sdev->mode) {
 	case WDSOFT_MODE_SVA:
@@ -477,6 +528,7 @@ static int wdsoft_dev_create(unsigned int index, unsigned long ops_mask,
 	uacce->qf_pg_num[UACCE_QFRT_DUS] = sdev->dus_size >> PAGE_SHIFT;
 	if (sdev->mode != WDSOFT_MODE_SVA)
 		uacce->qf_pg_num[UACCE_QFRT_SS] = ss_pages;
+	uacce->qf_pg_num[UACCE_QFRT_DKO] = dko_pages;
 
 	/* Engines first: a queue can start as soon as the device registers. */
 	r = wdsoft_engines_start(sdev, threads, dev_name(&uacce->dev));
@@ -521,6 +573,10 @@ static int wdsoft_check_params(void)
 	if (!ss_pages || ss_pages > (1U << (MAX_ORDER - 1))) {
 		pr_err("wdsoft: ss_pages=%u must be from 1 to %u\n", ss_pages,
 		       1U << (MAX_ORDER - 1));
+		return -EINVAL;
+	}
+	if (dko_pages > 1024) {
+		pr_err("wdsoft: dko_pages=%u must be from 0 to 1024\n", dko_pages);
 		return -EINVAL;
 	}
 	if (uacce_mode != 0 && uacce_mode != 1) {

@@ -264,6 +264,10 @@ struct wdsoft_dev {
  * @page_req: page request the descriptor at @sq_head waits for, or NULL;
  *	while it is not done the engine leaves the queue alone
  * @page_req_tries: page requests made for the descriptor at @sq_head
+ * @engine_pref: engine that serves the queue from its next start
+ *	(WDSOFT_CMD_SET_ENGINE), -1 for the least loaded; changed only while
+ *	the queue is not started (uacce serializes driver commands with
+ *	start and stop)
  * @id: queue number for debugfs
  * @stats: per-queue statistics
  */
@@ -285,6 +289,7 @@ struct wdsoft_queue {
 	bool stopping;
 	struct wdsoft_page_req *page_req;
 	unsigned int page_req_tries;
+	int engine_pref;
 	u32 id;
 	struct wdsoft_stats stats;
 };

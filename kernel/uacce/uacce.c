@@ -12,11 +12,14 @@
  * once each, at their exact size.
  *
  * A queue is INIT after open, STARTED after START_Q, STOPPED after PUT_Q
- * (the instance is kept until close) and DEAD after UACCE_CMD_REVOKE or
- * uacce_remove(): a dead queue has given its instance back, every call on it
- * fails with -ENODEV, poll reports EPOLLERR | EPOLLHUP, and its mappings
- * have been replaced by a zero-filled page private to the queue, so an owner
- * still writing to its doorbell neither crashes nor reaches the device.
+ * and DEAD after UACCE_CMD_REVOKE or uacce_remove(). PUT_Q is mainline's:
+ * it only stops the queue; the instance and the mappings stay with the
+ * file until the last close, a second PUT_Q succeeds and does nothing, and
+ * START_Q may start the queue again. A dead queue has given its instance
+ * back, every call on it fails with -ENODEV, poll reports EPOLLERR |
+ * EPOLLHUP, and its mappings have been replaced by a zero-filled page
+ * private to the queue, so an owner still writing to its doorbell neither
+ * crashes nor reaches the device.
  *
  * Dead-page mechanics: each queue has its own address_space (q->mapping,
  * installed as file->f_mapping at open), so unmap_mapping_range() on it zaps
@@ -31,7 +34,12 @@
  *	Taken by open, release and uacce_remove(). It may be held while taking
  *	an owner's mmap_lock and q->mutex (removal does), so it is never
  *	taken under mmap_lock (mmap, fault, vma open/close never take it) nor
- *	under q->mutex.
+ *	under q->ctl or q->mutex.
+ * q->ctl: serializes what changes whether the driver runs the queue:
+ *	START_Q, PUT_Q, the kill (revoke, removal) and driver commands, as
+ *	mainline serializes them under one mutex. Driver commands may copy
+ *	from user space under it, so it comes before mmap_lock; removal
+ *	takes it under uacce->mutex.
  * mmap_lock of the owner's mm: held by the core mm around our mmap handler
  *	and vm_ops; we take it for read only to zap a dying queue's VMAs, so
  *	that an mmap() that passed our handler has linked its VMA first.
@@ -39,11 +47,7 @@
  *	Taken under mmap_lock (mmap, vma open/close), hence: never held while
  *	touching user memory (copy_*_user may fault and take mmap_lock) and
  *	never held while taking mmap_lock. Order:
- *	uacce->mutex -> mmap_lock -> q->mutex.
- * uacce_srcu: driver ioctls (ops->ioctl may copy from user space, so they
- *	run without q->mutex) run inside an SRCU read section after checking
- *	the queue is STARTED; stopping a queue first changes its state, then
- *	waits for that section to drain, then calls ops->stop_queue.
+ *	uacce->mutex -> q->ctl -> mmap_lock -> q->mutex.
  * uacce->err_lock (spinlock, irq-safe): the isolation counters, as
  *	uacce_hw_error() may be called from an interrupt handler.
  *
@@ -74,7 +78,6 @@
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/srcu.h>
 #include <linux/topology.h>
 #include <linux/uacce.h>
 #include <linux/xarray.h>
@@ -85,7 +88,6 @@
 
 static dev_t uacce_devt;
 static DEFINE_XARRAY_ALLOC(uacce_xa);
-DEFINE_STATIC_SRCU(uacce_srcu);
 
 static struct class *uacce_class;
 
@@ -150,12 +152,13 @@ static int uacce_alg_lookup(const char *algs, const char *name, size_t len)
 	return -ENOENT;
 }
 
+/* Not dead: a queue stopped by PUT_Q may be mapped and started again. */
 static int uacce_q_live(struct uacce_queue *q)
 {
 	lockdep_assert_held(&q->mutex);
-	if (q->state == UACCE_QSTATE_INIT || q->state == UACCE_QSTATE_STARTED)
-		return 0;
-	return -ENODEV;
+	if (q->state == UACCE_QSTATE_DEAD)
+		return -ENODEV;
+	return 0;
 }
 
 static void uacce_qfr_put(struct uacce_qfile_region *qfr)
@@ -171,7 +174,7 @@ static void uacce_qfr_put(struct uacce_qfile_region *qfr)
 }
 
 static struct uacce_qfile_region *
-uacce_qfr_new(enum uacce_qfrt type, unsigned long nr_pages)
+uacce_qfr_new(int type, unsigned long nr_pages)
 {
 	struct uacce_qfile_region *qfr = kzalloc(sizeof(*qfr), GFP_KERNEL);
 
@@ -302,18 +305,20 @@ static void uacce_q_put_instance(struct uacce_queue *q)
 	q->has_instance = false;
 }
 
+/* START_Q, also of a queue that PUT_Q stopped (as in mainline). */
 static int uacce_q_start(struct uacce_queue *q)
 {
 	struct uacce_device *uacce = q->uacce;
 	int ret;
 
+	lockdep_assert_held(&q->ctl);
 	lockdep_assert_held(&q->mutex);
 	ret = uacce_q_live(q);
 	if (!ret)
 		ret = uacce_q_check_owner(q);
 	if (ret)
 		return ret;
-	if (q->state != UACCE_QSTATE_INIT)
+	if (q->state == UACCE_QSTATE_STARTED)
 		return -EINVAL;		/* mainline's answer to a second START */
 	ret = uacce_q_get_ss(q);
 	if (ret)
@@ -335,40 +340,27 @@ static int uacce_q_start(struct uacce_queue *q)
 }
 
 /*
- * Move @q out of INIT/STARTED into @state (STOPPED or DEAD). Returns the
- * state it was in, or 0 if it was already stopped or dead and @state is
- * STOPPED.
+ * PUT_Q, as mainline's: stop a started queue; keep the instance and the
+ * mappings until close. A queue that is not started (never, or stopped
+ * already) is left as it is and the call succeeds.
  */
-static int uacce_q_set_stopping(struct uacce_queue *q, int state)
-{
-	int old;
-
-	mutex_lock(&q->mutex);
-	old = q->state;
-	if (old == UACCE_QSTATE_DEAD ||
-	    (old == UACCE_QSTATE_STOPPED && state == UACCE_QSTATE_STOPPED)) {
-		mutex_unlock(&q->mutex);
-		return 0;
-	}
-	WRITE_ONCE(q->state, state);
-	mutex_unlock(&q->mutex);
-	return old;
-}
-
-/* PUT_Q: stop processing; keep the instance and the mappings until close. */
 static int uacce_q_put(struct uacce_queue *q)
 {
-	int old = uacce_q_set_stopping(q, UACCE_QSTATE_STOPPED);
+	int ret;
 
-	if (!old)
-		return -ENODEV;
-	/* No driver ioctl may still be running on a started queue. */
-	synchronize_srcu(&uacce_srcu);
+	lockdep_assert_held(&q->ctl);
 	mutex_lock(&q->mutex);
-	uacce_q_stop_hw(q);
+	ret = uacce_q_live(q);
+	if (!ret)
+		ret = uacce_q_check_owner(q);
+	if (!ret && q->state == UACCE_QSTATE_STARTED) {
+		uacce_q_stop_hw(q);
+		WRITE_ONCE(q->state, UACCE_QSTATE_STOPPED);
+	}
 	mutex_unlock(&q->mutex);
-	wake_up_interruptible_all(&q->wait);
-	return 0;
+	if (!ret)
+		wake_up_interruptible_all(&q->wait);
+	return ret;
 }
 
 /*
@@ -376,18 +368,22 @@ static int uacce_q_put(struct uacce_queue *q)
  * the dead page, give its instance back. Returns -ENODEV if already dead.
  * Called with uacce->mutex held (so kills of one device are serialized and
  * removal never returns while a revoke is still calling ops), without
- * q->mutex and without any mmap_lock.
+ * q->ctl, q->mutex and any mmap_lock. Holding q->ctl throughout, it waits
+ * for a running driver command and keeps START_Q out.
  */
 static int uacce_q_kill(struct uacce_queue *q)
 {
 	struct mm_struct *mm;
 
 	lockdep_assert_held(&q->uacce->mutex);
-	if (!uacce_q_set_stopping(q, UACCE_QSTATE_DEAD))
-		return -ENODEV;
-	synchronize_srcu(&uacce_srcu);
-
+	mutex_lock(&q->ctl);
 	mutex_lock(&q->mutex);
+	if (q->state == UACCE_QSTATE_DEAD) {
+		mutex_unlock(&q->mutex);
+		mutex_unlock(&q->ctl);
+		return -ENODEV;
+	}
+	WRITE_ONCE(q->state, UACCE_QSTATE_DEAD);
 	uacce_q_stop_hw(q);
 	/* The binding cannot change any more: state is DEAD. */
 	mm = q->mm;
@@ -409,6 +405,7 @@ static int uacce_q_kill(struct uacce_queue *q)
 	mutex_lock(&q->mutex);
 	uacce_q_put_instance(q);
 	mutex_unlock(&q->mutex);
+	mutex_unlock(&q->ctl);
 
 	/*
 	 * Only now let the owner see the death (poll, ioctl errors): whoever
@@ -491,7 +488,7 @@ static int uacce_fops_open(struct inode *inode, struct file *filep)
 		ret = -ENOMEM;
 		goto err_free_q;
 	}
-	for (i = UACCE_QFRT_MMIO; i <= UACCE_QFRT_DUS; i++) {
+	for (i = UACCE_QFRT_MMIO; i <= UACCE_QFRT_DKO; i++) {
 		if (!uacce->qf_pg_num[i])
 			continue;
 		q->qfrs[i] = uacce_qfr_new(i, uacce->qf_pg_num[i]);
@@ -502,6 +499,7 @@ static int uacce_fops_open(struct inode *inode, struct file *filep)
 	}
 	q->uacce = uacce;
 	q->state = UACCE_QSTATE_INIT;
+	mutex_init(&q->ctl);
 	mutex_init(&q->mutex);
 	init_waitqueue_head(&q->wait);
 	init_completion(&q->killed);
@@ -572,6 +570,7 @@ static int uacce_fops_release(struct inode *inode, struct file *filep)
 	put_pid(q->opener);
 	__free_page(q->dead_page);
 	mutex_destroy(&q->mutex);
+	mutex_destroy(&q->ctl);
 	kfree(q);
 	atomic_long_dec(&uacce_live_queues);
 	put_device(&uacce->dev);
@@ -675,8 +674,8 @@ static long uacce_ioctl_restrict_algs(struct uacce_queue *q,
 	}
 	mutex_lock(&q->mutex);
 	ret = uacce_q_live(q);
-	if (!ret && q->state == UACCE_QSTATE_STARTED)
-		ret = uacce_q_check_owner(q);
+	if (!ret && q->state != UACCE_QSTATE_INIT)
+		ret = uacce_q_check_owner(q);	/* started, maybe stopped since */
 	if (!ret)
 		WRITE_ONCE(q->algs_allowed, q->algs_allowed & mask);
 	mutex_unlock(&q->mutex);
@@ -797,28 +796,31 @@ out_fdput:
 	return ret;
 }
 
-/* A driver command: runs without q->mutex, inside uacce_srcu. */
+/*
+ * A driver command, in any live state of the queue, as in mainline: the
+ * driver decides what it accepts before START_Q. It runs under q->ctl
+ * (it may copy from user space, so not under q->mutex): the queue is not
+ * started, stopped or killed meanwhile, and removal, which kills the queue
+ * before clearing ops, waits for it.
+ */
 static long uacce_ioctl_driver(struct uacce_queue *q, unsigned int cmd,
 			       unsigned long arg)
 {
 	const struct uacce_ops *ops;
 	long ret;
-	int idx;
 
-	idx = srcu_read_lock(&uacce_srcu);
+	if (mutex_lock_killable(&q->ctl))
+		return -EINTR;
 	mutex_lock(&q->mutex);
 	ret = uacce_q_live(q);
 	if (!ret)
 		ret = uacce_q_check_owner(q);
-	if (!ret && q->state != UACCE_QSTATE_STARTED)
-		ret = -EINVAL;	/* start the queue first */
 	mutex_unlock(&q->mutex);
 	if (!ret) {
-		/* Stable until srcu_read_unlock(): removal waits for us. */
 		ops = q->uacce->ops;
 		ret = ops->ioctl ? ops->ioctl(q, cmd, arg) : -ENOTTY;
 	}
-	srcu_read_unlock(&uacce_srcu, idx);
+	mutex_unlock(&q->ctl);
 	return ret;
 }
 
@@ -839,19 +841,17 @@ static long uacce_ioctl_dispatch(struct uacce_queue *q, struct file *filep,
 	case UACCE_CMD_RESTRICT_ALGS:
 		return uacce_ioctl_restrict_algs(q, (void __user *)arg);
 	case UACCE_CMD_START_Q:
+		mutex_lock(&q->ctl);
 		mutex_lock(&q->mutex);
 		ret = uacce_q_start(q);
 		mutex_unlock(&q->mutex);
+		mutex_unlock(&q->ctl);
 		return ret;
 	case UACCE_CMD_PUT_Q:
-		mutex_lock(&q->mutex);
-		ret = uacce_q_live(q);
-		if (!ret)
-			ret = uacce_q_check_owner(q);
-		mutex_unlock(&q->mutex);
-		if (ret)
-			return ret;
-		return uacce_q_put(q);
+		mutex_lock(&q->ctl);
+		ret = uacce_q_put(q);
+		mutex_unlock(&q->ctl);
+		return ret;
 	default:
 		/* 'W' below the driver base is ours; the rest is the driver's. */
 		if (_IOC_TYPE(cmd) == 'W' && _IOC_NR(cmd) < UACCE_CMD_DRIVER_BASE)
@@ -948,6 +948,20 @@ static const struct vm_operations_struct uacce_vm_ops = {
 	.fault = uacce_vma_fault,
 };
 
+/*
+ * The DKO region is the driver's, for the device only. Mapping it, as the
+ * seed defines, reserves that range of the owner's address space: the VMA
+ * has no pages and no access, and mprotect() cannot grant any, so neither
+ * the owner's own memory nor its data lands where the device may address
+ * the driver's memory. A touch is a SIGSEGV.
+ */
+static void uacce_dko_reserve(struct vm_area_struct *vma)
+{
+	vma->vm_flags &= ~(VM_READ | VM_WRITE | VM_EXEC |
+			   VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC);
+	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);
+}
+
 static int uacce_fops_mmap(struct file *filep, struct vm_area_struct *vma)
 {
 	struct uacce_queue *q = filep->private_data;
@@ -956,7 +970,7 @@ static int uacce_fops_mmap(struct file *filep, struct vm_area_struct *vma)
 	unsigned long type = vma->vm_pgoff;
 	int ret;
 
-	if (type >= UACCE_MAX_REGION || type == UACCE_QFRT_DKO)
+	if (type >= UACCE_MAX_REGION)
 		return -EINVAL;
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
@@ -992,7 +1006,9 @@ static int uacce_fops_mmap(struct file *filep, struct vm_area_struct *vma)
 	vma->vm_ops = &uacce_vm_ops;
 	vma->vm_private_data = q;
 
-	if (type == UACCE_QFRT_SS)
+	if (type == UACCE_QFRT_DKO)
+		uacce_dko_reserve(vma);
+	else if (type == UACCE_QFRT_SS)
 		ret = remap_pfn_range(vma, vma->vm_start,
 				      virt_to_phys(qfr->kaddr) >> PAGE_SHIFT,
 				      vma->vm_end - vma->vm_start,
@@ -1119,7 +1135,7 @@ static ssize_t qfrs_offset_show(struct device *dev,
 	int i, len = 0;
 
 	for (i = 0; i < UACCE_MAX_REGION; i++) {
-		if (i == UACCE_QFRT_DKO || !uacce->qf_pg_num[i])
+		if (!uacce->qf_pg_num[i])
 			len += sysfs_emit_at(buf, len, "%s-1", i ? " " : "");
 		else
 			len += sysfs_emit_at(buf, len, "%s%lu", i ? " " : "",

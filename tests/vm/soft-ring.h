@@ -98,6 +98,38 @@ static inline long soft_attr(const char *dev, const char *attr)
 	return v;
 }
 
+/*
+ * Engine @engine of @dev, from debugfs "engines": its thread's pid, the
+ * queues it serves, whether it is parked (any pointer may be NULL).
+ * 0, or -ENOENT if the device or the engine is not there.
+ */
+static inline int soft_engine_info(const char *dev, unsigned int engine,
+				   int *pid, int *queues, int *parked)
+{
+	char path[256], line[256];
+	int idx, p, q, k, r = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/wdsoft/%s/engines", dev);
+	f = fopen(path, "re");
+	if (!f)
+		return -ENOENT;
+	while (r && fgets(line, sizeof(line), f))
+		if (line[0] != '#' &&
+		    sscanf(line, "%d %d %d %d", &idx, &p, &q, &k) == 4 &&
+		    idx == (int)engine) {
+			if (pid)
+				*pid = p;
+			if (queues)
+				*queues = q;
+			if (parked)
+				*parked = k;
+			r = 0;
+		}
+	fclose(f);
+	return r;
+}
+
 static inline void soft_ring_close(struct soft_ring *r)
 {
 	if (r->ss)

@@ -4,7 +4,8 @@
  * reporting its node and running its engine threads only on that node's
  * CPUs (the VM has cpu0 in node0 and cpu1 in node1); nodes=-1 gives a
  * device with no node whose engine may run anywhere; an offline node is
- * refused at load time.
+ * refused at load time. The parent device's numa_node (what mainline-style
+ * user space reads) matches node_id, and is absent for a device on no node.
  */
 #include "tap.h"
 #include "vm/soft-ring.h"
@@ -127,6 +128,9 @@ int main(void)
 
 	for (i = 0; i < 2; i++) {
 		is(soft_attr(dev[i], "node_id"), i, "%s reports node %d", dev[i], i);
+		is(soft_attr(dev[i], "device/numa_node"), i,
+		   "%s: device/numa_node exists and reads %d, as mainline user space expects",
+		   dev[i], i);
 		pid = engine_pid(dev[i]);
 		ok(pid > 0, "%s has an engine thread (pid %d)", dev[i], pid);
 		if (node_cpu_list(i, want, sizeof(want)))
@@ -149,13 +153,18 @@ int main(void)
 	e = vm_load_modules("num_devices=1 nodes=-1");
 	ok_errno(e, 0, "nodes=-1 loads");
 	if (!e && !soft_find_device(0, dev[0], sizeof(dev[0]))) {
+		char buf[16];
+
 		is(soft_attr(dev[0], "node_id"), -1, "node_id reads -1");
+		/* The driver core hides numa_node of a platform device on no node. */
+		ok_errno(vm_sysfs_read(dev[0], "device/numa_node", buf, sizeof(buf)), -ENOENT,
+			 "device/numa_node is absent, as for any platform device on no node");
 		pid = engine_pid(dev[0]);
 		ok(cpus_allowed(pid, cpus, sizeof(cpus)) == 0 && !strcmp(cpus, "0-1"),
 		   "its engine may run on any CPU (%s)", cpus);
 		ok_errno(busy_memcpy(dev[0]), 0, "and works");
 	} else {
-		skip(3, "nodes=-1 did not load");
+		skip(4, "nodes=-1 did not load");
 	}
 
 	/* Devices beyond the online nodes wrap around. */

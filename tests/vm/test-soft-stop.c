@@ -3,7 +3,8 @@
  * wdsoft stop paths: an owner killed (or exiting) with requests in flight
  * leaves no trace (instances come back, the device keeps working, the kernel
  * logs nothing); PUT_Q completes what was still in the ring with
- * -ESHUTDOWN; rmmod with a started, mapped, busy queue is safe.
+ * -ESHUTDOWN, and START_Q after it runs the same rings again; rmmod with a
+ * started, mapped, busy queue is safe.
  */
 #include <signal.h>
 #include <sys/mman.h>
@@ -108,7 +109,21 @@ static void put_q_ring(void)
 	is(shut, 5, "all 5 completed with -ESHUTDOWN, in order");
 	ok(!(r.mmio->status & WDSOFT_STATUS_RUNNING), "status no longer RUNNING");
 	ok_errno(soft_debugfs_write(dev, "stall", "0"), 0, "engine resumed");
+
+	/* Restart on the same mappings: the rings carry on where they were. */
+	ok(ioctl(r.fd, UACCE_CMD_START_Q) == 0, "START_Q after PUT_Q");
+	ok(r.mmio->status & WDSOFT_STATUS_RUNNING, "status RUNNING again");
+	memset(a, 0x5a, sizeof(a));
+	memset(b, 0, sizeof(b));
+	{
+		struct wdsoft_sqe s = soft_sqe(WDSOFT_OP_MEMCPY, a, 4096, b, 4096);
+
+		ok(soft_ring_run(&r, &s, &cqe) == 0 && cqe.status == 0 &&
+		   !memcmp(a, b, sizeof(a)),
+		   "the restarted queue copies 4 KiB (status %d)", cqe.status);
+	}
 	soft_ring_close(&r);
+	is(soft_wait_instances(dev, avail0, 10000), avail0, "instance back at close");
 }
 
 /* PUT_Q in the middle of a long descriptor: it gives up, -ESHUTDOWN. */

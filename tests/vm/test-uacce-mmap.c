@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Regions and queue states: each region maps once, at its exact size, by
- * vm_pgoff; DKO and unknown regions never map; mremap and partial munmap
- * are refused; a region maps again after munmap; START_Q twice and every
- * data-path call after PUT_Q fail with the documented errors.
+ * vm_pgoff; unknown regions and regions of size 0 never map; a DKO region
+ * maps as a reserved range with no access; mremap and partial munmap
+ * are refused; a region maps again after munmap; START_Q twice fails.
+ * PUT_Q is mainline's: it stops the queue and keeps the instance until
+ * close; a second PUT_Q succeeds; the queue maps and starts again.
  */
+#include <setjmp.h>
+#include <signal.h>
+
 #include "vm/test-uacce-common.h"
 
 static long page;
@@ -37,7 +42,7 @@ static void check_regions(void)
 		skip(1, "DUS is a single page");
 	}
 	ut_map(fd, UACCE_QFRT_DKO, page, &err);
-	ok_errno(err, -EINVAL, "the DKO region is never mappable");
+	ok_errno(err, -EINVAL, "a DKO region of size 0 does not map");
 	ut_map(fd, UACCE_QFRT_MAX, page, &err);
 	ok_errno(err, -EINVAL, "an unknown region fails with EINVAL");
 	ut_map(fd, 1000, page, &err);
@@ -87,8 +92,10 @@ static void check_regions(void)
 static void check_states(void)
 {
 	size_t mmio = ut_region_size(UACCE_QFRT_MMIO);
+	size_t dus = ut_region_size(UACCE_QFRT_DUS);
 	struct pollfd pfd;
-	void *p;
+	long avail;
+	void *p, *d;
 	int fd, err;
 
 	fd = ut_open();
@@ -101,27 +108,123 @@ static void check_states(void)
 	p = ut_map(fd, UACCE_QFRT_MMIO, mmio, &err);
 	ok_errno(err, 0, "map MMIO while started");
 
+	avail = ut_avail();
 	ok_errno(ut_ioctl(fd, UACCE_CMD_PUT_Q, 0), 0, "PUT_Q");
 	is(ut_qstate(fd), UACCE_QSTATE_STOPPED, "state STOPPED");
-	ok_errno(ut_ioctl(fd, UACCE_CMD_PUT_Q, 0), -ENODEV, "PUT_Q again fails with ENODEV");
-	ok_errno(ut_ioctl(fd, UACCE_CMD_START_Q, 0), -ENODEV, "START_Q after PUT_Q fails with ENODEV");
-	ut_map(fd, UACCE_QFRT_DUS, ut_region_size(UACCE_QFRT_DUS), &err);
-	ok_errno(err, -ENODEV, "mmap after PUT_Q fails with ENODEV");
-	ok_errno(ut_ioctl(fd, _IO('W', 0x40), 0), -ENODEV, "a driver command after PUT_Q fails with ENODEV");
+	is(ut_avail(), avail, "PUT_Q keeps the instance until close, as mainline's does");
+	ok_errno(ut_ioctl(fd, UACCE_CMD_PUT_Q, 0), 0, "PUT_Q again succeeds, as mainline's does");
+	is(ut_qstate(fd), UACCE_QSTATE_STOPPED, "and leaves the queue STOPPED");
+	ok_errno(ut_ioctl(fd, WDSOFT_CMD_WAKE, 0), -EINVAL,
+		 "a driver command reaches the driver after PUT_Q (wdsoft: nothing to wake, EINVAL)");
 	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
 	err = poll(&pfd, 1, 0);
 	ok(err == 1 && (pfd.revents & (POLLERR | POLLHUP)) == (POLLERR | POLLHUP),
 	   "poll after PUT_Q reports POLLERR|POLLHUP (revents %#x)", pfd.revents);
-	ok(p && *(volatile uint32_t *)p == *(volatile uint32_t *)p,
-	   "the existing mapping stays readable after PUT_Q");
+	ok(p && *(volatile uint32_t *)p == WDSOFT_MAGIC,
+	   "the existing mapping still shows the driver's page after PUT_Q");
+	d = ut_map(fd, UACCE_QFRT_DUS, dus, &err);
+	ok_errno(err, 0, "mmap after PUT_Q works, as in mainline");
+	ok_errno(ut_ioctl(fd, UACCE_CMD_START_Q, 0), 0, "START_Q after PUT_Q starts the queue again");
+	is(ut_qstate(fd), UACCE_QSTATE_STARTED, "state STARTED again");
+	ok_errno(ut_ioctl(fd, WDSOFT_CMD_WAKE, 0), 0, "the restarted queue takes WAKE");
+	ok_errno(ut_ioctl(fd, UACCE_CMD_PUT_Q, 0), 0, "PUT_Q of the restarted queue");
+	if (d)
+		munmap(d, dus);
 	if (p)
 		munmap(p, mmio);
 	close(fd);
+	is(ut_avail(), avail + 1, "the instance comes back at the last close");
 
-	/* PUT_Q of a queue never started also just stops it. */
+	/* PUT_Q of a queue never started does nothing, as in mainline. */
 	fd = ut_open();
-	ok_errno(ut_ioctl(fd, UACCE_CMD_PUT_Q, 0), 0, "PUT_Q on an INIT queue");
-	ok_errno(ut_ioctl(fd, UACCE_CMD_START_Q, 0), -ENODEV, "START_Q after that fails with ENODEV");
+	ok_errno(ut_ioctl(fd, UACCE_CMD_PUT_Q, 0), 0, "PUT_Q on an INIT queue succeeds");
+	is(ut_qstate(fd), UACCE_QSTATE_INIT, "and leaves it INIT");
+	ok_errno(ut_ioctl(fd, UACCE_CMD_START_Q, 0), 0, "START_Q after that works");
+	close(fd);
+}
+
+/* The permissions field ("rw-s") of the mapping at @addr, or "". */
+static void maps_perms(const void *addr, char perms[8])
+{
+	char line[512];
+	unsigned long lo, hi;
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	perms[0] = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 &&
+		    lo == (unsigned long)addr)
+			break;
+		else
+			perms[0] = 0;
+	if (f)
+		fclose(f);
+}
+
+static sigjmp_buf segv_jmp;
+
+static void on_segv(int sig)
+{
+	siglongjmp(segv_jmp, sig);
+}
+
+/* Does reading @p raise SIGSEGV? */
+static bool read_faults(const volatile char *p)
+{
+	struct sigaction sa = { .sa_handler = on_segv }, old;
+	bool faulted = false;
+
+	sigaction(SIGSEGV, &sa, &old);
+	if (sigsetjmp(segv_jmp, 1) == 0)
+		(void)p[0];
+	else
+		faulted = true;
+	sigaction(SIGSEGV, &old, NULL);
+	return faulted;
+}
+
+/*
+ * A device advertising a DKO region (wdsoft dko_pages=2): mapping it
+ * reserves the range, with no pages and no access, whatever the caller
+ * asked; mprotect cannot grant access; a touch is SIGSEGV.
+ */
+static void check_dko(void)
+{
+	size_t dko = 2 * (size_t)page;
+	char perms[8], want[32];
+	volatile char *p;
+	int fd, err;
+
+	ok_errno(vm_load_modules("num_devices=1 dko_pages=2"), 0, "wdsoft with dko_pages=2");
+	ut_use(NULL);
+	is((long)ut_region_size(UACCE_QFRT_DKO), (long)dko, "region_dko_size is 2 pages");
+	snprintf(want, sizeof(want), "0 %ld %ld -1", page, 2 * page);
+	{
+		char off[64] = "";
+
+		vm_sysfs_read(ut_dev, "qfrs_offset", off, sizeof(off));
+		ok(!strcmp(off, want), "qfrs_offset gives DKO its offset (%s)", off);
+	}
+	fd = ut_open();
+	ut_map(fd, UACCE_QFRT_DKO, dko - page, &err);
+	ok_errno(err, -EINVAL, "DKO at the wrong size fails with EINVAL");
+	p = ut_map(fd, UACCE_QFRT_DKO, dko, &err);
+	ok_errno(err, 0, "DKO maps at its advertised size (asked for read and write)");
+	maps_perms((const void *)p, perms);
+	ok(p && !strcmp(perms, "---s"), "the range is reserved with no access (%s)", perms);
+	ok(p && mprotect((void *)p, dko, PROT_READ) < 0 && errno == EACCES,
+	   "mprotect cannot grant access to it (EACCES)");
+	ut_map(fd, UACCE_QFRT_DKO, dko, &err);
+	ok_errno(err, -EEXIST, "a second DKO mapping fails with EEXIST");
+	ok(p && read_faults(p), "reading the reserved range is SIGSEGV");
+	ok_errno(ut_ioctl(fd, UACCE_CMD_START_Q, 0), 0, "the queue starts with DKO mapped");
+	if (p)
+		munmap((void *)p, dko);
+	p = ut_map(fd, UACCE_QFRT_DKO, dko, &err);
+	ok_errno(err, 0, "DKO maps again after munmap");
+	ok_errno(ut_ioctl(fd, UACCE_CMD_REVOKE, 0), 0, "REVOKE with DKO mapped");
+	if (p)
+		munmap((void *)p, dko);
 	close(fd);
 }
 
@@ -135,6 +238,10 @@ int main(void)
 	check_regions();
 	check_states();
 	is(ut_avail(), initial, "available_instances is back to its initial value");
+	if (ut_own_modules)
+		check_dko();
+	else
+		skip(12, "DKO needs wdsoft reloaded with dko_pages=2");
 	ut_teardown();
 	return exit_status();
 }

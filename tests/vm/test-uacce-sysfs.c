@@ -92,7 +92,7 @@ static void check_formats(void)
 		v = strtol(p, &end, 10);
 		if (end == p || errno)
 			break;
-		if (i == UACCE_QFRT_DKO || !ut_region_size(i))
+		if (!ut_region_size(i))
 			snprintf(want, sizeof(want), "-1");
 		else
 			snprintf(want, sizeof(want), "%ld", i * page);

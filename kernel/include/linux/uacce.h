@@ -71,8 +71,11 @@ enum uacce_dev_state {
  * @is_q_updated: non-zero when completions are waiting (poll)
  * @mmap: map region @qfr of @q into @vma (MMIO and DUS); uacce has already
  *	set vm_ops and checked the size; the driver must not replace vm_ops
- * @ioctl: driver commands (>= UACCE_CMD_DRIVER_BASE); called only for a
- *	started, live queue, from its owner
+ * @ioctl: driver commands (>= UACCE_CMD_DRIVER_BASE, or another type);
+ *	called in any state but dead, as in mainline: before START_Q, while
+ *	started and after PUT_Q. The driver decides what each state accepts.
+ *	Called from the owner only, or from any holder of the file while the
+ *	queue is bound to no address space yet
  * @get_isolate_state: optional; a driver that tracks isolation itself
  * @isolate_err_threshold_write: optional, mainline compatibility
  * @isolate_err_threshold_read: optional, mainline compatibility
@@ -116,15 +119,18 @@ struct uacce_interface {
  *  uacce_queue.mutex   state, mm binding, regions, map counts; taken under
  *                      mmap_lock by mmap and vm_ops, so never held while
  *                      touching user memory or taking mmap_lock.
- *  order:              uacce_device.mutex -> mmap_lock -> uacce_queue.mutex
- *  uacce SRCU          ops->ioctl runs inside it, without uacce_queue.mutex;
- *                      stopping a queue waits for it before ops->stop_queue.
+ *  uacce_queue.ctl     serializes START_Q, PUT_Q, revoke/removal of the
+ *                      queue and ops->ioctl, which runs under it (and not
+ *                      under uacce_queue.mutex: it may copy from user).
+ *  order:              uacce_device.mutex -> uacce_queue.ctl -> mmap_lock
+ *                      -> uacce_queue.mutex
  *  uacce_device.err_lock  irq-safe spinlock for the isolation counters.
  *
  * What drivers may rely on: get_queue and put_queue run under
  * uacce_device.mutex; start_queue, stop_queue, mmap and is_q_updated run
  * under uacce_queue.mutex (mmap also under mmap_lock); ioctl runs under
- * neither. No op is called after uacce_remove() returns.
+ * uacce_queue.ctl only, so never concurrently with start_queue or
+ * stop_queue of its queue. No op is called after uacce_remove() returns.
  */
 
 /**
@@ -150,6 +156,7 @@ struct uacce_queue {
 	struct uacce_qfile_region *qfrs[UACCE_MAX_REGION];
 
 	/* private: to uacce.c */
+	struct mutex ctl;		/* see "Locking" in uacce.c */
 	struct mutex mutex;		/* see "Locking" in uacce.c */
 	wait_queue_head_t wait;
 	struct list_head list;		/* on uacce->queues, uacce->mutex */

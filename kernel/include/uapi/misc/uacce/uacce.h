@@ -5,9 +5,17 @@
  * Every value mainline Linux defines keeps its mainline number, so user space
  * written for mainline uacce runs unchanged. WarpDrive's additions take new
  * numbers and are marked as such.
+ *
+ * Coexistence with mainline's header: a program may include both this file
+ * and the kernel's <misc/uacce/uacce.h> (or <uapi/misc/uacce/uacce.h>), in
+ * either order. What mainline defines sits below under mainline's own
+ * guard, in both of its spellings (_UAPIUUACCE_H in the kernel source,
+ * UUACCE_H once installed), with the same values, so it is defined once
+ * whichever header comes first; WarpDrive's additions have their own guard.
  */
-#ifndef _UAPI_MISC_UACCE_H
-#define _UAPI_MISC_UACCE_H
+#if !defined(_UAPIUUACCE_H) && !defined(UUACCE_H)
+#define _UAPIUUACCE_H
+#define UUACCE_H
 
 #include <linux/types.h>
 #include <linux/ioctl.h>
@@ -16,15 +24,62 @@
  * UACCE_CMD_START_Q: start the queue and bind it to the caller's address
  * space. From then on only that address space may use the queue (mmap,
  * ioctl, poll); any other gets -EPERM. (A queue mapped before it is
- * started is bound by that first mmap.) Starting twice gives -EINVAL.
+ * started is bound by that first mmap.) Starting a started queue gives
+ * -EINVAL; a queue stopped by PUT_Q starts again.
  */
 #define UACCE_CMD_START_Q	_IO('W', 0)
 
 /*
- * UACCE_CMD_PUT_Q: stop the queue now, without waiting for the last close.
- * The file stays open; every later data-path call fails with -ENODEV.
+ * UACCE_CMD_PUT_Q: stop the queue now, as mainline does: the driver stops
+ * processing, the instance and the mappings stay with the file until the
+ * last close. PUT_Q of a queue that is not started succeeds and does
+ * nothing; START_Q starts a stopped queue again.
  */
 #define UACCE_CMD_PUT_Q		_IO('W', 1)
+
+/* UACCE_DEV_SVA: shared virtual addresses (sysfs "flags", bit 0). */
+#define UACCE_DEV_SVA		(1U << 0)
+
+/**
+ * enum uacce_qfrt - queue file region type, selected by mmap's vm_pgoff
+ * @UACCE_QFRT_MMIO: device MMIO (doorbell, status)
+ * @UACCE_QFRT_DUS: device user share (rings)
+ *
+ * WarpDrive's further regions follow, with their own guard.
+ */
+enum uacce_qfrt {
+	UACCE_QFRT_MMIO = 0,
+	UACCE_QFRT_DUS = 1,
+};
+
+#endif /* _UAPIUUACCE_H */
+
+#ifndef _UAPI_MISC_UACCE_WD_H
+#define _UAPI_MISC_UACCE_WD_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+/*
+ * Mainline's installed header spells UACCE_DEV_SVA BIT(0), which user space
+ * does not define: when that header came first, give it a usable spelling
+ * of the same value.
+ */
+#undef UACCE_DEV_SVA
+#define UACCE_DEV_SVA		(1U << 0)
+
+/*
+ * Regions WarpDrive adds to enum uacce_qfrt (same numbering):
+ * UACCE_QFRT_DKO: device kernel only; mapping it reserves the range with
+ *                 no access (see Documentation/uacce.rst)
+ * UACCE_QFRT_SS:  static shared memory
+ * UACCE_QFRT_MAX: number of region types
+ */
+enum {
+	UACCE_QFRT_DKO = 2,
+	UACCE_QFRT_SS = 3,
+	UACCE_QFRT_MAX = 4,
+};
 
 /*
  * WarpDrive additions.
@@ -83,32 +138,15 @@ struct uacce_algs {
 #define UACCE_CMD_DRIVER_BASE	0x40
 
 /*
- * Device flags (sysfs "flags", decimal as in mainline).
- * UACCE_DEV_SVA:     shared virtual addresses: PASID + faults from the device.
+ * Device flags (sysfs "flags", decimal as in mainline), beside mainline's
+ * UACCE_DEV_SVA (shared virtual addresses: PASID + faults from the device):
  * UACCE_DEV_NOIOMMU: no IOMMU; descriptors carry DMA addresses of the SS
  *                    region. WarpDrive addition.
  * UACCE_DEV_SS:      the device works on a static shared region that uacce
  *                    allocates (UACCE_QFRT_SS). WarpDrive addition.
  */
-#define UACCE_DEV_SVA		(1U << 0)
 #define UACCE_DEV_NOIOMMU	(1U << 1)
 #define UACCE_DEV_SS		(1U << 2)
-
-/**
- * enum uacce_qfrt: queue file region type, selected by mmap's vm_pgoff
- * @UACCE_QFRT_MMIO: device MMIO (doorbell, status)
- * @UACCE_QFRT_DUS: device user share (rings)
- * @UACCE_QFRT_DKO: device kernel only; never mappable (WarpDrive addition)
- * @UACCE_QFRT_SS: static shared memory (WarpDrive addition)
- * @UACCE_QFRT_MAX: number of region types
- */
-enum uacce_qfrt {
-	UACCE_QFRT_MMIO = 0,
-	UACCE_QFRT_DUS = 1,
-	UACCE_QFRT_DKO = 2,
-	UACCE_QFRT_SS = 3,
-	UACCE_QFRT_MAX = 4,
-};
 
 /* Queue states as reported by UACCE_CMD_QINFO. */
 enum uacce_qstate {
@@ -134,4 +172,4 @@ struct uacce_qinfo {
 	__u64 region_size[UACCE_QFRT_MAX];
 };
 
-#endif /* _UAPI_MISC_UACCE_H */
+#endif /* _UAPI_MISC_UACCE_WD_H */

@@ -76,8 +76,25 @@ enum wdsoft_op {
 #define WDSOFT_STATUS_NEED_WAKEUP	(1U << 1)
 #define WDSOFT_STATUS_STALLED		(1U << 2)	/* fault injection */
 
-/* Driver command: wake a parked engine. No argument. */
+/*
+ * Driver commands. Like every driver command they are accepted in any
+ * state of the queue but dead (before START_Q, started, after PUT_Q); each
+ * says which states it accepts.
+ *
+ * WDSOFT_CMD_WAKE: wake a parked engine. No argument. A queue that is not
+ * started gives EINVAL.
+ *
+ * WDSOFT_CMD_SET_ENGINE: queue context, set before START_Q (or after
+ * PUT_Q, for the next START_Q): which of the device's engine threads (0 to
+ * threads - 1, see the module parameter) serves the queue. The argument
+ * points to a __u32; WDSOFT_ENGINE_ANY restores the default, the least
+ * loaded engine at START_Q. EBUSY while the queue is started, EINVAL for
+ * an engine the device does not have, EFAULT for a bad pointer.
+ */
 #define WDSOFT_CMD_WAKE		_IO('W', UACCE_CMD_DRIVER_BASE + 0)
+#define WDSOFT_CMD_SET_ENGINE	_IOW('W', UACCE_CMD_DRIVER_BASE + 1, __u32)
+
+#define WDSOFT_ENGINE_ANY	0xffffffffU
 
 /**
  * struct wdsoft_sqe - submission descriptor, 64 bytes
