@@ -47,11 +47,18 @@ ok $r "dkms build $PACKAGE_NAME/$PACKAGE_VERSION for $kver"
 [ $r = 0 ] || { sed 's/^/# /' "$tmp/build.log" | tail -30; cat "$tmp/dkms/$PACKAGE_NAME/$PACKAGE_VERSION/build/make.log" 2>/dev/null | tail -30 | sed 's/^/# /'; }
 
 out=$tmp/dkms/$PACKAGE_NAME/$PACKAGE_VERSION/$kver/$(uname -m)/module
+# dkms compresses the modules like the kernel's own (6.12: .ko.xz).
+ko() {	# ko NAME: the built module file
+	for f in "$out/$1.ko" "$out/$1.ko.xz"; do
+		[ -f "$f" ] && break
+	done
+	echo "$f"
+}
 for m in uacce wdsoft; do
-	[ -f "$out/$m.ko" ] && [ "$(modinfo -F vermagic "$out/$m.ko" | cut -d' ' -f1)" = "$kver" ]
-	ok $? "$m.ko built for $kver"
+	[ -f "$(ko $m)" ] && [ "$(modinfo -F vermagic "$(ko $m)" | cut -d' ' -f1)" = "$kver" ]
+	ok $? "$m built for $kver ($(basename "$(ko $m)"))"
 done
-[ "$(modinfo -F depends "$out/wdsoft.ko" 2>/dev/null)" = uacce ]
+[ "$(modinfo -F depends "$(ko wdsoft)" 2>/dev/null)" = uacce ]
 ok $? "wdsoft depends on uacce"
 dkms status -m "$PACKAGE_NAME" --dkmstree "$tmp/dkms" --sourcetree "$tmp/src" 2>/dev/null | grep -q "$kver.*built"
 ok $? "dkms status: built"
@@ -66,13 +73,14 @@ cfg=/boot/config-$kver
 mods=$tmp/root/lib/modules/$kver
 mkdir -p "$mods/kernel/drivers/misc/uacce" "$mods/updates/dkms"
 touch "$mods/modules.order" "$mods/modules.builtin" "$mods/modules.builtin.modinfo"
-cp "$out/uacce.ko" "$mods/kernel/drivers/misc/uacce/" 2>/dev/null
-cp "$out/uacce.ko" "$out/wdsoft.ko" "$mods/updates/dkms/" 2>/dev/null
+cp "$(ko uacce)" "$mods/kernel/drivers/misc/uacce/" 2>/dev/null
+cp "$(ko uacce)" "$(ko wdsoft)" "$mods/updates/dkms/" 2>/dev/null
+ours=$mods/updates/dkms/$(basename "$(ko uacce)")
 depmod -b "$tmp/root" "$kver" 2>"$tmp/depmod.log"
-[ "$(modinfo -b "$tmp/root" -k "$kver" -n uacce 2>/dev/null)" = "$mods/updates/dkms/uacce.ko" ]
+[ "$(modinfo -b "$tmp/root" -k "$kver" -n uacce 2>/dev/null)" = "$ours" ]
 ok $? "depmod prefers updates/dkms/uacce.ko over an in-tree kernel/drivers/misc/uacce/uacce.ko"
 modprobe -d "$tmp/root" -S "$kver" --show-depends wdsoft 2>/dev/null | grep uacce.ko | sort -u >"$tmp/dep"
-[ "$(cat "$tmp/dep")" = "insmod $mods/updates/dkms/uacce.ko " ]
+[ "$(cat "$tmp/dep")" = "insmod $ours " ]
 ok $? "modprobe wdsoft would load updates/dkms/uacce.ko first"
 [ -s "$tmp/dep" ] || sed 's/^/# /' "$tmp/depmod.log"
 
