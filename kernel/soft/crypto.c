@@ -18,7 +18,7 @@
 #include <crypto/internal/hash.h>
 #include <crypto/internal/scompress.h>
 #include <crypto/sha2.h>
-#include <asm/unaligned.h>
+#include <wd_compat.h>
 
 #include "soft.h"
 

@@ -55,6 +55,7 @@
 #include <linux/slab.h>
 #include <linux/topology.h>
 #include <linux/uacce.h>
+#include <wd_compat.h>
 
 #include "soft.h"
 
@@ -196,9 +197,9 @@ static void wdsoft_page_req_fn(struct work_struct *work)
 		long got;
 
 		mmap_read_lock(req->mm);
-		got = get_user_pages_remote(req->mm, start, nr,
-					    req->write ? FOLL_WRITE : 0, NULL,
-					    NULL, &locked);
+		got = wd_get_user_pages_remote(req->mm, start, nr,
+					       req->write ? FOLL_WRITE : 0,
+					       NULL, &locked);
 		if (locked)
 			mmap_read_unlock(req->mm);
 		mmput(req->mm);

@@ -32,6 +32,7 @@
 #include <linux/topology.h>
 #include <linux/uacce.h>
 #include <linux/vmalloc.h>
+#include <wd_compat.h>
 
 #include "soft.h"
 
@@ -570,9 +571,9 @@ static int wdsoft_check_params(void)
 		return -EINVAL;
 	}
 	/* The SS region is one physically contiguous allocation. */
-	if (!ss_pages || ss_pages > (1U << (MAX_ORDER - 1))) {
+	if (!ss_pages || ss_pages > (1U << WD_MAX_PAGE_ORDER)) {
 		pr_err("wdsoft: ss_pages=%u must be from 1 to %u\n", ss_pages,
-		       1U << (MAX_ORDER - 1));
+		       1U << WD_MAX_PAGE_ORDER);
 		return -EINVAL;
 	}
 	if (dko_pages > 1024) {

@@ -30,7 +30,7 @@
 #include <linux/vmalloc.h>
 #include <linux/zutil.h>
 #include <crypto/sha2.h>
-#include <asm/unaligned.h>
+#include <wd_compat.h>
 
 #include "soft.h"
 
@@ -80,8 +80,8 @@ static long wdsoft_uva_pin(const struct wdsoft_xfer *x, u64 addr,
 	struct vm_area_struct *vma;
 	long got;
 
-	got = get_user_pages_remote(x->mm, addr & PAGE_MASK, nr,
-				    flags | FOLL_NOFAULT, pages, NULL, NULL);
+	got = wd_get_user_pages_remote(x->mm, addr & PAGE_MASK, nr,
+				       flags | FOLL_NOFAULT, pages, NULL);
 	if (got > 0)
 		return got;
 	vma = vma_lookup(x->mm, addr);
@@ -94,8 +94,8 @@ static long wdsoft_uva_pin(const struct wdsoft_xfer *x, u64 addr,
 		x->uva->miss_write = write;
 		return -EAGAIN;
 	}
-	got = get_user_pages_remote(x->mm, addr & PAGE_MASK, nr, flags, pages,
-				    NULL, NULL);
+	got = wd_get_user_pages_remote(x->mm, addr & PAGE_MASK, nr, flags,
+				       pages, NULL);
 	return got > 0 ? got : -EFAULT;
 }
 

@@ -72,7 +72,6 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/module.h>
-#include <linux/pfn_t.h>
 #include <linux/pid.h>
 #include <linux/poll.h>
 #include <linux/sched/mm.h>
@@ -81,6 +80,7 @@
 #include <linux/topology.h>
 #include <linux/uacce.h>
 #include <linux/xarray.h>
+#include <wd_compat.h>
 
 #define UACCE_MAX_DEVICES	BIT(MINORBITS)
 /* Algorithms a queue can be restricted to: the bits of algs_allowed. */
@@ -264,7 +264,7 @@ static int uacce_q_bind_sva(struct uacce_queue *q)
 	 */
 	if (!(uacce->flags & UACCE_DEV_SVA) || !uacce->sva_enabled)
 		return 0;
-	handle = iommu_sva_bind_device(uacce->parent, q->mm, NULL);
+	handle = wd_iommu_sva_bind_device(uacce->parent, q->mm);
 	if (IS_ERR(handle))
 		return PTR_ERR(handle);
 	q->handle = handle;
@@ -746,13 +746,13 @@ static long uacce_ioctl_share_svas(struct uacce_queue *q, unsigned long fd)
 	if (fd > INT_MAX)
 		return -EBADF;
 	f = fdget(fd);
-	if (!f.file)
+	if (!wd_fd_file(f))
 		return -EBADF;
-	if (f.file->f_op != &uacce_fops) {
+	if (wd_fd_file(f)->f_op != &uacce_fops) {
 		ret = -EINVAL;
 		goto out_fdput;
 	}
-	src = f.file->private_data;
+	src = wd_fd_file(f)->private_data;
 	if (src == q) {
 		ret = -EINVAL;
 		goto out_fdput;
@@ -934,7 +934,7 @@ static vm_fault_t uacce_vma_fault(struct vm_fault *vmf)
 		return vmf_insert_pfn_prot(vma, vmf->address, pfn,
 					   vm_get_page_prot(vma->vm_flags));
 	if (vma->vm_flags & VM_MIXEDMAP)
-		return vmf_insert_mixed(vma, vmf->address, pfn_to_pfn_t(pfn));
+		return wd_vmf_insert_mixed(vma, vmf->address, pfn);
 	get_page(q->dead_page);
 	vmf->page = q->dead_page;
 	return 0;
@@ -1001,8 +1001,8 @@ static int uacce_fops_mmap(struct file *filep, struct vm_area_struct *vma)
 	 * anything but VM_IO, which would let a forked child (another mm)
 	 * drive the rings. It also keeps GUP and ptrace off the regions.
 	 */
-	vma->vm_flags |= VM_IO | VM_DONTCOPY | VM_WIPEONFORK | VM_DONTEXPAND |
-			 VM_DONTDUMP;
+	wd_vm_flags_set(vma, VM_IO | VM_DONTCOPY | VM_WIPEONFORK |
+			     VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &uacce_vm_ops;
 	vma->vm_private_data = q;
 
@@ -1538,7 +1538,7 @@ static int __init uacce_init(void)
 {
 	int ret;
 
-	uacce_class = class_create(THIS_MODULE, UACCE_NAME);
+	uacce_class = wd_class_create(UACCE_NAME);
 	if (IS_ERR(uacce_class))
 		return PTR_ERR(uacce_class);
 

@@ -7,12 +7,13 @@
 # Debian's linux-source-6.1 package (/usr/src/linux-source-6.1.tar.xz);
 # only their four script files are extracted, once, into a cache directory.
 #
-# Environment: WD_SOURCE_ROOT (set by meson), KDIR (default: newest
-# /lib/modules/*/build), LINUX_SOURCE_TARBALL, WD_LINT_CACHE.
+# Environment: WD_SOURCE_ROOT and KDIR (set by meson: the build directory's
+# -Dkdir; default /lib/modules/RELEASE/build with RELEASE from
+# tools/default-kernel), LINUX_SOURCE_TARBALL, WD_LINT_CACHE.
 set -u
 
 src=${WD_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-kdir=${KDIR:-$(ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n1)}
+kdir=${KDIR:-/lib/modules/$("$src/tools/default-kernel" 2>/dev/null)/build}
 tarball=${LINUX_SOURCE_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
 cache=${WD_LINT_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/warpdrive/checkpatch}
 
@@ -21,6 +22,10 @@ if [ -z "$kdir" ] || [ ! -f "$kdir/Makefile" ]; then
 	exit 0
 fi
 
+case $kdir in
+/lib/modules/*/build) kver=$(basename "$(dirname "$kdir")") ;;
+*) kver=$kdir ;;
+esac
 echo "1..5"
 n=0
 fail=0
@@ -54,7 +59,7 @@ make -s -C "$kdir" M="$work/k" W=1 CONFIG_DEBUG_INFO_BTF_MODULES= modules \
 rc=$?
 grep -E 'warning:|error:' "$work/build.log" >"$work/build.warn"
 [ $rc -eq 0 ] && [ ! -s "$work/build.warn" ]
-ok $? "W=1 build of kernel/ has no warnings"
+ok $? "W=1 build of kernel/ for $kver has no warnings"
 [ -s "$work/build.warn" ] && show "$work/build.warn"
 [ $rc -ne 0 ] && show "$work/build.log"
 
@@ -65,7 +70,7 @@ if command -v sparse >/dev/null 2>&1; then
 	rc=$?
 	grep -E "^$work/k/.*: (warning|error):" "$work/sparse.log" >"$work/sparse.warn"
 	[ $rc -eq 0 ] && [ ! -s "$work/sparse.warn" ]
-	ok $? "sparse (C=2) is clean"
+	ok $? "sparse (C=2) is clean for $kver"
 	[ -s "$work/sparse.warn" ] && show "$work/sparse.warn"
 else
 	skip "sparse is not installed (apt-get install sparse)"
