@@ -64,6 +64,23 @@ static inline void wd_vm_flags_set(struct vm_area_struct *vma,
 }
 
 /**
+ * wd_vm_flags_clear() - clear flags on a VMA being set up by mmap
+ * @vma: the VMA, with the mmap lock held for writing
+ * @flags: VM_* flags to remove
+ *
+ * The counterpart of wd_vm_flags_set(), for the same reason.
+ */
+static inline void wd_vm_flags_clear(struct vm_area_struct *vma,
+				     vm_flags_t flags)
+{
+#if WD_KERNEL_AT_LEAST(6, 3)
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
+#endif
+}
+
+/**
  * wd_class_create() - create a device class owned by this module
  * @name: the class name
  *

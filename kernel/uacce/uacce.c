@@ -957,8 +957,8 @@ static const struct vm_operations_struct uacce_vm_ops = {
  */
 static void uacce_dko_reserve(struct vm_area_struct *vma)
 {
-	vma->vm_flags &= ~(VM_READ | VM_WRITE | VM_EXEC |
-			   VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC);
+	wd_vm_flags_clear(vma, VM_READ | VM_WRITE | VM_EXEC |
+			  VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC);
 	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);
 }
 
