@@ -1,19 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# wdctl's man page renders without a single groff or man warning, and it
-# documents every command and option that `wdctl --help` lists, so the two
+# warpctl's man page renders without a single groff or man warning, and it
+# documents every command and option that `warpctl --help` lists, so the two
 # cannot drift apart. The check itself is checked: a page with a roff error
 # and a page missing an option both fail it.
 set -u
-src=${WD_SOURCE_ROOT:?run me from meson test}/wdctl/wdctl.1
-wdctl=${WD_BUILD_ROOT:?run me from meson test}/wdctl/wdctl
+src=${WD_SOURCE_ROOT:?run me from meson test}/warpctl/warpctl.1
+warpctl=${WD_BUILD_ROOT:?run me from meson test}/warpctl/warpctl
 n=0 failed=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
 diag() { sed 's/^/# /'; }
 
 command -v groff >/dev/null || { echo "1..0 # SKIP groff not installed (apt-get install groff-base)"; exit 0; }
-[ -x "$wdctl" ] || { echo "Bail out! $wdctl not built"; exit 1; }
+[ -x "$warpctl" ] || { echo "Bail out! $warpctl not built"; exit 1; }
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
@@ -21,9 +21,9 @@ trap 'rm -rf "$tmp"' EXIT
 roff_warnings() { groff -ww -man -Tutf8 -z "$1" 2>&1; }
 # Commands (two-space indented words under "Commands:") and long options.
 help_words() {
-	"$wdctl" --help | awk '/^Commands:/ { c = 1; next } /^$/ { c = 0 }
+	"$warpctl" --help | awk '/^Commands:/ { c = 1; next } /^$/ { c = 0 }
 		c && /^  [a-z]/ { print $1 }'
-	"$wdctl" --help | grep -o -- '--[a-z][a-z-]*' | sort -u
+	"$warpctl" --help | grep -o -- '--[a-z][a-z-]*' | sort -u
 }
 # Words of --help the rendered page (plain text) does not mention.
 missing() {
@@ -34,13 +34,13 @@ missing() {
 }
 
 out=$(roff_warnings "$src")
-ok $([ -z "$out" ]; echo $?) "groff -ww renders wdctl.1 without warnings"
+ok $([ -z "$out" ]; echo $?) "groff -ww renders warpctl.1 without warnings"
 [ -n "$out" ] && echo "$out" | diag
 
 if man --warnings -l "$src" >/dev/null 2>"$tmp/man.err" && [ ! -s "$tmp/man.err" ]; then
-	ok 0 "man --warnings -l wdctl.1 is clean"
+	ok 0 "man --warnings -l warpctl.1 is clean"
 elif command -v man >/dev/null && man -l "$src" >/dev/null 2>&1; then
-	ok 1 "man --warnings -l wdctl.1 is clean"
+	ok 1 "man --warnings -l warpctl.1 is clean"
 	diag < "$tmp/man.err"
 else
 	echo "ok $((n += 1)) # SKIP man cannot render here (apt-get install man-db)"
@@ -59,6 +59,6 @@ grep -v -e 'no\\-legend' "$src" > "$tmp/short.1"
 ok $([ "$(missing "$tmp/short.1")" = "--no-legend" ]; echo $?) \
 	"a page without --no-legend is caught"
 
-echo "# report: wdctl-man: $words commands and options of --help checked against wdctl(1)"
+echo "# report: warpctl-man: $words commands and options of --help checked against warpctl(1)"
 echo "1..$n"
 [ "$failed" = 0 ]

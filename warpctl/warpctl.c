@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * wdctl.c - the operator's command for WarpDrive: command line and
+ * warpctl.c - the operator's command for WarpDrive: command line and
  * dispatch. Each verb lives in its own file (list.c, admin.c,
  * check-policy.c, bench.c); they share the parsed options in `arg`.
  *
  * Habits follow systemctl and busctl: options may come before or after
  * the verb, --json=short|pretty for scripts, --no-legend, messages on
- * stderr that say what to do, and documented exit codes (wdctl.h).
+ * stderr that say what to do, and documented exit codes (warpctl.h).
  */
 #include <getopt.h>
 #include <stdarg.h>
@@ -14,13 +14,13 @@
 #include <string.h>
 
 #include "util.h"
-#include "wdctl.h"
+#include "warpctl.h"
 
-#ifndef WDCTL_VERSION
-#define WDCTL_VERSION "unknown"
+#ifndef WARPCTL_VERSION
+#define WARPCTL_VERSION "unknown"
 #endif
 
-struct wdctl_args arg = {
+struct warpctl_args arg = {
 	.json = JSON_OFF,
 	.legend = true,
 	.ask_password = true,
@@ -29,7 +29,7 @@ struct wdctl_args arg = {
 
 static void help(void)
 {
-	printf("Usage: wdctl [OPTION...] COMMAND ...\n"
+	printf("Usage: warpctl [OPTION...] COMMAND ...\n"
 	       "See and control WarpDrive accelerators, queues and the broker.\n\n"
 	       "Commands:\n"
 	       "  devices              list accelerator devices\n"
@@ -57,7 +57,7 @@ static void help(void)
 	       "     --path=PATH       libwd, libwd-idle, afalg, uring-sqpoll, syscall or\n"
 	       "                       inline (default libwd)\n\n"
 	       "Exit status: 0 success, 1 failure, 2 usage error, 3 broker not running,\n"
-	       "4 permission denied, 5 no such lease. See wdctl(1).\n");
+	       "4 permission denied, 5 no such lease. See warpctl(1).\n");
 }
 
 struct verb {
@@ -81,11 +81,11 @@ static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "wdctl: ");
+	fprintf(stderr, "warpctl: ");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry 'wdctl --help'.\n");
+	fprintf(stderr, "\nTry 'warpctl --help'.\n");
 	return EXIT_USAGE;
 }
 
@@ -118,7 +118,7 @@ int main(int argc, char **argv)
 			help();
 			return EXIT_OK;
 		case ARG_VERSION:
-			printf("wdctl %s\n", WDCTL_VERSION);
+			printf("warpctl %s\n", WARPCTL_VERSION);
 			return EXIT_OK;
 		case ARG_JSON:
 			if (!strcmp(optarg, "short"))

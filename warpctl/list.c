@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * list.c - wdctl devices, leases and stats.
+ * list.c - warpctl devices, leases and stats.
  *
  * Devices come from the broker when it runs (it knows leases and keeps the
  * statistics), otherwise straight from sysfs through the broker's own
@@ -14,7 +14,7 @@
 
 #include "device.h"
 #include "util.h"
-#include "wdctl.h"
+#include "warpctl.h"
 
 /* One device as shown; fields the source does not know stay unset. */
 struct devinfo {
@@ -175,12 +175,12 @@ static int devlist_load(struct devlist *l)
 		sd_bus_error_free(&e);
 		return r;
 	}
-	fprintf(stderr, "wdctl: the broker is not running (systemctl start wdbroker); "
+	fprintf(stderr, "warpctl: the broker is not running (systemctl start wdbroker); "
 		"showing devices from %s/class/uacce without broker information.\n",
 		arg.sysfs_root);
 	r = devlist_from_sysfs(l);
 	if (r < 0) {
-		fprintf(stderr, "wdctl: cannot read %s/class/uacce: %s\n", arg.sysfs_root,
+		fprintf(stderr, "warpctl: cannot read %s/class/uacce: %s\n", arg.sysfs_root,
 			strerror(-r));
 		return EXIT_FAIL;
 	}
@@ -192,7 +192,7 @@ int show_table(struct table *t)
 	int r = table_print(t, stdout, arg.json, arg.legend);
 
 	if (r < 0) {
-		fprintf(stderr, "wdctl: cannot write the output: %s\n", strerror(-r));
+		fprintf(stderr, "warpctl: cannot write the output: %s\n", strerror(-r));
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
@@ -273,11 +273,11 @@ int verb_leases(int argc, char **argv)
 			      C_STR(pw ? pw->pw_name : num), C_UINT(pid), C_STR(unit));
 	}
 	if (r < 0) {
-		fprintf(stderr, "wdctl: cannot read the broker's lease list: %s\n", strerror(-r));
+		fprintf(stderr, "warpctl: cannot read the broker's lease list: %s\n", strerror(-r));
 		return EXIT_FAIL;
 	}
 	if (geteuid() != 0)
-		fprintf(stderr, "wdctl: only your own leases are shown; run as root to see all.\n");
+		fprintf(stderr, "warpctl: only your own leases are shown; run as root to see all.\n");
 	return show_table(t);
 }
 
@@ -326,7 +326,7 @@ static int stats_row(struct table *t, const struct devinfo *d, int *notes)
 
 	/* only wdsoft has these counters; say so when they exist but cannot be read */
 	if (r < 0 && r != -ENOENT && !strncmp(d->api, "wdsoft", 6) && !(*notes)++)
-		fprintf(stderr, "wdctl: cannot read the engine statistics of %s: %s "
+		fprintf(stderr, "warpctl: cannot read the engine statistics of %s: %s "
 			"(they need root and debugfs on %s/kernel/debug).\n",
 			d->name, strerror(-r), arg.sysfs_root);
 	return TABLE_ROW(t, C_STR(d->name), b ? C_UINT(d->grants) : C_NULL,
