@@ -198,9 +198,22 @@ int show_table(struct table *t)
 	return EXIT_OK;
 }
 
-/* One table row per device, sorted by name, filled by @add_row. */
+/* @name is one of the @n device names given, or none were given. */
+static bool device_wanted(const char *name, int n, char **names)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
+			return true;
+	return n == 0;
+}
+
+/*
+ * One table row per device, sorted by name, filled by @add_row: every
+ * device, or the @n_names named ones (each must exist).
+ */
 static int show_per_device(size_t n_cols, const char *const *headers, const char *const *keys,
-			   int (*add_row)(struct table *t, const struct devinfo *d, int *notes))
+			   int (*add_row)(struct table *t, const struct devinfo *d, int *notes),
+			   int n_names, char **names)
 {
 	_cleanup_(table_freep) struct table *t = table_new(n_cols, headers, keys);
 	struct devlist l = {};
@@ -209,8 +222,19 @@ static int show_per_device(size_t n_cols, const char *const *headers, const char
 	if (!t)
 		return EXIT_FAIL;
 	r = devlist_load(&l);
+	for (int k = 0; r == EXIT_OK && k < n_names; k++) {
+		bool found = false;
+
+		for (size_t i = 0; i < l.n && !found; i++)
+			found = !strcmp(l.v[i].name, names[k]);
+		if (!found) {
+			fprintf(stderr, "warpctl: there is no device named \"%s\"; see them with: "
+				"warpctl devices\n", names[k]);
+			r = EXIT_FAIL;
+		}
+	}
 	for (size_t i = 0; r == EXIT_OK && i < l.n; i++)
-		if (add_row(t, &l.v[i], &notes) < 0)
+		if (device_wanted(l.v[i].name, n_names, names) && add_row(t, &l.v[i], &notes) < 0)
 			r = EXIT_FAIL;
 	devlist_clear(&l);
 	if (r != EXIT_OK)
@@ -233,7 +257,7 @@ int verb_devices(int argc, char **argv)
 	static const char *const keys[] = { "name", "api", "node", "available", "leased",
 					    "isolated", "flags", "algorithms" };
 
-	return show_per_device(ARRAY_SIZE(keys), headers, keys, device_row);
+	return show_per_device(ARRAY_SIZE(keys), headers, keys, device_row, argc - 1, argv + 1);
 }
 
 int verb_leases(int argc, char **argv)
@@ -343,5 +367,5 @@ int verb_stats(int argc, char **argv)
 	static const char *const keys[] = { "name", "grants", "releases", "revokes", "open_errors",
 					    "requests", "bytes", "errors", "busy_ns" };
 
-	return show_per_device(ARRAY_SIZE(keys), headers, keys, stats_row);
+	return show_per_device(ARRAY_SIZE(keys), headers, keys, stats_row, argc - 1, argv + 1);
 }

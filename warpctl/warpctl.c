@@ -9,6 +9,7 @@
  * stderr that say what to do, and documented exit codes (warpctl.h).
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,9 +33,9 @@ static void help(void)
 	printf("Usage: warpctl [OPTION...] COMMAND ...\n"
 	       "See and control WarpDrive accelerators, queues and the broker.\n\n"
 	       "Commands:\n"
-	       "  devices              list accelerator devices\n"
+	       "  devices [DEVICE...]  list accelerator devices (all, or those named)\n"
 	       "  leases               list the queues the broker has leased\n"
-	       "  stats                per-device broker and engine statistics\n"
+	       "  stats [DEVICE...]    per-device broker and engine statistics\n"
 	       "  revoke LEASE         revoke a lease; its holder gets an error\n"
 	       "  reload               make the broker reload its policy\n"
 	       "  check-policy DIR     validate a policy directory and show what it grants\n"
@@ -67,9 +68,9 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
-	{ "devices", 1, 1, verb_devices },
+	{ "devices", 1, INT_MAX, verb_devices },
 	{ "leases", 1, 1, verb_leases },
-	{ "stats", 1, 1, verb_stats },
+	{ "stats", 1, INT_MAX, verb_stats },
 	{ "revoke", 2, 2, verb_revoke },
 	{ "reload", 1, 1, verb_reload },
 	{ "check-policy", 2, 2, verb_check_policy },

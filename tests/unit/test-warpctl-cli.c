@@ -20,7 +20,7 @@ static void check_usage(void)
 		{ "--frobnicate", "devices" },		/* unknown option */
 		{ "-x", "devices" },			/* unknown short option */
 		{ "--json=yaml", "devices" },		/* bad value */
-		{ "devices", "extra" },			/* extra argument */
+		{ "leases", "extra" },			/* extra argument */
 		{ "revoke" },				/* missing argument */
 		{ "revoke", "seven" },			/* not a number */
 		{ "revoke", "-3" },			/* out of range */
@@ -145,6 +145,17 @@ static void check_sysfs_fallback(void)
 		   "isolate=1 in sysfs shows as isolated");
 	}
 	json_object_put(a);
+	run_clear(&r);
+
+	is(wt_run(&r, "--user", "--sysfs-root", sys, "devices", "wdsoft-10"), 0,
+	   "devices wdsoft-10: exit 0");
+	ok(strstr(r.out, "wdsoft-10") && !strstr(r.out, "wdsoft-2 ") && strstr(r.out, "1 entry listed."),
+	   "only the device named is listed");
+	run_clear(&r);
+	is(wt_run(&r, "--user", "--sysfs-root", sys, "stats", "wdsoft-2", "wdsoft-7"), 1,
+	   "stats with a device that does not exist: exit 1");
+	ok(!*r.out && strstr(r.err, "no device named \"wdsoft-7\"") &&
+	   strstr(r.err, "warpctl devices"), "it names the device and how to list them");
 	run_clear(&r);
 
 	is(wt_run(&r, "--user", "--sysfs-root", sys, "--json=short", "stats"), 0,
