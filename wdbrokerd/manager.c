@@ -944,16 +944,21 @@ static int listen_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 
 /* ---- devices ---- */
 
-static void dev_added(struct wd_device *d, void *ud)
+/* Found at start (before the bus is up), or added later. */
+static void dev_found(struct wd_device *d, void *ud)
 {
-	struct manager *m = ud;
 	struct log_ctx ctx = LOG_CTX_ID(WD_MSGID_DEVICE_ADDED);
 
 	ctx.device = d->name;
 	log_full(LOG_INFO, &ctx, "device %s added (api %s, node %d, %d free)",
 		 d->name, d->api, d->node, d->available);
 	report_isolation(d);
-	bus_emit_device_added(m, d);
+}
+
+static void dev_added(struct wd_device *d, void *ud)
+{
+	dev_found(d, ud);
+	bus_emit_device_added(ud, d);
 }
 
 static void dev_removed(struct wd_device *d, void *ud)
@@ -1282,7 +1287,7 @@ int manager_new(const struct manager_options *o, struct manager **out)
 	/* Pings WATCHDOG=1 at half of WatchdogSec when the unit sets it. */
 	sd_event_set_watchdog(m->event, true);
 
-	devtable_scan(m->devs, NULL, NULL, NULL);
+	devtable_scan(m->devs, dev_found, NULL, NULL);
 
 	if (o->socket_path) {
 		r = make_socket(o->socket_path);
