@@ -5,8 +5,7 @@
 # from sysfs while the broker is stopped, then devices, leases of a live
 # client, stats (broker and engine counters), revoke of that client's lease
 # (the client gets REVOKED and its queue fd hangs up), reload, and bench on
-# the real queue for a second, and the installed bash completion offering
-# the live lease and the device. Afterwards every instance is back and the
+# the real queue for a second. Afterwards every instance is back and the
 # modules unload. WARPCTL_VM_BENCH_SECONDS runs the bench longer.
 set -u
 . "${WD_SOURCE_ROOT:?run me from meson test}/tests/vm/test-system-lib.sh"
@@ -100,15 +99,6 @@ ok $? "leases: lease $lease of pid $cpid for memcpy, user root"
 ldev=$(json "$tmp/leases.json" "j[0]['device']" 2>/dev/null)
 "$warpctl" leases | grep -q "^ *$lease ${ldev:-?} *memcpy"
 ok $? "leases table shows it on ${ldev:-?}"
-
-# The installed bash completion offers the live lease to revoke, and the
-# device to devices.
-. "$WD_SOURCE_ROOT/tests/common/completion.sh"
-bc=$(pkg-config --variable=completionsdir bash-completion)/warpctl
-[ "$(comp_run "$bc" "$warpctl" revoke "")" = "$lease" ]
-ok $? "bash completion of revoke offers lease $lease (from warpctl leases)"
-comp_run "$bc" "$warpctl" devices "" | grep -qx "$dev"
-ok $? "bash completion of devices offers $dev (from sysfs)"
 
 "$warpctl" --json=short stats > "$tmp/stats1.json"
 ok $? "stats: exit 0"
