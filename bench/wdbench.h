@@ -3,7 +3,7 @@
  * wdbench.h - WarpDrive's benchmark core: one measured cell of the data-path
  * matrix (a path, an op, a size, a queue depth), and the broker benchmark.
  *
- * Used by the wdbench program (tools/bench drives it) and by `wdctl bench`.
+ * Used by the wdbench program (tools/bench drives it) and by `warpctl bench`.
  * Link with wdbench_dep (bench/meson.build).
  *
  * Paths ("path" below, docs/benchmarks.md says what each one measures):

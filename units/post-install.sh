@@ -7,7 +7,8 @@
 #      running system use what was just installed, as a distribution
 #      package's postinst would: depmod, systemd-sysusers (the broker's
 #      user and group, before udev needs the group), systemd-tmpfiles,
-#      systemctl daemon-reload, udev and D-Bus reloads.
+#      journalctl --update-catalog, systemctl daemon-reload, udev and
+#      D-Bus reloads.
 # A package build (DESTDIR set) gets the files only; its scripts do step 2.
 #
 # Usage: post-install.sh SETUP SYSUSERS_CONF TMPFILES_CONF [KVER KMODDIR MODULE.ko...]
@@ -50,6 +51,8 @@ say "Creating directories: systemd-tmpfiles --create $tmpfiles"
 systemd-tmpfiles --create "$tmpfiles"
 
 # The rest only concerns a running system; failures there are not fatal.
+say "Updating the journal catalog: journalctl --update-catalog"
+journalctl --update-catalog || warn "journalctl --update-catalog failed"
 if [ -d /run/systemd/system ]; then
 	say "Reloading systemd"
 	systemctl daemon-reload || warn "systemctl daemon-reload failed"

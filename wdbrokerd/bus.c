@@ -426,9 +426,25 @@ static int method_release_lease(sd_bus_message *msg, void *ud, sd_bus_error *err
 	return sd_bus_reply_method_return(msg, NULL);
 }
 
+/* Who called: "uid 0 (:1.42)", for the journal's WD_REVOKED_BY. */
+static const char *admin_name(sd_bus_message *msg, char *buf, size_t size)
+{
+	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+	const char *sender = sd_bus_message_get_sender(msg);
+	uid_t uid;
+
+	if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds) >= 0 &&
+	    sd_bus_creds_get_euid(creds, &uid) >= 0)
+		snprintf(buf, size, "uid %u (%s)", (unsigned)uid, sender ? sender : "?");
+	else
+		snprintf(buf, size, "an administrator (%s)", sender ? sender : "?");
+	return buf;
+}
+
 static int method_revoke_lease(sd_bus_message *msg, void *ud, sd_bus_error *error)
 {
 	struct manager *m = ud;
+	char by[128];
 	struct lease *l;
 	uint64_t id;
 	int r;
@@ -441,7 +457,7 @@ static int method_revoke_lease(sd_bus_message *msg, void *ud, sd_bus_error *erro
 	if (!l)
 		return sd_bus_error_setf(error, "org.warpdrive.Error.NoSuchLease",
 					 "there is no lease %llu", (unsigned long long)id);
-	manager_revoke_lease(m, l, "revoked by an administrator");
+	manager_revoke_lease(m, l, admin_name(msg, by, sizeof(by)), "revoked by an administrator");
 	return sd_bus_reply_method_return(msg, NULL);
 }
 

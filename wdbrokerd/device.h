@@ -27,6 +27,7 @@ struct wd_device {
 	struct lease *leases;	/* list through lease->dev_next */
 	uint64_t stat_grants, stat_releases, stat_revokes, stat_open_errors;
 	bool no_restrict_logged;	/* said once: the device can't restrict */
+	bool isolated_logged;	/* the journal was told it is isolated */
 	bool seen;		/* scan bookkeeping */
 	bool props_changed;	/* PropertiesChanged due, see bus.c */
 };

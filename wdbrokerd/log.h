@@ -7,17 +7,28 @@
 #include <sys/types.h>
 #include <syslog.h>
 
-/* Structured context of a log line; zero/NULL members are left out. */
+/*
+ * Structured context of a log line; zero/NULL members are left out. In the
+ * journal each member is a field (WD_DEVICE, WD_LEASE, ...); @id is the
+ * MESSAGE_ID of a significant event (msgid.h), explained in the catalog.
+ */
 struct log_ctx {
+	const char *id;
 	const char *device;
 	uint64_t lease;
 	const char *user;
 	long long uid;		/* -1: none */
 	pid_t pid;
 	const char *unit;
+	const char *alg;
+	const char *by;		/* WD_REVOKED_BY: who or what ended a lease */
+	const char *policy_dir;
+	const char *policy_file;
+	int policy_line;	/* 0: none */
 };
 
 #define LOG_CTX_NONE ((struct log_ctx){ .uid = -1 })
+#define LOG_CTX_ID(msgid) ((struct log_ctx){ .uid = -1, .id = (msgid) })
 
 void log_setup(int max_level);
 int log_get_max_level(void);

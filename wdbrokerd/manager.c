@@ -19,6 +19,7 @@
 #include "manager.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <search.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -30,6 +31,7 @@
 #include "bus.h"
 #include "fdpass.h"
 #include "log.h"
+#include "msgid.h"
 #include "peer.h"
 #include "placement.h"
 #include "reaper.h"
@@ -174,6 +176,8 @@ void manager_release_lease(struct manager *m, struct lease *l, const char *why)
 	if (r < 0 && r != -ENOTTY && r != -ENODEV)
 		log_full(LOG_WARNING, &ctx, "lease %llu: stopping the queue failed: %s",
 			 (unsigned long long)l->id, strerror(-r));
+	ctx.id = WD_MSGID_LEASE_RELEASED;
+	ctx.alg = l->alg;
 	log_full(LOG_INFO, &ctx, "lease %llu on %s ended (%s)",
 		 (unsigned long long)l->id, l->device, why);
 	bus_emit_lease_released(m, l);
@@ -181,7 +185,7 @@ void manager_release_lease(struct manager *m, struct lease *l, const char *why)
 	bus_emit_lease_count(m);
 }
 
-void manager_revoke_lease(struct manager *m, struct lease *l, const char *why)
+void manager_revoke_lease(struct manager *m, struct lease *l, const char *by, const char *why)
 {
 	struct log_ctx ctx = lease_ctx(l);
 	int r;
@@ -193,8 +197,11 @@ void manager_revoke_lease(struct manager *m, struct lease *l, const char *why)
 	m->stat_revokes++;
 	if (l->dev)
 		l->dev->stat_revokes++;
-	log_full(LOG_NOTICE, &ctx, "lease %llu on %s revoked: %s",
-		 (unsigned long long)l->id, l->device, why);
+	ctx.id = WD_MSGID_LEASE_REVOKED;
+	ctx.alg = l->alg;
+	ctx.by = by;
+	log_full(LOG_NOTICE, &ctx, "lease %llu on %s revoked by %s: %s",
+		 (unsigned long long)l->id, l->device, by, why);
 	if (l->client && l->client->fd >= 0) {
 		struct wdp_msg ev = { .type = WDP_EVT_REVOKED, .lease = l->id };
 
@@ -294,6 +301,8 @@ void client_free(struct client *c)
 	while (c->leases)
 		manager_release_lease(m, c->leases, "client hung up");
 	conn_count_del(m, c);
+	if (c->stored)
+		m->n_conns_stored--;
 	sd_event_source_disable_unref(c->io);
 	sd_bus_track_unref(c->track);
 	if (c->fd >= 0) {
@@ -394,6 +403,12 @@ static int restrict_queue(struct wd_device *d, int fd, const char *alg,
 	return r;
 }
 
+/* Room for @n more fds in systemd's fd store, as far as the broker knows. */
+static bool fdstore_room(struct manager *m, unsigned n)
+{
+	return !m->fdstore_max || m->n_conns_stored + m->leases.count + n <= m->fdstore_max;
+}
+
 /*
  * Put @c's connection in the fd store, once, when it gets its first lease:
  * only a connection holding leases has anything a restart must keep. A
@@ -403,19 +418,51 @@ static int restrict_queue(struct wd_device *d, int fd, const char *alg,
 static void client_store(struct client *c)
 {
 	struct log_ctx ctx = client_ctx(c);
+	struct manager *m = c->m;
 	char name[32];
-	int r;
+	int r = 0;
 
 	if (c->stored || c->fd < 0 || !fdstore_enabled())
 		return;
+	ctx.id = WD_MSGID_FDSTORE_FULL;
+	if (!fdstore_room(m, 1)) {
+		/* Still served; only a restart would end its leases. */
+		log_full(LOG_WARNING, &ctx, "the fd store is full (%u fds): the connection stays "
+			 "out of it, and its leases will end if the broker restarts", m->fdstore_max);
+		return;
+	}
 	snprintf(name, sizeof(name), "conn-%llu", (unsigned long long)c->id);
 	r = fdstore_put(name, c->fd, true);
-	/* Still served; only a restart would end its leases. */
-	if (r < 0)
+	if (r < 0) {
 		log_full(LOG_WARNING, &ctx, "cannot put the connection in the fd store: %s; "
 			 "its leases will end if the broker restarts", strerror(-r));
-	else
-		c->stored = true;
+		return;
+	}
+	c->stored = true;
+	m->n_conns_stored++;
+}
+
+/*
+ * Tell the journal once when a device turns isolated, and when it is back.
+ * The kernel sends no uevent when it isolates a device after hardware
+ * errors, so this runs wherever the broker re-reads a device's attributes:
+ * a request, a rescan, a udev "change".
+ */
+static void report_isolation(struct wd_device *d)
+{
+	struct log_ctx ctx = LOG_CTX_NONE;
+
+	if (d->isolated == d->isolated_logged)
+		return;
+	d->isolated_logged = d->isolated;
+	ctx.device = d->name;
+	if (d->isolated) {
+		ctx.id = WD_MSGID_DEVICE_ISOLATED;
+		log_full(LOG_WARNING, &ctx, "device %s is isolated after hardware errors; no new "
+			 "queues are placed on it", d->name);
+	} else {
+		log_full(LOG_NOTICE, &ctx, "device %s is no longer isolated", d->name);
+	}
 }
 
 /* The first algorithm of @a that no device offers, or NULL. */
@@ -472,6 +519,10 @@ int manager_request_queue(struct manager *m, struct client *c,
 		char text[WDP_TEXT_MAX];
 
 		policy_quota_text(full, text, sizeof(text));
+		ctx.id = WD_MSGID_QUOTA_REFUSED;
+		ctx.alg = req->alg;
+		log_full(LOG_NOTICE, &ctx, "refused a %s queue to user %s: %s of policy section %s",
+			 req->alg, c->ident.user, text, policy_section_label(full, label, sizeof(label)));
 		if (full->kind == SEC_GLOBAL || full->kind == SEC_USER)
 			return refuse(res, policy_quota_reason(full), "%s", text);
 		return refuse(res, policy_quota_reason(full), "%s (user %s)", text, c->ident.user);
@@ -497,6 +548,7 @@ int manager_request_queue(struct manager *m, struct client *c,
 			continue;
 		n_alg++;
 		device_refresh(m->devs, d);
+		report_isolation(d);
 		pc = &cand[ncand];
 		cdev[ncand++] = d;
 		pc->name = d->name;
@@ -578,14 +630,25 @@ int manager_request_queue(struct manager *m, struct client *c,
 		 * it): no grant then.
 		 */
 		snprintf(name, sizeof(name), "lease-%llu", (unsigned long long)l->id);
-		r = fdstore_put(name, fd, false);
+		/* lease_new() counted @l already: the store needs room for 0 more. */
+		r = fdstore_room(m, 0) ? fdstore_put(name, fd, false) : -EXFULL;
 		if (r < 0) {
 			ctx.device = d->name;
-			log_full(LOG_ERR, &ctx, "cannot put the queue of lease %llu in the fd store: %s; "
-				 "refusing it", (unsigned long long)l->id, strerror(-r));
+			ctx.id = WD_MSGID_FDSTORE_FULL;
+			if (r == -EXFULL)
+				log_full(LOG_ERR, &ctx, "the fd store is full (%u fds): refusing a %s "
+					 "queue the broker could not keep across a restart",
+					 m->fdstore_max, req->alg);
+			else
+				log_full(LOG_ERR, &ctx, "cannot put the queue of lease %llu in the fd "
+					 "store: %s; refusing it", (unsigned long long)l->id,
+					 strerror(-r));
 			lease_free(&m->leases, l);
 			fdpass_revoke(fd);
 			close(fd);
+			if (r == -EXFULL)
+				return refuse(res, WDP_REASON_INTERNAL,
+					      "the broker's fd store is full; try again when queues are released");
 			return refuse(res, WDP_REASON_INTERNAL,
 				      "the broker cannot keep the queue across its restarts (%s); try again",
 				      strerror(-r));
@@ -606,6 +669,8 @@ int manager_request_queue(struct manager *m, struct client *c,
 				 "a broker restart will end it", (unsigned long long)l->id,
 				 m->state_dir, strerror(-r));
 
+		ctx.id = WD_MSGID_LEASE_GRANTED;
+		ctx.alg = l->alg;
 		log_full(LOG_INFO, &ctx, "granted %s queue on %s (node %d, client node %d, %s) to user %s",
 			 req->alg, d->name, d->node, node, placement_name(mode), c->ident.user);
 		res->lease = l;
@@ -819,6 +884,7 @@ static struct client *client_attach(struct manager *m, int fd, uint64_t id)
 	if (!conn_count_add(m, c, id == 0)) {
 		struct log_ctx ctx = client_ctx(c);
 
+		ctx.id = WD_MSGID_CONNECTION_REFUSED;
 		log_full(LOG_WARNING, &ctx, "refusing a connection: user %s already has %u",
 			 c->ident.user, m->max_conn_per_user);
 		client_free(c);
@@ -847,6 +913,7 @@ int manager_adopt_connection(struct manager *m, int fd, uint64_t id)
 	if (!c)
 		return -ENOMEM;
 	c->stored = true;	/* it came from the fd store, and stays there */
+	m->n_conns_stored++;
 	return 0;
 }
 
@@ -916,25 +983,31 @@ static int listen_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 
 /* ---- devices ---- */
 
-static void dev_added(struct wd_device *d, void *ud)
+/* Found at start (before the bus is up), or added later. */
+static void dev_found(struct wd_device *d, void *ud)
 {
-	struct manager *m = ud;
-	struct log_ctx ctx = LOG_CTX_NONE;
+	struct log_ctx ctx = LOG_CTX_ID(WD_MSGID_DEVICE_ADDED);
 
 	ctx.device = d->name;
 	log_full(LOG_INFO, &ctx, "device %s added (api %s, node %d, %d free)",
 		 d->name, d->api, d->node, d->available);
-	bus_emit_device_added(m, d);
+	report_isolation(d);
+}
+
+static void dev_added(struct wd_device *d, void *ud)
+{
+	dev_found(d, ud);
+	bus_emit_device_added(ud, d);
 }
 
 static void dev_removed(struct wd_device *d, void *ud)
 {
 	struct manager *m = ud;
-	struct log_ctx ctx = LOG_CTX_NONE;
+	struct log_ctx ctx = LOG_CTX_ID(WD_MSGID_DEVICE_REMOVED);
 
 	ctx.device = d->name;
 	while (d->leases)
-		manager_revoke_lease(m, d->leases, "the device was removed");
+		manager_revoke_lease(m, d->leases, "device removal", "the device was removed");
 	log_full(LOG_INFO, &ctx, "device %s removed", d->name);
 	bus_emit_device_removed(m, d);
 	device_free(d);
@@ -943,6 +1016,8 @@ static void dev_removed(struct wd_device *d, void *ud)
 void manager_rescan(struct manager *m)
 {
 	devtable_scan(m->devs, dev_added, dev_removed, m);
+	for (unsigned i = 0; i < m->devs->n; i++)
+		report_isolation(m->devs->v[i]);
 	notify_status(m);
 }
 
@@ -962,10 +1037,12 @@ static int monitor_event(sd_device_monitor *mon, sd_device *dev, void *ud)
 			dev_removed(d, m);
 	} else {
 		/* add, change, or a "udevadm trigger" re-sync */
-		if (devtable_add(m->devs, name, &d) == 0)
+		if (devtable_add(m->devs, name, &d) == 0) {
 			dev_added(d, m);
-		else if (d)
+		} else if (d) {
+			report_isolation(d);
 			bus_emit_device_changed(m, d);
+		}
 	}
 	notify_status(m);
 	return 0;
@@ -1029,8 +1106,39 @@ static void enforce_policy(struct manager *m)
 		} else {
 			continue;
 		}
-		manager_revoke_lease(m, l, why);
+		manager_revoke_lease(m, l, "policy", why);
 	}
+}
+
+/*
+ * The journal's account of a policy that failed to load: @err reads
+ * "FILE:LINE: why" (or "FILE: why"), which becomes WD_POLICY_FILE and
+ * WD_POLICY_LINE so the catalog entry can point at the line.
+ */
+static void log_policy_rejected(struct manager *m, const char *what, const char *err, int r,
+				const char *hint)
+{
+	struct log_ctx ctx = LOG_CTX_ID(WD_MSGID_POLICY_REJECTED);
+	_cleanup_(freep) char *file = NULL;
+	const char *colon = err ? strchr(err, ':') : NULL;
+
+	ctx.policy_dir = m->policy_dir;
+	if (colon) {
+		file = strndup(err, (size_t)(colon - err));
+		ctx.policy_file = file;
+		if (colon[1] >= '1' && colon[1] <= '9')
+			ctx.policy_line = atoi(colon + 1);
+	}
+	log_full(LOG_ERR, &ctx, "%s: %s%s", what, err ? err : strerror(-r), hint);
+}
+
+static void log_policy_loaded(struct manager *m, const char *what)
+{
+	struct log_ctx ctx = LOG_CTX_ID(WD_MSGID_POLICY_LOADED);
+
+	ctx.policy_dir = m->policy_dir;
+	log_full(LOG_INFO, &ctx, "policy %s from %s (%u section(s))", what, m->policy_dir,
+		 m->policy->n);
 }
 
 int manager_reload(struct manager *m, char **error)
@@ -1041,8 +1149,7 @@ int manager_reload(struct manager *m, char **error)
 
 	r = policy_load_dir(m->policy_dir, &p, &err);
 	if (r < 0) {
-		log_error("policy reload failed, keeping the previous policy: %s",
-			  err ? err : strerror(-r));
+		log_policy_rejected(m, "policy reload failed, keeping the previous policy", err, r, "");
 		if (error)
 			*error = err;
 		else
@@ -1061,7 +1168,7 @@ int manager_reload(struct manager *m, char **error)
 	old = m->policy;
 	m->policy = p;
 	policy_free(old);
-	log_info("policy reloaded from %s (%u section(s))", m->policy_dir, p->n);
+	log_policy_loaded(m, "reloaded");
 	enforce_policy(m);
 	manager_rescan(m);
 	return 0;
@@ -1175,6 +1282,13 @@ int manager_new(const struct manager_options *o, struct manager **out)
 	m->max_conn_per_user = o->max_conn_per_user ? o->max_conn_per_user
 						    : WDBROKERD_MAX_CONN_PER_USER;
 	lease_table_init(&m->leases);
+	if (fdstore_enabled()) {
+		const char *e = getenv("FDSTORE");
+		long long v;
+
+		if (e && parse_int(e, 1, INT_MAX, &v) == 0)
+			m->fdstore_max = (unsigned)v;
+	}
 	m->policy_dir = strdup(o->policy_dir);
 	m->state_dir = o->state_dir ? strdup(o->state_dir) : NULL;
 	if (!m->policy_dir || (o->state_dir && !m->state_dir)) {
@@ -1183,11 +1297,15 @@ int manager_new(const struct manager_options *o, struct manager **out)
 	}
 	r = policy_load_dir(m->policy_dir, &m->policy, &err);
 	if (r < 0) {
-		log_error("cannot start with a broken policy: %s; fix it and check with "
-			  "wdbrokerd --check-policy %s", err ? err : strerror(-r), m->policy_dir);
+		char hint[4160];
+
+		snprintf(hint, sizeof(hint), "; fix it and check with wdbrokerd --check-policy %s",
+			 m->policy_dir);
+		log_policy_rejected(m, "cannot start with a broken policy", err, r, hint);
 		free(err);
 		goto fail;
 	}
+	log_policy_loaded(m, "loaded");
 	r = devtable_new(o->sysfs_root, o->dev_root, &m->devs);
 	if (r < 0)
 		goto fail;
@@ -1214,7 +1332,7 @@ int manager_new(const struct manager_options *o, struct manager **out)
 	/* Pings WATCHDOG=1 at half of WatchdogSec when the unit sets it. */
 	sd_event_set_watchdog(m->event, true);
 
-	devtable_scan(m->devs, NULL, NULL, NULL);
+	devtable_scan(m->devs, dev_found, NULL, NULL);
 
 	if (o->socket_path) {
 		r = make_socket(o->socket_path);
@@ -1357,7 +1475,13 @@ int manager_run(struct manager *m)
 
 	sd_notify(0, "READY=1");
 	status_flush(NULL, 0, m);
-	log_info("ready: %u device(s), policy from %s", m->devs->n, m->policy_dir);
+	{
+		struct log_ctx ctx = LOG_CTX_ID(WD_MSGID_READY);
+
+		ctx.policy_dir = m->policy_dir;
+		log_full(LOG_INFO, &ctx, "ready: %u device(s), %u lease(s) restored, policy from %s",
+			 m->devs->n, m->leases.count, m->policy_dir);
+	}
 	r = sd_event_loop(m->event);
 	return r;
 }

@@ -114,6 +114,15 @@ struct manager {
 
 	uint64_t stat_grants, stat_refusals, stat_revokes, stat_protocol_errors;
 
+	/*
+	 * systemd's fd store holds one fd per lease and one per stored
+	 * connection; past FileDescriptorStoreMax PID 1 would silently close
+	 * what we send. fdstore_max is that limit when $FDSTORE tells it
+	 * (systemd 254 and later set it; 0: unknown, no check).
+	 */
+	unsigned fdstore_max;
+	unsigned n_conns_stored;	/* clients with ->stored */
+
 	/* Lease fds given back by the fd store, waiting for state_restore(). */
 	struct stored_lease {
 		uint64_t id;
@@ -160,8 +169,12 @@ int manager_request_queue(struct manager *m, struct client *c,
 
 /* End a lease. @why: "released", "hang-up", "revoked: ..." for the log. */
 void manager_release_lease(struct manager *m, struct lease *l, const char *why);
-/* Revoke through the kernel, notify the holder, then release. */
-void manager_revoke_lease(struct manager *m, struct lease *l, const char *why);
+/*
+ * Revoke through the kernel, notify the holder, then release. @by says who
+ * or what revoked it ("uid 0 (:1.4)", "policy", "device removal") for the
+ * journal's WD_REVOKED_BY; @why is the sentence for the log and the bus.
+ */
+void manager_revoke_lease(struct manager *m, struct lease *l, const char *by, const char *why);
 
 struct client *client_new(struct manager *m, int fd, const char *bus_name);
 void client_free(struct client *c);

@@ -4,9 +4,10 @@
 # `meson install` into a DESTDIR puts every system file where the running
 # system's tools look for it (locations from pkg-config or the options):
 # units, udev rules, D-Bus policy and activation, polkit actions,
-# sysusers.d, tmpfiles.d, /etc/warpdrive/policy.conf and the kernel modules
-# under /lib/modules/<kver>/extra, and leaves the system itself alone (no
-# depmod into a DESTDIR).
+# sysusers.d, tmpfiles.d, the journal catalog, warpctl's bash completion,
+# /etc/warpdrive/policy.conf and the kernel modules under
+# /lib/modules/<kver>/extra, and leaves the system itself alone (no depmod
+# into a DESTDIR).
 set -u
 b=${WD_BUILD_ROOT:?run me from meson test}
 n=0 failed=0
@@ -33,6 +34,8 @@ dbusdir=$(or "$(opt dbusdatadir)" "$(pc dbus-1 datadir /usr/share)/dbus-1")
 polkitdir=$(or "$(opt polkitactiondir)" "$(pc polkit-gobject-1 policydir /usr/share/polkit-1/actions)")
 sysusersdir=$(or "$(opt sysusersdir)" "$(pc systemd sysusersdir /usr/lib/sysusers.d)")
 tmpfilesdir=$(or "$(opt tmpfilesdir)" "$(pc systemd tmpfilesdir /usr/lib/tmpfiles.d)")
+catalogdir=$(pc systemd catalogdir /usr/lib/systemd/catalog)
+completionsdir=$(pc bash-completion completionsdir "$prefix/share/bash-completion/completions")
 
 meson install -C "$b" --no-rebuild --destdir "$dest" > "$dest.log" 2>&1
 r=$?
@@ -51,6 +54,8 @@ has "$dbusdir/system-services/org.warpdrive.service"
 has "$polkitdir/org.warpdrive.policy"
 has "$sysusersdir/warpdrive.conf"
 has "$tmpfilesdir/warpdrive.conf"
+has "$catalogdir/warpdrive.catalog"
+has "$completionsdir/warpctl"
 has "$sysconfdir/warpdrive/policy.conf"
 [ -d "$dest$sysconfdir/warpdrive/policy.d" ]
 ok $? "installed $sysconfdir/warpdrive/policy.d/"

@@ -1,26 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * wdctl.c - the operator's command for WarpDrive: command line and
+ * warpctl.c - the operator's command for WarpDrive: command line and
  * dispatch. Each verb lives in its own file (list.c, admin.c,
  * check-policy.c, bench.c); they share the parsed options in `arg`.
  *
  * Habits follow systemctl and busctl: options may come before or after
  * the verb, --json=short|pretty for scripts, --no-legend, messages on
- * stderr that say what to do, and documented exit codes (wdctl.h).
+ * stderr that say what to do, and documented exit codes (warpctl.h).
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "util.h"
-#include "wdctl.h"
+#include "warpctl.h"
 
-#ifndef WDCTL_VERSION
-#define WDCTL_VERSION "unknown"
+#ifndef WARPCTL_VERSION
+#define WARPCTL_VERSION "unknown"
 #endif
 
-struct wdctl_args arg = {
+struct warpctl_args arg = {
 	.json = JSON_OFF,
 	.legend = true,
 	.ask_password = true,
@@ -29,12 +30,12 @@ struct wdctl_args arg = {
 
 static void help(void)
 {
-	printf("Usage: wdctl [OPTION...] COMMAND ...\n"
+	printf("Usage: warpctl [OPTION...] COMMAND ...\n"
 	       "See and control WarpDrive accelerators, queues and the broker.\n\n"
 	       "Commands:\n"
-	       "  devices              list accelerator devices\n"
+	       "  devices [DEVICE...]  list accelerator devices (all, or those named)\n"
 	       "  leases               list the queues the broker has leased\n"
-	       "  stats                per-device broker and engine statistics\n"
+	       "  stats [DEVICE...]    per-device broker and engine statistics\n"
 	       "  revoke LEASE         revoke a lease; its holder gets an error\n"
 	       "  reload               make the broker reload its policy\n"
 	       "  check-policy DIR     validate a policy directory and show what it grants\n"
@@ -57,7 +58,7 @@ static void help(void)
 	       "     --path=PATH       libwd, libwd-idle, afalg, uring-sqpoll, syscall or\n"
 	       "                       inline (default libwd)\n\n"
 	       "Exit status: 0 success, 1 failure, 2 usage error, 3 broker not running,\n"
-	       "4 permission denied, 5 no such lease. See wdctl(1).\n");
+	       "4 permission denied, 5 no such lease. See warpctl(1).\n");
 }
 
 struct verb {
@@ -67,9 +68,9 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
-	{ "devices", 1, 1, verb_devices },
+	{ "devices", 1, INT_MAX, verb_devices },
 	{ "leases", 1, 1, verb_leases },
-	{ "stats", 1, 1, verb_stats },
+	{ "stats", 1, INT_MAX, verb_stats },
 	{ "revoke", 2, 2, verb_revoke },
 	{ "reload", 1, 1, verb_reload },
 	{ "check-policy", 2, 2, verb_check_policy },
@@ -81,11 +82,11 @@ static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "wdctl: ");
+	fprintf(stderr, "warpctl: ");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry 'wdctl --help'.\n");
+	fprintf(stderr, "\nTry 'warpctl --help'.\n");
 	return EXIT_USAGE;
 }
 
@@ -118,7 +119,7 @@ int main(int argc, char **argv)
 			help();
 			return EXIT_OK;
 		case ARG_VERSION:
-			printf("wdctl %s\n", WDCTL_VERSION);
+			printf("warpctl %s\n", WARPCTL_VERSION);
 			return EXIT_OK;
 		case ARG_JSON:
 			if (!strcmp(optarg, "short"))

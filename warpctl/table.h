@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * table.h - wdctl's output: one table per command, shown as aligned columns
+ * table.h - warpctl's output: one table per command, shown as aligned columns
  * for people or as a JSON array of objects for scripts.
  */
-#ifndef WDCTL_TABLE_H
-#define WDCTL_TABLE_H
+#ifndef WARPCTL_TABLE_H
+#define WARPCTL_TABLE_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test-wdctl-lib.h - helpers for the wdctl tests: run the built wdctl
+ * test-warpctl-lib.h - helpers for the warpctl tests: run the built warpctl
  * (optionally as another user) and capture its stdout, stderr and exit
  * status; parse its JSON back with json-c; put the test on a private
  * D-Bus session bus. The fake device tree and the broker come from
  * test-broker-lib.h.
  */
-#ifndef WD_TEST_WDCTL_LIB_H
-#define WD_TEST_WDCTL_LIB_H
+#ifndef WD_TEST_WARPCTL_LIB_H
+#define WD_TEST_WARPCTL_LIB_H
 
 #include <grp.h>
 #include <limits.h>
@@ -50,12 +50,12 @@ static inline char *wt_slurp(int fd)
 	return buf;
 }
 
-static inline const char *wt_wdctl_path(void)
+static inline const char *wt_warpctl_path(void)
 {
 	static char path[512];
 	const char *b = getenv("WD_BUILD_ROOT");
 
-	snprintf(path, sizeof(path), "%s/wdctl/wdctl", b ? b : ".");
+	snprintf(path, sizeof(path), "%s/warpctl/warpctl", b ? b : ".");
 	return path;
 }
 
@@ -65,7 +65,7 @@ static inline const char *wt_wdctl_path(void)
  */
 static inline int wt_spawn(struct run *r, uid_t uid, const char *exe, const char *const *args)
 {
-	const char *argv[32] = { "wdctl" };
+	const char *argv[32] = { "warpctl" };
 	int out = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	int err = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	int st = 0;
@@ -101,14 +101,14 @@ static inline int wt_spawn(struct run *r, uid_t uid, const char *exe, const char
 	close(out);
 	close(err);
 	if (getenv("WD_TEST_VERBOSE"))
-		diag("wdctl %s...: exit %d\nstdout:\n%s\nstderr:\n%s", args[0] ? args[0] : "",
+		diag("warpctl %s...: exit %d\nstdout:\n%s\nstderr:\n%s", args[0] ? args[0] : "",
 		     r->status, r->out, r->err);
 	return r->status;
 }
 
 static inline int wt_runv(struct run *r, uid_t uid, const char *const *args)
 {
-	return wt_spawn(r, uid, wt_wdctl_path(), args);
+	return wt_spawn(r, uid, wt_warpctl_path(), args);
 }
 
 #define wt_run(r, ...) wt_runv((r), (uid_t)-1, (const char *const[]){ __VA_ARGS__, NULL })
@@ -179,13 +179,13 @@ static inline void wt_private_bus(void)
 		"<auth>EXTERNAL</auth><policy context=\"default\"><allow user=\"*\"/>\n"
 		"<allow own=\"*\"/><allow send_destination=\"*\"/><allow receive_sender=\"*\"/>\n"
 		"</policy></busconfig>\n";
-	char conf[] = "/tmp/wdctl-test-bus.XXXXXX";
+	char conf[] = "/tmp/warpctl-test-bus.XXXXXX";
 	char confarg[64], self[PATH_MAX];
 	ssize_t n;
 	int fd;
 
-	if (getenv("WDCTL_TEST_ON_PRIVATE_BUS")) {
-		unlink(getenv("WDCTL_TEST_ON_PRIVATE_BUS"));
+	if (getenv("WARPCTL_TEST_ON_PRIVATE_BUS")) {
+		unlink(getenv("WARPCTL_TEST_ON_PRIVATE_BUS"));
 		return;
 	}
 	if (access("/usr/bin/dbus-run-session", X_OK) < 0)
@@ -199,7 +199,7 @@ static inline void wt_private_bus(void)
 		bail_out("cannot write %s: %s", conf, strerror(errno));
 	close(fd);
 	chmod(conf, 0644);
-	setenv("WDCTL_TEST_ON_PRIVATE_BUS", conf, 1);
+	setenv("WARPCTL_TEST_ON_PRIVATE_BUS", conf, 1);
 	snprintf(confarg, sizeof(confarg), "--config-file=%s", conf);
 	fflush(stdout);
 	execlp("dbus-run-session", "dbus-run-session", confarg, "--", self, (char *)NULL);

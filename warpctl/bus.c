@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * bus.c - wdctl's connection to the broker and what its errors mean.
+ * bus.c - warpctl's connection to the broker and what its errors mean.
  *
  * The broker is asked whether it owns org.warpdrive before anything is
  * called, so a listing never starts a bus-activated broker by surprise and
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "util.h"
-#include "wdctl.h"
+#include "warpctl.h"
 
 int broker_connect(sd_bus **out)
 {
@@ -37,7 +37,7 @@ int broker_connect(sd_bus **out)
 
 int no_broker_exit(const char *what)
 {
-	fprintf(stderr, "wdctl: %s needs the broker, which is not running on the %s bus.\n"
+	fprintf(stderr, "warpctl: %s needs the broker, which is not running on the %s bus.\n"
 		"Start it with: %s\n", what, arg.user_bus ? "user" : "system",
 		arg.user_bus ? "wdbrokerd --bus user --socket PATH ..." : "systemctl start wdbroker");
 	return EXIT_NO_BROKER;
@@ -49,26 +49,26 @@ int bus_error_exit(const char *what, const sd_bus_error *e, int r)
 
 	if (sd_bus_error_has_names(e, SD_BUS_ERROR_ACCESS_DENIED,
 				   SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED)) {
-		fprintf(stderr, "wdctl: %s: %s.\n"
+		fprintf(stderr, "warpctl: %s: %s.\n"
 			"Run it as root, or as a user polkit lets manage WarpDrive%s.\n",
 			what, msg, arg.ask_password ? "" : " (without --no-ask-password to be asked)");
 		return EXIT_DENIED;
 	}
 	if (sd_bus_error_has_name(e, "org.warpdrive.Error.NoSuchLease")) {
-		fprintf(stderr, "wdctl: %s: %s.\nSee the current leases with: wdctl leases\n",
+		fprintf(stderr, "warpctl: %s: %s.\nSee the current leases with: warpctl leases\n",
 			what, msg);
 		return EXIT_NOT_FOUND;
 	}
 	if (sd_bus_error_has_name(e, "org.warpdrive.Error.BadPolicy")) {
-		fprintf(stderr, "wdctl: %s: %s.\nFix the file, check it with: wdctl check-policy DIR\n",
+		fprintf(stderr, "warpctl: %s: %s.\nFix the file, check it with: warpctl check-policy DIR\n",
 			what, msg);
 		return EXIT_FAIL;
 	}
 	if (sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER,
 				   SD_BUS_ERROR_NO_REPLY, SD_BUS_ERROR_DISCONNECTED)) {
-		fprintf(stderr, "wdctl: %s: the broker went away: %s.\n", what, msg);
+		fprintf(stderr, "warpctl: %s: the broker went away: %s.\n", what, msg);
 		return no_broker_exit(what);
 	}
-	fprintf(stderr, "wdctl: %s: %s\n", what, msg);
+	fprintf(stderr, "warpctl: %s: %s\n", what, msg);
 	return EXIT_FAIL;
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * admin.c - wdctl revoke and reload: the broker's admin methods.
+ * admin.c - warpctl revoke and reload: the broker's admin methods.
  *
- * Like systemctl, wdctl lets polkit ask for a password: the call carries
+ * Like systemctl, warpctl lets polkit ask for a password: the call carries
  * ALLOW_INTERACTIVE_AUTHORIZATION, and on a terminal a textual polkit agent
  * (pkttyagent) is started for the duration of the call, unless
  * --no-ask-password. Root never needs either.
@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "util.h"
-#include "wdctl.h"
+#include "warpctl.h"
 
 #define PKTTYAGENT "/usr/bin/pkttyagent"
 
@@ -92,7 +92,7 @@ static int call_admin(const char *what, const char *method, const char *types, .
 		va_end(ap);
 	}
 	if (r < 0) {
-		fprintf(stderr, "wdctl: %s: cannot build the call: %s\n", what, strerror(-r));
+		fprintf(stderr, "warpctl: %s: cannot build the call: %s\n", what, strerror(-r));
 		return EXIT_FAIL;
 	}
 	agent = polkit_agent_open();
@@ -112,7 +112,7 @@ int verb_revoke(int argc, char **argv)
 	long long id;
 
 	if (parse_int(argv[1], 1, INT64_MAX, &id) < 0) {
-		fprintf(stderr, "wdctl: \"%s\" is not a lease number; see them with: wdctl leases\n",
+		fprintf(stderr, "warpctl: \"%s\" is not a lease number; see them with: warpctl leases\n",
 			argv[1]);
 		return EXIT_USAGE;
 	}

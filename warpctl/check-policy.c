@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * check-policy.c - wdctl check-policy DIR: validate a policy directory with
+ * check-policy.c - warpctl check-policy DIR: validate a policy directory with
  * the broker's own parser (wdbrokerd/policy.c), so what passes here is what
  * the broker will load, and show what it grants, section by section.
  */
@@ -8,7 +8,7 @@
 
 #include "policy.h"
 #include "util.h"
-#include "wdctl.h"
+#include "warpctl.h"
 
 static char *const any[] = { (char *)"*", NULL };
 
@@ -30,7 +30,7 @@ int verb_check_policy(int argc, char **argv)
 		return EXIT_FAIL;
 	r = stat(dir, &st) < 0 ? -errno : 0;
 	if (r < 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "wdctl: %s: %s; give the directory that holds policy.conf "
+		fprintf(stderr, "warpctl: %s: %s; give the directory that holds policy.conf "
 			"and policy.d/ (the broker's is /etc/warpdrive)\n",
 			dir, r < 0 ? strerror(-r) : "not a directory");
 		return EXIT_FAIL;
@@ -64,7 +64,7 @@ seen:;
 	}
 	policy_free(p);
 	if (r < 0) {
-		fprintf(stderr, "wdctl: %s\n", strerror(-r));
+		fprintf(stderr, "warpctl: %s\n", strerror(-r));
 		return EXIT_FAIL;
 	}
 	r = show_table(t);

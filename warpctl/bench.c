@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * bench.c - wdctl bench: one cell of the data-path benchmark, run in this
+ * bench.c - warpctl bench: one cell of the data-path benchmark, run in this
  * process by the benchmark core (bench/wdbench.h), with a progress bar on
  * a terminal and a line per tenth of the run otherwise. The figures print
  * as a one-row table, so --json gives scripts the raw numbers.
@@ -12,7 +12,7 @@
 
 #include "util.h"
 #include "wdbench.h"
-#include "wdctl.h"
+#include "warpctl.h"
 
 static struct wdb_params bench = {
 	.path = "libwd",
@@ -32,10 +32,10 @@ static bool in_list(const char *const *list, const char *s)
 
 static int list_error(const char *what, const char *value, const char *const *list)
 {
-	fprintf(stderr, "wdctl: unknown %s \"%s\"; one of:", what, value);
+	fprintf(stderr, "warpctl: unknown %s \"%s\"; one of:", what, value);
 	for (; *list; list++)
 		fprintf(stderr, " %s", *list);
-	fprintf(stderr, "\nTry 'wdctl --help'.\n");
+	fprintf(stderr, "\nTry 'warpctl --help'.\n");
 	return EXIT_USAGE;
 }
 
@@ -93,7 +93,7 @@ int bench_option(enum bench_opt which, const char *value)
 		bench.seconds = d;
 		return EXIT_OK;
 	}
-	fprintf(stderr, "wdctl: bad value \"%s\" for --%s: %s.\nTry 'wdctl --help'.\n", value,
+	fprintf(stderr, "warpctl: bad value \"%s\" for --%s: %s.\nTry 'warpctl --help'.\n", value,
 		which == BENCH_SIZE ? "size" : which == BENCH_DEPTH ? "depth" : "seconds",
 		which == BENCH_SIZE ? "bytes from 1 to 1G, with an optional K or M" :
 		which == BENCH_DEPTH ? "a number from 1 to 1024" : "more than 0, at most 3600");
@@ -125,7 +125,7 @@ static void progress_cb(double fraction, void *data)
 	} else {
 		while (p->shown < pct / 10) {
 			p->shown++;
-			fprintf(stderr, "wdctl: bench %s %s: %d%% done\n", bench.path, bench.op,
+			fprintf(stderr, "warpctl: bench %s %s: %d%% done\n", bench.path, bench.op,
 				p->shown * 10);
 		}
 	}
@@ -148,15 +148,15 @@ int verb_bench(int argc, char **argv)
 	if (!t)
 		return EXIT_FAIL;
 	if (!wdb_supported(bench.path, bench.op)) {
-		fprintf(stderr, "wdctl: the %s path does not offer %s; pick another --path or "
-			"--op.\nTry 'wdctl --help'.\n", bench.path, bench.op);
+		fprintf(stderr, "warpctl: the %s path does not offer %s; pick another --path or "
+			"--op.\nTry 'warpctl --help'.\n", bench.path, bench.op);
 		return EXIT_USAGE;
 	}
 	r = wdb_run(&bench, &res, progress_cb, &p, why, sizeof(why));
 	if (p.tty)
 		fprintf(stderr, "\r\033[K");	/* the bar gives way to the result */
 	if (r < 0) {
-		fprintf(stderr, "wdctl: bench %s %s failed: %s\n", bench.path, bench.op,
+		fprintf(stderr, "warpctl: bench %s %s failed: %s\n", bench.path, bench.op,
 			*why ? why : strerror(-r));
 		return EXIT_FAIL;
 	}

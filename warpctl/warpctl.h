@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* wdctl.h - what wdctl's subcommands share: options, exit codes, the bus. */
-#ifndef WDCTL_WDCTL_H
-#define WDCTL_WDCTL_H
+/* warpctl.h - what warpctl's subcommands share: options, exit codes, the bus. */
+#ifndef WARPCTL_WARPCTL_H
+#define WARPCTL_WARPCTL_H
 
 #include <stdbool.h>
 #include <systemd/sd-bus.h>
 
 #include "table.h"
 
-/* Exit codes (documented in wdctl(1), EXIT STATUS). */
+/* Exit codes (documented in warpctl(1), EXIT STATUS). */
 enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,		/* the operation failed */
@@ -23,7 +23,7 @@ enum {
 #define WD_MANAGER_IFACE "org.warpdrive.Manager1"
 #define WD_DEVICE_IFACE "org.warpdrive.Device1"
 
-struct wdctl_args {
+struct warpctl_args {
 	enum json_mode json;
 	bool legend;
 	bool user_bus;		/* --user: the session bus (development brokers) */
@@ -31,7 +31,7 @@ struct wdctl_args {
 	const char *sysfs_root;	/* --sysfs-root; debugfs is <root>/kernel/debug */
 };
 
-extern struct wdctl_args arg;
+extern struct warpctl_args arg;
 
 /*
  * Connect to the broker's bus. Returns 1 with *@out set when the broker
@@ -40,7 +40,7 @@ extern struct wdctl_args arg;
  */
 int broker_connect(sd_bus **out);
 
-/* Print "wdctl: <what>: <D-Bus error message>" plus a hint; exit code. */
+/* Print "warpctl: <what>: <D-Bus error message>" plus a hint; exit code. */
 int bus_error_exit(const char *what, const sd_bus_error *e, int r);
 
 /* The hint for commands that need the broker. */
@@ -54,7 +54,7 @@ int verb_reload(int argc, char **argv);
 int verb_check_policy(int argc, char **argv);
 int verb_bench(int argc, char **argv);
 
-/* The options of bench, in the order of wdctl.c's option enum. */
+/* The options of bench, in the order of warpctl.c's option enum. */
 enum bench_opt { BENCH_OP, BENCH_SIZE, BENCH_DEPTH, BENCH_SECONDS, BENCH_PATH };
 /* Take one bench option; EXIT_OK or EXIT_USAGE (with the message printed). */
 int bench_option(enum bench_opt which, const char *value);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * table.c - the table every wdctl listing fills.
+ * table.c - the table every warpctl listing fills.
  *
  * A command adds typed cells; the table decides how they look. People get
  * columns padded to the widest cell, under a header line; scripts get a
@@ -137,7 +137,7 @@ size_t table_rows(const struct table *t)
 	return t->n_rows;
 }
 
-static size_t sort_col;	/* qsort has no context argument; wdctl is single-threaded */
+static size_t sort_col;	/* qsort has no context argument; warpctl is single-threaded */
 
 static int cmp_rows(const void *a, const void *b)
 {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * test-wdctl-broker: wdctl against the real wdbrokerd on a private D-Bus
+ * test-warpctl-broker: warpctl against the real wdbrokerd on a private D-Bus
  * bus and a fake device tree. devices/leases/stats as tables (aligned,
  * with and without legend) and as JSON parsed back; revoke of a live lease
  * (the holder gets REVOKED), of an unknown one (exit 5); reload of a good
@@ -8,7 +8,7 @@
  * an unprivileged user (exit 4); and, once the broker is gone, the sysfs
  * fallback of devices and the "start the broker" error of leases (exit 3).
  */
-#include "test-wdctl-lib.h"
+#include "test-warpctl-lib.h"
 
 static struct fake_tree t;
 static char sysroot[400];
@@ -146,7 +146,7 @@ static void check_admin(int sock, uint64_t lease)
 		   "reload as uid 65534: exit 4");
 		run_clear(&r);
 	} else {
-		skip(3, "not root: cannot run wdctl as another user");
+		skip(3, "not root: cannot run warpctl as another user");
 	}
 
 	is(wt_run(&r, "--user", "revoke", id), 0, "revoke of the live lease: exit 0");
@@ -167,7 +167,7 @@ static void check_admin(int sock, uint64_t lease)
 	run_clear(&r);
 
 	is(wt_run(&r, "--user", "revoke", id), 5, "revoking it again: exit 5 (no such lease)");
-	ok(strstr(r.err, id) && strstr(r.err, "wdctl leases"),
+	ok(strstr(r.err, id) && strstr(r.err, "warpctl leases"),
 	   "the error names the lease and how to list them");
 	run_clear(&r);
 	is(wt_run(&r, "--user", "revoke", "0"), 2, "revoke 0: usage error");

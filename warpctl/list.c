@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * list.c - wdctl devices, leases and stats.
+ * list.c - warpctl devices, leases and stats.
  *
  * Devices come from the broker when it runs (it knows leases and keeps the
  * statistics), otherwise straight from sysfs through the broker's own
@@ -14,7 +14,7 @@
 
 #include "device.h"
 #include "util.h"
-#include "wdctl.h"
+#include "warpctl.h"
 
 /* One device as shown; fields the source does not know stay unset. */
 struct devinfo {
@@ -175,12 +175,12 @@ static int devlist_load(struct devlist *l)
 		sd_bus_error_free(&e);
 		return r;
 	}
-	fprintf(stderr, "wdctl: the broker is not running (systemctl start wdbroker); "
+	fprintf(stderr, "warpctl: the broker is not running (systemctl start wdbroker); "
 		"showing devices from %s/class/uacce without broker information.\n",
 		arg.sysfs_root);
 	r = devlist_from_sysfs(l);
 	if (r < 0) {
-		fprintf(stderr, "wdctl: cannot read %s/class/uacce: %s\n", arg.sysfs_root,
+		fprintf(stderr, "warpctl: cannot read %s/class/uacce: %s\n", arg.sysfs_root,
 			strerror(-r));
 		return EXIT_FAIL;
 	}
@@ -192,15 +192,28 @@ int show_table(struct table *t)
 	int r = table_print(t, stdout, arg.json, arg.legend);
 
 	if (r < 0) {
-		fprintf(stderr, "wdctl: cannot write the output: %s\n", strerror(-r));
+		fprintf(stderr, "warpctl: cannot write the output: %s\n", strerror(-r));
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
 }
 
-/* One table row per device, sorted by name, filled by @add_row. */
+/* @name is one of the @n device names given, or none were given. */
+static bool device_wanted(const char *name, int n, char **names)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
+			return true;
+	return n == 0;
+}
+
+/*
+ * One table row per device, sorted by name, filled by @add_row: every
+ * device, or the @n_names named ones (each must exist).
+ */
 static int show_per_device(size_t n_cols, const char *const *headers, const char *const *keys,
-			   int (*add_row)(struct table *t, const struct devinfo *d, int *notes))
+			   int (*add_row)(struct table *t, const struct devinfo *d, int *notes),
+			   int n_names, char **names)
 {
 	_cleanup_(table_freep) struct table *t = table_new(n_cols, headers, keys);
 	struct devlist l = {};
@@ -209,8 +222,19 @@ static int show_per_device(size_t n_cols, const char *const *headers, const char
 	if (!t)
 		return EXIT_FAIL;
 	r = devlist_load(&l);
+	for (int k = 0; r == EXIT_OK && k < n_names; k++) {
+		bool found = false;
+
+		for (size_t i = 0; i < l.n && !found; i++)
+			found = !strcmp(l.v[i].name, names[k]);
+		if (!found) {
+			fprintf(stderr, "warpctl: there is no device named \"%s\"; see them with: "
+				"warpctl devices\n", names[k]);
+			r = EXIT_FAIL;
+		}
+	}
 	for (size_t i = 0; r == EXIT_OK && i < l.n; i++)
-		if (add_row(t, &l.v[i], &notes) < 0)
+		if (device_wanted(l.v[i].name, n_names, names) && add_row(t, &l.v[i], &notes) < 0)
 			r = EXIT_FAIL;
 	devlist_clear(&l);
 	if (r != EXIT_OK)
@@ -233,7 +257,7 @@ int verb_devices(int argc, char **argv)
 	static const char *const keys[] = { "name", "api", "node", "available", "leased",
 					    "isolated", "flags", "algorithms" };
 
-	return show_per_device(ARRAY_SIZE(keys), headers, keys, device_row);
+	return show_per_device(ARRAY_SIZE(keys), headers, keys, device_row, argc - 1, argv + 1);
 }
 
 int verb_leases(int argc, char **argv)
@@ -273,11 +297,11 @@ int verb_leases(int argc, char **argv)
 			      C_STR(pw ? pw->pw_name : num), C_UINT(pid), C_STR(unit));
 	}
 	if (r < 0) {
-		fprintf(stderr, "wdctl: cannot read the broker's lease list: %s\n", strerror(-r));
+		fprintf(stderr, "warpctl: cannot read the broker's lease list: %s\n", strerror(-r));
 		return EXIT_FAIL;
 	}
 	if (geteuid() != 0)
-		fprintf(stderr, "wdctl: only your own leases are shown; run as root to see all.\n");
+		fprintf(stderr, "warpctl: only your own leases are shown; run as root to see all.\n");
 	return show_table(t);
 }
 
@@ -326,7 +350,7 @@ static int stats_row(struct table *t, const struct devinfo *d, int *notes)
 
 	/* only wdsoft has these counters; say so when they exist but cannot be read */
 	if (r < 0 && r != -ENOENT && !strncmp(d->api, "wdsoft", 6) && !(*notes)++)
-		fprintf(stderr, "wdctl: cannot read the engine statistics of %s: %s "
+		fprintf(stderr, "warpctl: cannot read the engine statistics of %s: %s "
 			"(they need root and debugfs on %s/kernel/debug).\n",
 			d->name, strerror(-r), arg.sysfs_root);
 	return TABLE_ROW(t, C_STR(d->name), b ? C_UINT(d->grants) : C_NULL,
@@ -343,5 +367,5 @@ int verb_stats(int argc, char **argv)
 	static const char *const keys[] = { "name", "grants", "releases", "revokes", "open_errors",
 					    "requests", "bytes", "errors", "busy_ns" };
 
-	return show_per_device(ARRAY_SIZE(keys), headers, keys, stats_row);
+	return show_per_device(ARRAY_SIZE(keys), headers, keys, stats_row, argc - 1, argv + 1);
 }

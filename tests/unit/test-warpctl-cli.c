@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * test-wdctl-cli: wdctl without a broker. Usage errors exit 2 with a hint;
+ * test-warpctl-cli: warpctl without a broker. Usage errors exit 2 with a hint;
  * --help and --version; check-policy of a good directory (table, JSON,
  * exit 0) and of broken ones (FILE:LINE: message, exit 1); devices and
  * stats read straight from a fake sysfs/debugfs when there is no bus at
@@ -8,7 +8,7 @@
  * inline path (no device needed): its figures as a table and as JSON,
  * progress lines on a pipe and a progress bar on a terminal.
  */
-#include "test-wdctl-lib.h"
+#include "test-warpctl-lib.h"
 
 static struct fake_tree t;
 
@@ -20,7 +20,7 @@ static void check_usage(void)
 		{ "--frobnicate", "devices" },		/* unknown option */
 		{ "-x", "devices" },			/* unknown short option */
 		{ "--json=yaml", "devices" },		/* bad value */
-		{ "devices", "extra" },			/* extra argument */
+		{ "leases", "extra" },			/* extra argument */
 		{ "revoke" },				/* missing argument */
 		{ "revoke", "seven" },			/* not a number */
 		{ "revoke", "-3" },			/* out of range */
@@ -44,23 +44,23 @@ static void check_usage(void)
 		if (wt_runv(&r, (uid_t)-1, a) == 2)
 			n++;
 		else
-			diag("wdctl %s %s: exit %d", a[0] ? a[0] : "", a[0] && a[1] ? a[1] : "",
+			diag("warpctl %s %s: exit %d", a[0] ? a[0] : "", a[0] && a[1] ? a[1] : "",
 			     r.status);
-		hinted += !!(strstr(r.err, "wdctl --help") || strstr(r.err, "wdctl leases"));
+		hinted += !!(strstr(r.err, "warpctl --help") || strstr(r.err, "warpctl leases"));
 		ok(!*r.out, "usage error %zu prints nothing on stdout", i);
 		run_clear(&r);
 	}
 	is(n, (int)(sizeof(bad) / sizeof(bad[0])), "every usage error exits 2");
 	is(hinted, n, "every usage error says what to try");
-	printf("# report: wdctl-cli: %d bad command lines tried, %d exited 2 with a hint\n",
+	printf("# report: warpctl-cli: %d bad command lines tried, %d exited 2 with a hint\n",
 	       (int)(sizeof(bad) / sizeof(bad[0])), hinted);
 
 	is(wt_run(&r, "--help"), 0, "--help: exit 0");
-	ok(strstr(r.out, "Usage: wdctl") && strstr(r.out, "check-policy DIR") &&
+	ok(strstr(r.out, "Usage: warpctl") && strstr(r.out, "check-policy DIR") &&
 	   strstr(r.out, "Exit status"), "--help shows usage, commands and exit codes");
 	run_clear(&r);
 	is(wt_run(&r, "--version"), 0, "--version: exit 0");
-	ok(!strncmp(r.out, "wdctl ", 6) && strchr(r.out, '.'), "--version prints wdctl VERSION");
+	ok(!strncmp(r.out, "warpctl ", 8) && strchr(r.out, '.'), "--version prints warpctl VERSION");
 	run_clear(&r);
 }
 
@@ -147,6 +147,17 @@ static void check_sysfs_fallback(void)
 	json_object_put(a);
 	run_clear(&r);
 
+	is(wt_run(&r, "--user", "--sysfs-root", sys, "devices", "wdsoft-10"), 0,
+	   "devices wdsoft-10: exit 0");
+	ok(strstr(r.out, "wdsoft-10") && !strstr(r.out, "wdsoft-2 ") && strstr(r.out, "1 entry listed."),
+	   "only the device named is listed");
+	run_clear(&r);
+	is(wt_run(&r, "--user", "--sysfs-root", sys, "stats", "wdsoft-2", "wdsoft-7"), 1,
+	   "stats with a device that does not exist: exit 1");
+	ok(!*r.out && strstr(r.err, "no device named \"wdsoft-7\"") &&
+	   strstr(r.err, "warpctl devices"), "it names the device and how to list them");
+	run_clear(&r);
+
 	is(wt_run(&r, "--user", "--sysfs-root", sys, "--json=short", "stats"), 0,
 	   "stats without a bus: exit 0");
 	a = wt_json_array(r.out);
@@ -164,7 +175,7 @@ static void check_sysfs_fallback(void)
 		   "stderr says the engine statistics need root");
 		run_clear(&r);
 	} else {
-		skip(2, "not root: cannot run wdctl as another user");
+		skip(2, "not root: cannot run warpctl as another user");
 	}
 
 	is(wt_run(&r, "--user", "leases"), 3, "leases without a bus: exit 3");
@@ -204,7 +215,7 @@ static void check_bench(void)
 		lines++;
 	ok(lines >= 5 && lines <= 10 && strstr(r.err, "100% done") && !strchr(r.err, '\r'),
 	   "stderr not a terminal: plain progress lines (%d), no bar", lines);
-	printf("# report: wdctl-cli: wdctl bench inline crc32c 4 KiB depth 1: %lld ops in %.2f s, "
+	printf("# report: warpctl-cli: warpctl bench inline crc32c 4 KiB depth 1: %lld ops in %.2f s, "
 	       "%.0f ops/s, p50 %lld ns, p99 %lld ns\n", wt_json_int(b, "ops"), secs, ops_s,
 	       wt_json_int(b, "p50_ns"), wt_json_int(b, "p99_ns"));
 	json_object_put(a);
@@ -219,9 +230,9 @@ static void check_bench(void)
 	if (access("/usr/bin/script", X_OK) == 0) {
 		char cmd[700];
 
-		/* util-linux script(1) gives wdctl a terminal for stderr */
+		/* util-linux script(1) gives warpctl a terminal for stderr */
 		snprintf(cmd, sizeof(cmd), "%s bench --path=inline --op=memcpy --depth=1 --seconds=0.3 "
-			 ">/dev/null", wt_wdctl_path());
+			 ">/dev/null", wt_warpctl_path());
 		is(wt_run_cmd(&r, "/usr/bin/script", "-qec", cmd, "/dev/null"), 0,
 		   "bench on a terminal: exit 0");
 		ok(strstr(r.out, "\r[") && strstr(r.out, "] 100%") && strstr(r.out, "#####") &&
@@ -237,7 +248,7 @@ int main(void)
 	tb_init(&t);
 	chmod(t.root, 0755);
 	/* no bus at all, whatever the environment has */
-	setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/wdctl-test-bus", 1);
+	setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/warpctl-test-bus", 1);
 	tb_device(&t, "wdsoft-10", "memcpy crc32c", -1, 8);
 	tb_device(&t, "wdsoft-2", "sha256", 1, 3);
 	check_usage();
