@@ -5,14 +5,7 @@
 # timeout kills the VM, and the topology options shape the guest.
 set -u
 src=${WD_SOURCE_ROOT:-$(dirname "$0")/../..}
-wdvm="$src/tools/wdvm"
-n=0 failed=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-
-if [ "$(id -u)" != 0 ]; then echo "1..0 # SKIP wdvm needs root"; exit 0; fi
-if ! command -v qemu-system-x86_64 >/dev/null; then
-	echo "1..0 # SKIP qemu-system-x86_64 missing (tools/install-deps installs it)"; exit 0
-fi
+. "$src/tests/rig/riglib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "1..14"
