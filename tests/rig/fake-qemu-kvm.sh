@@ -13,7 +13,7 @@
 set -u
 real=$(command -v qemu-system-x86_64) || { echo "fake-qemu: no real QEMU" >&2; exit 1; }
 [ "${1:-}" = --version ] && exec "$real" "$@"
-kvm=0 probe=0 cpu=- serial= ctl= prev=
+kvm=0 probe=0 cpu=- serial='' ctl='' prev=''
 for a in "$@"; do
 	case $prev in
 	-accel) [ "$a" = kvm ] && kvm=1 ;;

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Shared by the rig tests (sourced, after setting $src): TAP counting, and a
 # skip when wdvm cannot run here.
+# shellcheck disable=SC2034,SC2154 # $src is the caller's; $wdvm is for it
 wdvm="$src/tools/wdvm"
 n=0 failed=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
