@@ -9,6 +9,7 @@
 #   hang, hang-later     print the boot code's last line, then spin forever
 #   works                run the guest under TCG as if KVM worked
 #   abort-running        works, then aborts once the guest started COMMAND
+#                        and $FAKE_WAIT_FOR (COMMAND's mark, if set) exists
 # Each run but --version appends "pid accel cpu probe" to $FAKE_QEMU_LOG.
 set -u
 real=$(command -v qemu-system-x86_64) || { echo "fake-qemu: no real QEMU" >&2; exit 1; }
@@ -63,7 +64,7 @@ shift "$n"
 [ "$mode" = works ] && exec "$real" "$@"
 "$real" "$@" &
 qemu=$!
-while kill -0 "$qemu" 2>/dev/null && ! [ -e "$ctl/started" ]; do
+while kill -0 "$qemu" 2>/dev/null && ! { [ -e "$ctl/started" ] && [ -e "${FAKE_WAIT_FOR:-$ctl/started}" ]; }; do
 	sleep 0.2
 done
 kill -KILL "$qemu" 2>/dev/null

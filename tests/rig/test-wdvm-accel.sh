@@ -115,7 +115,7 @@ verdict | grep -q '"kvm": false'; ok $? "hang mid-boot: the verdict is now 'brok
 fresh
 cp "$tmp/works"/* "$verdicts/"
 # The fake's "KVM" is TCG: let its boot take as long as this host needs.
-WDVM_KVM_BOOT_TIMEOUT=1500 FAKE_KVM=abort-running "$wdvm" -- sh -c "$cmd; sleep 60" >"$tmp/out" 2>"$tmp/err"; rc=$?
+WDVM_KVM_BOOT_TIMEOUT=1500 FAKE_KVM=abort-running FAKE_WAIT_FOR="$ran" "$wdvm" -- sh -c "$cmd; sleep 60" >"$tmp/out" 2>"$tmp/err"; rc=$?
 [ $rc = 126 ] && [ "$(count)" = 1 ]; ok $? "death after the start: failure, the command ran once (rc $rc, $(count) runs)"
 ! grep -q "retrying" "$tmp/err" && [ "$(runs other 0)" = 0 ]; ok $? "death after the start: no retry"
 grep -q "^wdvm: the VM stopped before the command finished" "$tmp/err"; ok $? "death after the start: reported as a VM failure"
