@@ -186,7 +186,10 @@ bool wdp_name_valid(const char *s);
 
 /* ---- client helpers (libwd uses only these) ---- */
 
-/* $WD_BROKER_SOCKET if set and non-empty, else WDP_SOCKET_DEFAULT. */
+/*
+ * $WD_BROKER_SOCKET if set and non-empty, else WDP_SOCKET_DEFAULT. Read with
+ * secure_getenv(): a setuid/setgid/capability program always gets the default.
+ */
 const char *wdp_socket_path(void);
 
 /*
