@@ -874,9 +874,14 @@ const char *wdp_type_name(uint16_t type)
 
 /* ---- client helpers ---- */
 
+/*
+ * secure_getenv: in a setuid, setgid or file-capability program
+ * (AT_SECURE) the caller's environment must not choose which broker the
+ * privileged process believes, so only the compiled-in path counts there.
+ */
 const char *wdp_socket_path(void)
 {
-	const char *p = getenv(WDP_SOCKET_ENV);
+	const char *p = secure_getenv(WDP_SOCKET_ENV);
 
 	return p && *p ? p : WDP_SOCKET_DEFAULT;
 }

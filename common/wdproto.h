@@ -228,7 +228,10 @@ bool wdp_algs_has(const struct wdp_algs *a, const char *name);
 
 /* ---- client helpers (libwd uses only these) ---- */
 
-/* $WD_BROKER_SOCKET if set and non-empty, else WDP_SOCKET_DEFAULT. */
+/*
+ * $WD_BROKER_SOCKET if set and non-empty, else WDP_SOCKET_DEFAULT. Read with
+ * secure_getenv(): a setuid/setgid/capability program always gets the default.
+ */
 const char *wdp_socket_path(void);
 
 /*

@@ -4,7 +4,8 @@
  * one org.warpdrive.Device1 object per device under /org/warpdrive/device.
  *
  * RequestQueue is the D-Bus twin of the socket request (as logind's
- * TakeDevice): the caller's identity comes from its bus credentials, the
+ * TakeDevice): the caller's identity comes from the credentials the bus
+ * daemon recorded when it connected (see sender_identity()), the
  * fd is returned as 'h', and the lease lives as long as the caller's bus
  * name (tracked with sd_bus_track). Admin methods (RevokeLease, Reload,
  * SetQuota) need uid 0 or polkit authorization for org.warpdrive.manage,
@@ -43,62 +44,112 @@ static const char *const reason_errors[WDP_REASON_MAX] = {
 	[WDP_REASON_INTERNAL] = "org.warpdrive.Error.Failed",
 };
 
-/* Build an identity from the sender's bus credentials. */
+/*
+ * The identity of a bus caller, from what the bus daemon recorded when the
+ * caller connected (GetConnectionCredentials: UnixUserID and ProcessID from
+ * SO_PEERCRED, UnixGroupIDs from SO_PEERGROUPS plus the gid of
+ * SO_PEERCRED), never from /proc at request time. A process that sends
+ * RequestQueue and then execs a setgid program, or whose pid is reused by
+ * then, is judged as it was when it connected, as on the socket.
+ * (sd_bus_query_sender_creds() with SD_BUS_CREDS_AUGMENT would read the
+ * effective gid, the groups and the unit from /proc/PID: racy.)
+ *
+ * The bus vouches for no unit: neither dbus-daemon 1.14 nor sd-bus 252
+ * hands out a pidfd pinned at connect time, and a pid looked up later may
+ * name another process. So the unit stays unknown (NULL), and so do the
+ * groups (n_groups 0) on a bus daemon that does not report UnixGroupIDs;
+ * bus_unvouched_section() refuses requests that such a section could
+ * judge. The primary gid is not told apart from the others (gid -1): the
+ * policy matches groups as a set.
+ */
 static int sender_identity(sd_bus_message *msg, struct identity *id)
 {
-	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-	const gid_t *gids = NULL;
-	const char *unit = NULL;
-	uid_t uid;
-	gid_t gid;
-	pid_t pid = 0;
-	int r, n;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_(sd_bus_error_free) sd_bus_error err = SD_BUS_ERROR_NULL;
+	const char *sender = sd_bus_message_get_sender(msg);
+	const uint32_t *gids = NULL;
+	size_t gids_size = 0;
+	bool have_uid = false;
+	int r;
 
 	memset(id, 0, sizeof(*id));
-	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID |
-				      SD_BUS_CREDS_PID | SD_BUS_CREDS_SUPPLEMENTARY_GIDS |
-				      SD_BUS_CREDS_UNIT | SD_BUS_CREDS_AUGMENT, &creds);
+	id->gid = (gid_t)-1;
+	if (!sender)
+		return -ESRCH;
+	r = sd_bus_call_method(sd_bus_message_get_bus(msg), "org.freedesktop.DBus",
+			       "/org/freedesktop/DBus", "org.freedesktop.DBus",
+			       "GetConnectionCredentials", &err, &reply, "s", sender);
 	if (r < 0)
 		return r;
-	r = sd_bus_creds_get_euid(creds, &uid);
+	r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+		const char *key;
+		uint32_t v;
+
+		r = sd_bus_message_read(reply, "s", &key);
+		if (r < 0)
+			break;
+		if (!strcmp(key, "UnixUserID")) {
+			r = sd_bus_message_read(reply, "v", "u", &v);
+			id->uid = v;
+			have_uid = r >= 0;
+		} else if (!strcmp(key, "ProcessID")) {
+			r = sd_bus_message_read(reply, "v", "u", &v);
+			id->pid = (pid_t)v;
+		} else if (!strcmp(key, "UnixGroupIDs")) {
+			r = sd_bus_message_enter_container(reply, 'v', "au");
+			if (r >= 0)
+				r = sd_bus_message_read_array(reply, 'u', (const void **)&gids,
+							      &gids_size);
+			if (r >= 0)
+				r = sd_bus_message_exit_container(reply);
+		} else {
+			r = sd_bus_message_skip(reply, "v");
+		}
+		if (r >= 0)
+			r = sd_bus_message_exit_container(reply);
+	}
 	if (r < 0)
 		return r;
-	if (sd_bus_creds_get_egid(creds, &gid) < 0)
-		gid = (gid_t)-1;
-	sd_bus_creds_get_pid(creds, &pid);
-	n = sd_bus_creds_get_supplementary_gids(creds, &gids);
-	if (n < 0)
-		n = 0;
-	id->uid = uid;
-	id->gid = gid;
-	id->pid = pid;
-	id->groups = calloc((size_t)n + 1, sizeof(gid_t));
-	id->group_names = calloc((size_t)n + 1, sizeof(char *));
-	if (!id->groups || !id->group_names)
-		goto oom;
-	id->groups[id->n_groups++] = gid;
-	for (int i = 0; i < n; i++)
-		if (gids[i] != gid)
-			id->groups[id->n_groups++] = gids[i];
+	if (!have_uid)
+		return -EPROTO;	/* every unix connection has one */
+
+	id->n_groups = (int)(gids_size / sizeof(uint32_t));
+	id->groups = calloc((size_t)id->n_groups + 1, sizeof(gid_t));
+	id->group_names = calloc((size_t)id->n_groups + 1, sizeof(char *));
+	if (!id->groups || !id->group_names) {
+		r = -ENOMEM;
+		goto fail;
+	}
 	for (int i = 0; i < id->n_groups; i++) {
+		id->groups[i] = gids[i];
 		r = peer_name_of_gid(id->groups[i], &id->group_names[i]);
 		if (r < 0)
 			goto fail;
 	}
-	r = peer_name_of_uid(uid, &id->user);
+	r = peer_name_of_uid(id->uid, &id->user);
 	if (r < 0)
 		goto fail;
-	if (sd_bus_creds_get_unit(creds, &unit) >= 0 && unit) {
-		id->unit = strdup(unit);
-		if (!id->unit)
-			goto oom;
-	}
 	return 0;
-oom:
-	r = -ENOMEM;
 fail:
 	identity_clear(id);
 	return r;
+}
+
+/*
+ * The first section of the policy that could apply to @id but needs what
+ * the bus does not vouch for (see sender_identity()): any [unit:X], and
+ * any [group:X] when the bus gave no groups. Judging such a request
+ * without it would skip a limit that may be the caller's; guessing it from
+ * /proc would be racy. NULL when the policy can judge @id.
+ */
+static const struct policy_section *bus_unvouched_section(const struct policy *p,
+							  const struct identity *id)
+{
+	for (unsigned i = 0; i < p->n; i++)
+		if (p->v[i]->kind == SEC_UNIT || (p->v[i]->kind == SEC_GROUP && !id->n_groups))
+			return p->v[i];
+	return NULL;
 }
 
 /*
@@ -225,7 +276,7 @@ static int check_admin(struct manager *m, sd_bus_message *msg,
 
 	if (msg == admin_authorized)
 		return 1;
-	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
+	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
 	if (r >= 0 && sd_bus_creds_get_euid(creds, &uid) >= 0 && uid == 0)
 		return 1;
 	if (!sender)
@@ -314,7 +365,7 @@ static int method_list_leases(sd_bus_message *msg, void *ud, sd_bus_error *error
 	uid_t uid = (uid_t)-1;
 	int n, r;
 
-	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
+	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
 	if (r < 0 || sd_bus_creds_get_euid(creds, &uid) < 0)
 		return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "cannot identify the caller");
 	n = lease_table_collect(&m->leases, &v);
@@ -360,6 +411,7 @@ static int method_request_queue(sd_bus_message *msg, void *ud, sd_bus_error *err
 	const char *alg, *sender = sd_bus_message_get_sender(msg);
 	char bad[WDP_TEXT_MAX];
 	struct wdp_algs algs;
+	const struct policy_section *unvouched;
 	struct client *c;
 	int32_t node;
 	int r;
@@ -393,6 +445,15 @@ static int method_request_queue(sd_bus_message *msg, void *ud, sd_bus_error *err
 			return sd_bus_error_set_errnof(error, -r, "cannot identify the caller: %s",
 						       strerror(-r));
 		}
+	}
+	unvouched = bus_unvouched_section(m->policy, &c->ident);
+	if (unvouched) {
+		m->stat_refusals++;
+		return sd_bus_error_setf(error, reason_errors[WDP_REASON_ALG_DENIED],
+					 "the policy has a [%s:%s] section and the bus does not vouch for the %s of a caller; request the queue on the socket %s instead (wd_request_queue() does)",
+					 unvouched->kind == SEC_UNIT ? "unit" : "group", unvouched->name,
+					 unvouched->kind == SEC_UNIT ? "systemd unit" : "groups",
+					 m->socket_path ? m->socket_path : WDP_SOCKET_DEFAULT);
 	}
 	r = manager_request_queue(m, c, &req, &res);
 	if (r < 0) {

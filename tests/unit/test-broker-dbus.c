@@ -17,75 +17,15 @@
 #include <systemd/sd-event.h>
 
 #include "common/child-pipe.h"
-#include "test-broker-lib.h"
+#include "test-broker-bus.h"
 
 static struct fake_tree t;
-static char bus_addr[512];
-static pid_t dbus_pid;
+static struct private_bus pb;
 
 #define DEST "org.warpdrive"
 #define PATH "/org/warpdrive"
 #define IFACE "org.warpdrive.Manager1"
 #define _cleanup_(f) __attribute__((cleanup(f)))
-
-static void start_dbus(void)
-{
-	char conf[400], sockp[400];
-	int p[2];
-	ssize_t n;
-
-	snprintf(sockp, sizeof(sockp), "%s/bus", t.root);
-	snprintf(conf, sizeof(conf), "%s/bus.conf", t.root);
-	/* A session-type bus that lets every uid connect (the unprivileged caller). */
-	tb_write(conf,
-		 "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN\"\n"
-		 " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-		 "<busconfig><type>session</type><listen>unix:path=%s</listen>\n"
-		 "<auth>EXTERNAL</auth>\n"
-		 "<policy context=\"default\"><allow user=\"*\"/><allow own=\"*\"/>\n"
-		 "<allow send_destination=\"*\" eavesdrop=\"true\"/><allow eavesdrop=\"true\"/>\n"
-		 "</policy></busconfig>\n", sockp);
-	if (pipe(p) < 0)
-		bail_out("pipe");
-	dbus_pid = fork();
-	if (dbus_pid == 0) {
-		char fdarg[32];
-
-		close(p[0]);
-		snprintf(fdarg, sizeof(fdarg), "--print-address=%d", p[1]);
-		execlp("dbus-daemon", "dbus-daemon", "--nofork", "--nopidfile", "--config-file", conf,
-		       fdarg, (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	n = read(p[0], bus_addr, sizeof(bus_addr) - 1);
-	close(p[0]);
-	if (n <= 0)
-		bail_out("dbus-daemon did not start");
-	bus_addr[n] = 0;
-	bus_addr[strcspn(bus_addr, "\n")] = 0;
-	setenv("DBUS_SESSION_BUS_ADDRESS", bus_addr, 1);
-}
-
-static sd_bus *connect_bus(void)
-{
-	sd_bus *b = NULL;
-
-	if (sd_bus_new(&b) < 0 || sd_bus_set_address(b, bus_addr) < 0 ||
-	    sd_bus_set_bus_client(b, 1) < 0 || sd_bus_start(b) < 0)
-		return sd_bus_unref(b);
-	return b;
-}
-
-static bool wait_name(sd_bus *b)
-{
-	for (int i = 0; i < 500; i++) {
-		if (sd_bus_get_name_creds(b, DEST, 0, NULL) >= 0)
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
 
 /* Count signals of @member received within @ms. */
 static int signals_seen(sd_bus *b, const char *member, int ms)
@@ -273,7 +213,7 @@ static void unprivileged_checks(void)
 		close(p[0]);
 		if (setgid(65534) < 0 || setuid(65534) < 0)
 			_exit(3);
-		b = connect_bus();
+		b = pbus_connect(&pb);
 		res[0] = b ? 'c' : 'C';
 		r = b ? sd_bus_call_method(b, DEST, PATH, IFACE, "Reload", &e, NULL, "") : -1;
 		res[1] = r < 0 && sd_bus_error_has_name(&e, SD_BUS_ERROR_ACCESS_DENIED) ? 'd' : 'D';
@@ -396,7 +336,7 @@ static void start_fake_polkit(void)
 	if (pk_pid == 0) {
 		sd_event *ev = NULL;
 		sd_event_source *tick = NULL;
-		sd_bus *b = connect_bus();
+		sd_bus *b = pbus_connect(&pb);
 
 		if (!b || sd_event_default(&ev) < 0 ||
 		    sd_bus_add_object_vtable(b, NULL, "/org/freedesktop/PolicyKit1/Authority",
@@ -444,7 +384,7 @@ static int burst_reply(sd_bus_message *m, void *ud, sd_bus_error *e)
 
 static void agent_loop(FILE *in, FILE *out)
 {
-	sd_bus *b = connect_bus();
+	sd_bus *b = pbus_connect(&pb);
 	const char *me = NULL;
 	char line[256];
 
@@ -672,15 +612,15 @@ int main(void)
 	tb_device(&t, "wdsoft-0", "zlib gzip", 0, 8);
 	tb_device(&t, "wdsoft-1", "sha256", -1, 8);
 	tb_policy(&t, "[global]\nmax_queues = unlimited\n");
-	start_dbus();
+	pbus_start(&pb, &t);
 	t.bus = "user";
 	tb_start(&t);
 
-	b = connect_bus();
+	b = pbus_connect(&pb);
 	ok(b != NULL, "connected to the private bus");
 	if (!b)
 		bail_out("no bus");
-	ok(wait_name(b), "the broker owns org.warpdrive");
+	ok(pbus_wait_name(b, DEST), "the broker owns org.warpdrive");
 	sd_bus_match_signal(b, NULL, DEST, PATH, IFACE, NULL, NULL, NULL);
 
 	r = sd_bus_call_method(b, DEST, PATH, "org.freedesktop.DBus.Introspectable", "Introspect",
@@ -835,8 +775,7 @@ int main(void)
 	sd_bus_flush_close_unref(b);
 	is(tb_stop(&t), 0, "broker exits cleanly");
 	polkit_cleanup();
-	kill(dbus_pid, SIGTERM);
-	waitpid(dbus_pid, NULL, 0);
+	pbus_stop(&pb);
 	tb_cleanup(&t);
 	return exit_status();
 }

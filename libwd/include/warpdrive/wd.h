@@ -184,7 +184,9 @@ struct wd_msg {
  * wd_request_queue() - get a queue and map it into this process
  *
  * Unless @q->flags has WD_QUEUE_DIRECT, asks the broker on
- * /run/warpdrive/broker.sock ($WD_BROKER_SOCKET overrides). When no broker
+ * /run/warpdrive/broker.sock ($WD_BROKER_SOCKET overrides, but not in a
+ * setuid/setgid/capability program: see "Environment" in libwd/README.md,
+ * which also lists $WD_SYSFS_ROOT and $WD_DEV_ROOT). When no broker
  * listens, falls back to opening a device directly (unless
  * WD_QUEUE_NO_FALLBACK): the one nearest by NUMA distance, then with the most
  * free instances, never an isolated one.
