@@ -17,6 +17,8 @@
 #include <grp.h>
 #include <pwd.h>
 
+#include "client.h"
+#include "lease.h"
 #include "log.h"
 #include "manager.h"
 #include "util.h"
@@ -162,7 +164,7 @@ static const struct policy_section *bus_unvouched_section(const struct policy *p
  * bus_teardown(). The list is per process, as the broker has one manager.
  */
 struct admin_check {
-	struct admin_check *next, *prev;
+	LIST_FIELDS(struct admin_check, checks);
 	struct manager *m;
 	sd_bus_message *call;		/* the parked method call (a ref) */
 	sd_bus_message_handler_t handler;
@@ -181,12 +183,7 @@ static void admin_check_free(struct admin_check *ac)
 {
 	if (!ac)
 		return;
-	if (ac->prev)
-		ac->prev->next = ac->next;
-	else
-		admin_checks = ac->next;
-	if (ac->next)
-		ac->next->prev = ac->prev;
+	LIST_REMOVE(checks, admin_checks, ac);
 	sd_bus_slot_unref(ac->polkit);
 	sd_bus_track_unref(ac->track);
 	sd_bus_message_unref(ac->call);
@@ -282,7 +279,7 @@ static int check_admin(struct manager *m, sd_bus_message *msg,
 	if (!sender)
 		return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
 					 "this needs root (no bus name to ask polkit about)");
-	for (ac = admin_checks; ac; ac = ac->next)
+	LIST_FOREACH(checks, ac, admin_checks)
 		pending += !strcmp(sd_bus_message_get_sender(ac->call), sender);
 	if (pending >= ADMIN_CHECKS_PER_SENDER)
 		return sd_bus_error_setf(error, "org.warpdrive.Error.Busy",
@@ -295,10 +292,7 @@ static int check_admin(struct manager *m, sd_bus_message *msg,
 	ac->m = m;
 	ac->handler = handler;
 	ac->call = sd_bus_message_ref(msg);
-	ac->next = admin_checks;
-	if (admin_checks)
-		admin_checks->prev = ac;
-	admin_checks = ac;
+	LIST_PREPEND(checks, admin_checks, ac);
 
 	r = sd_bus_track_new(m->bus, &ac->track, admin_check_gone, ac);
 	if (r >= 0)
@@ -430,7 +424,7 @@ static int method_request_queue(sd_bus_message *msg, void *ud, sd_bus_error *err
 	if (!sender)
 		return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "no sender");
 
-	c = manager_find_bus_client(m, sender);
+	c = client_find_bus(m, sender);
 	if (!c) {
 		c = client_new(m, -1, sender);
 		if (!c)
@@ -462,8 +456,8 @@ static int method_request_queue(sd_bus_message *msg, void *ud, sd_bus_error *err
 					reason_errors[res.refusal.reason] : SD_BUS_ERROR_FAILED,
 					res.refusal.text);
 	}
-	/* The reply dups the fd; the lease keeps res.fd as its duplicate. */
-	return sd_bus_reply_method_return(msg, "hts", res.fd, res.lease->id, res.lease->device);
+	/* The reply dups the fd; the lease keeps its own. */
+	return sd_bus_reply_method_return(msg, "hts", res.lease->fd, res.lease->id, res.lease->device);
 }
 
 static int method_release_lease(sd_bus_message *msg, void *ud, sd_bus_error *error)
@@ -483,7 +477,7 @@ static int method_release_lease(sd_bus_message *msg, void *ud, sd_bus_error *err
 		return sd_bus_error_setf(error, "org.warpdrive.Error.NoSuchLease",
 					 "you hold no lease %llu on the bus; socket leases end with their connection",
 					 (unsigned long long)id);
-	manager_release_lease(m, l, "released over D-Bus");
+	lease_end(m, l, NULL, "released over D-Bus");
 	return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -518,7 +512,7 @@ static int method_revoke_lease(sd_bus_message *msg, void *ud, sd_bus_error *erro
 	if (!l)
 		return sd_bus_error_setf(error, "org.warpdrive.Error.NoSuchLease",
 					 "there is no lease %llu", (unsigned long long)id);
-	manager_revoke_lease(m, l, admin_name(msg, by, sizeof(by)), "revoked by an administrator");
+	lease_end(m, l, admin_name(msg, by, sizeof(by)), "revoked by an administrator");
 	return sd_bus_reply_method_return(msg, NULL);
 }
 
