@@ -19,26 +19,12 @@
 #include <misc/uacce/uacce.h>
 #include <warpdrive/wd.h>
 
+#include "cleanup.h"
+
 #define WD_EXPORT __attribute__((visibility("default")))
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
-
-static inline void freep(void *p)
-{
-	free(*(void **)p);
-}
-
-static inline void closep(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-}
-
-#define TAKE_FD(fd) ({ int __fd = (fd); (fd) = -1; __fd; })
-#define TAKE_PTR(p) ({ __typeof__(p) __p = (p); (p) = NULL; __p; })
 
 /*
  * The system calls libwd makes on a queue fd, behind one table so the unit
