@@ -477,7 +477,7 @@ int lease_stash_consume(struct manager *m, uint64_t id, int fd)
 }
 
 static int lease_adopt(struct manager *m, struct client *c, uint64_t id, int fd,
-		       const char *device, const char *alg)
+		       const struct lease_saved *saved)
 {
 	_cleanup_(freep) struct policy_section **sec = NULL;
 	struct wdp_algs algs;
@@ -487,10 +487,10 @@ static int lease_adopt(struct manager *m, struct client *c, uint64_t id, int fd,
 
 	if (!c)
 		return -ENOENT;
-	d = devtable_find(m->devs, device);
+	d = devtable_find(m->devs, saved->device);
 	if (!d || lease_find(&m->leases, id))
 		return -ENOENT;
-	if (wdp_algs_parse(alg, &algs, NULL, 0) < 0)
+	if (wdp_algs_parse(saved->alg, &algs, NULL, 0) < 0)
 		return -EINVAL;
 	nsec = policy_match(m->policy, &c->ident, &sec);
 	if (nsec < 0)
@@ -503,20 +503,20 @@ static int lease_adopt(struct manager *m, struct client *c, uint64_t id, int fd,
 		return -ENOMEM;
 	}
 	l->fd = fd;
-	snprintf(l->device, sizeof(l->device), "%s", device);
-	snprintf(l->alg, sizeof(l->alg), "%s", alg);
-	l->granted_usec = now_usec();
+	snprintf(l->device, sizeof(l->device), "%s", saved->device);
+	snprintf(l->alg, sizeof(l->alg), "%s", saved->alg);
+	l->granted_usec = saved->granted_usec ? saved->granted_usec : now_usec();
 	lease_link(l, c, d);
 	return 0;
 }
 
 int lease_restore_consume(struct manager *m, struct client *c, uint64_t id, int fd,
-			  const char *device, const char *alg)
+			  const struct lease_saved *saved)
 {
 	char name[32];
 	int r;
 
-	r = lease_adopt(m, c, id, fd, device, alg);
+	r = lease_adopt(m, c, id, fd, saved);
 	if (r >= 0)
 		return 0;
 	log_notice("lease %llu ended while the broker was down; stopping its queue",

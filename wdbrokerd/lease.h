@@ -111,8 +111,16 @@ void lease_forget(struct manager *m, struct lease *l);
  * stopped and its fd, store entry and state file go. Both take @fd.
  */
 int lease_stash_consume(struct manager *m, uint64_t id, int fd);
+
+/* What the state file kept of a lease. */
+struct lease_saved {
+	const char *device;
+	const char *alg;
+	uint64_t granted_usec;		/* 0: unknown (the restore is the grant then) */
+};
+
 int lease_restore_consume(struct manager *m, struct client *c, uint64_t id, int fd,
-			  const char *device, const char *alg);
+			  const struct lease_saved *saved);
 /* Is @name a lease's name in the fd store ("lease-N")? Sets *@id. */
 int lease_parse_store_name(const char *name, uint64_t *id);
 

@@ -59,7 +59,7 @@ struct manager_options {
 struct manager {
 	sd_event *event;
 	sd_bus *bus;
-	sd_bus_slot *bus_slots[4];
+	sd_bus_slot *bus_slots[6];
 	sd_device_monitor *monitor;
 
 	int listen_fd;

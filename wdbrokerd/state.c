@@ -68,8 +68,10 @@ int state_stored_fd_consume(struct manager *m, const char *name, int fd)
 	return -EINVAL;
 }
 
-static int read_state(const char *dir, uint64_t id, uint64_t *client, char **device, char **alg)
+/* @saved's strings are malloc'd: the caller frees them, also on failure. */
+static int read_state(const char *dir, uint64_t id, uint64_t *client, struct lease_saved *saved)
 {
+	char *device = NULL, *alg = NULL;
 	_cleanup_(freep) char *path = NULL;
 	_cleanup_(fclosep) FILE *f = NULL;
 	char line[256];
@@ -84,12 +86,16 @@ static int read_state(const char *dir, uint64_t id, uint64_t *client, char **dev
 		line[strcspn(line, "\n")] = 0;
 		if (!strncmp(line, "client=", 7))
 			*client = strtoull(line + 7, NULL, 10);
-		else if (!strncmp(line, "device=", 7) && !*device)
-			*device = strdup(line + 7);
-		else if (!strncmp(line, "alg=", 4) && !*alg)
-			*alg = strdup(line + 4);
+		else if (!strncmp(line, "device=", 7) && !device)
+			device = strdup(line + 7);
+		else if (!strncmp(line, "alg=", 4) && !alg)
+			alg = strdup(line + 4);
+		else if (!strncmp(line, "granted=", 8))
+			saved->granted_usec = strtoull(line + 8, NULL, 10);
 	}
-	return *client && *device && *alg ? 0 : -EINVAL;
+	saved->device = device;
+	saved->alg = alg;
+	return *client && device && alg ? 0 : -EINVAL;
 }
 
 /* State files whose fd did not come back are stale. */
@@ -117,16 +123,18 @@ void state_restore(struct manager *m, struct lease_table *t, const char *dir)
 	unsigned restored = 0;
 
 	for (unsigned i = 0; i < t->n_stash; i++) {
-		_cleanup_(freep) char *device = NULL, *alg = NULL;
 		struct lease_stash *s = &t->stash[i];
+		struct lease_saved saved = { 0 };
 		struct client *c = NULL;
 		uint64_t client_id = 0;
 
-		if (dir && read_state(dir, s->id, &client_id, &device, &alg) == 0)
+		if (dir && read_state(dir, s->id, &client_id, &saved) == 0)
 			c = client_find_socket(m, client_id);
 		/* No client (its connection did not come back): the lease ends. */
-		if (lease_restore_consume(m, c, s->id, s->fd, device, alg) == 0)
+		if (lease_restore_consume(m, c, s->id, s->fd, &saved) == 0)
 			restored++;
+		free((char *)saved.device);
+		free((char *)saved.alg);
 	}
 	free(t->stash);
 	t->stash = NULL;
