@@ -60,20 +60,6 @@ void __wd_set_sys(const struct wd_sys *sys)
 	__wd_sys = sys ? sys : &real_sys;
 }
 
-/* ---- errors ---- */
-
-int __wd_err(struct wd_queue *q, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (q) {
-		va_start(ap, fmt);
-		vsnprintf(q->errmsg, sizeof(q->errmsg), fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
 /* ---- the list of queues, for fork ---- */
 
 /*
