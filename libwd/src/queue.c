@@ -32,34 +32,6 @@
 #include "wdproto.h"
 #include "wd-internal.h"
 
-/* ---- the system-call seam ---- */
-
-static int sys_open(const char *path, int flags)
-{
-	return open(path, flags);
-}
-
-static int sys_ioctl(int fd, unsigned long req, unsigned long arg)
-{
-	return ioctl(fd, req, arg);
-}
-
-static const struct wd_sys real_sys = {
-	.open = sys_open,
-	.close = close,
-	.ioctl = sys_ioctl,
-	.mmap = mmap,
-	.munmap = munmap,
-	.poll = poll,
-};
-
-const struct wd_sys *__wd_sys = &real_sys;
-
-void __wd_set_sys(const struct wd_sys *sys)
-{
-	__wd_sys = sys ? sys : &real_sys;
-}
-
 /* ---- the list of queues, for fork ---- */
 
 /*
