@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * sysfs.c - device discovery and placement for direct mode.
+ * direct.c - direct mode: device discovery, placement and open.
  *
  * Devices are the entries of /sys/class/uacce. For each one libwd reads the
  * mainline attributes (api, algorithms, flags, available_instances, isolate)
