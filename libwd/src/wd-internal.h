@@ -138,6 +138,14 @@ const char *__wd_dev_root(void);
 /* Read /sys/class/uacce/@dev/@attr, newline stripped: length or -errno. */
 int __wd_dev_attr(const char *dev, const char *attr, char *buf, size_t size);
 int __wd_dev_attr_long(const char *dev, const char *attr, long *val);
+/*
+ * The device name of @dev as the user gave it ("wdsoft-0", "/dev/wdsoft-0",
+ * "/dev/ua0": a path is resolved, links followed, to its last element).
+ * 0, or -errno if the path does not resolve or the name does not fit;
+ * @name then still holds the path's last element (cut to @size), for a
+ * caller that lets the broker judge it.
+ */
+int __wd_dev_name(const char *dev, char *name, size_t size);
 /* Fill @info from sysfs (name already set). 0 or -errno. */
 int __wd_dev_info(struct wd_devinfo *info);
 /* NUMA node of the calling thread's CPU, or -1. */
