@@ -78,12 +78,11 @@ int __wd_broker_request(struct wd_queue *q, struct wd_devinfo *info,
 	return fd;
 }
 
-void __wd_broker_release(int sock, uint64_t lease)
+void __wd_broker_release(int sock)
 {
 	/*
 	 * Closing the connection releases every lease on it (the protocol's
 	 * lease scope); no round trip, so release never blocks on the broker.
 	 */
-	(void)lease;
 	close(sock);
 }

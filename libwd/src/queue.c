@@ -151,7 +151,7 @@ static void priv_free(struct wd_queue_priv *p)
 	if (p->fd >= 0)
 		__wd_sys->close(p->fd);
 	if (p->broker_fd >= 0)
-		__wd_broker_release(p->broker_fd, p->q ? p->q->lease : 0);
+		__wd_broker_release(p->broker_fd);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }

@@ -166,6 +166,7 @@ int __wd_direct_open(struct wd_queue *q, struct wd_devinfo *info);
  */
 int __wd_broker_request(struct wd_queue *q, struct wd_devinfo *info,
 			uint64_t *lease, int *sock);
-void __wd_broker_release(int sock, uint64_t lease);
+/* End the lease(s) of connection @sock: close it. */
+void __wd_broker_release(int sock);
 
 #endif /* WD_INTERNAL_H */
