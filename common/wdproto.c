@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * wdproto.c - encoder, decoder and client helpers for the broker protocol.
+ * wdproto.c - encoder and decoder of the broker protocol (wdproto-io.c sends
+ * and receives).
  *
  * The wire structures below are private: native byte order (the socket is
  * local), fixed widths, no implicit padding (checked by static asserts).
@@ -23,9 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 struct wdp_wire_hdr {
 	uint32_t magic;
@@ -516,11 +514,139 @@ static int get_lease(const unsigned char *p, unsigned int v, struct wdp_lease *l
 	return 0;
 }
 
+/* The decoders of each message family: @p is the body, @body its size. */
+
+static int decode_queue(const unsigned char *p, size_t body, unsigned int v,
+			struct wdp_msg *m, const char **why)
+{
+	struct wdp_wire_queue2 w;
+	int r;
+
+	if (body != queue_size(v))
+		BAD("queue request has the wrong size");
+	r = get_wire(&w, sizeof(w), p, offsetof(struct wdp_wire_queue2, alg), v, true, why);
+	if (r < 0)
+		return r;
+	if (!field_canonical(w.device, sizeof(w.device)))
+		BAD("queue request string not NUL-terminated and zero-padded");
+	if (w.device[0] && !wdp_name_valid(w.device))
+		BAD("queue request device name has invalid characters");
+	if (!node_valid(w.node))
+		BAD("queue request node out of range");
+	if (w.flags & ~WDP_QUEUE_FLAGS_ALL)
+		BAD("queue request has unknown flags");
+	memcpy(m->queue.alg, w.alg, sizeof(w.alg));
+	memcpy(m->queue.device, w.device, sizeof(w.device));
+	m->queue.node = w.node;
+	m->queue.flags = w.flags;
+	return 0;
+}
+
+/* Release, released, revoked: a lease id. */
+static int decode_lease_id(const unsigned char *p, size_t body, const struct wdp_wire_hdr *h,
+			   struct wdp_msg *m, const char **why)
+{
+	struct wdp_wire_lease_id w;
+
+	if (body != sizeof(w))
+		BAD("lease message has the wrong size");
+	memcpy(&w, p, sizeof(w));
+	if (w.lease == 0)
+		BAD("lease id 0");
+	if (h->type == WDP_EVT_REVOKED && h->seq != 0)
+		BAD("revocation notice with a non-zero sequence number");
+	m->lease = w.lease;
+	return 0;
+}
+
+static int decode_refuse(const unsigned char *p, size_t body, struct wdp_msg *m,
+			 const char **why)
+{
+	struct wdp_wire_refuse w;
+
+	if (body != sizeof(w))
+		BAD("refusal has the wrong size");
+	memcpy(&w, p, sizeof(w));
+	if (w.reason == WDP_REASON_NONE || w.reason >= WDP_REASON_MAX)
+		BAD("refusal with an unknown reason");
+	if (w.reserved)
+		BAD("refusal reserved field not zero");
+	if (!field_canonical(w.text, sizeof(w.text)) || !text_valid(w.text))
+		BAD("refusal text empty, unterminated or not printable");
+	m->refusal.reason = w.reason;
+	memcpy(m->refusal.text, w.text, sizeof(w.text));
+	return 0;
+}
+
+/* @len: the whole datagram, which the count must agree with. */
+static int decode_leases(const unsigned char *p, size_t body, size_t len, unsigned int v,
+			 struct wdp_msg *m, const char **why)
+{
+	struct wdp_wire_leases w;
+	struct wdp_lease *l = NULL;
+	int r;
+
+	if (body < sizeof(w))
+		BAD("lease list shorter than its header");
+	memcpy(&w, p, sizeof(w));
+	if (w.count > WDP_LIST_MAX)
+		BAD("lease list longer than the protocol allows");
+	if (w.total < w.count)
+		BAD("lease list total below its count");
+	if (len != leases_size(v, w.count))
+		BAD("lease list size disagrees with its count");
+	p += sizeof(w);
+	if (w.count) {
+		l = calloc(w.count, sizeof(*l));
+		if (!l)
+			return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < w.count; i++) {
+		r = get_lease(p + (size_t)i * lease_size(v), v, &l[i], why);
+		if (r < 0) {
+			free(l);
+			return r;
+		}
+	}
+	m->list.count = w.count;
+	m->list.total = w.total;
+	m->list.leases = l;
+	return 0;
+}
+
+static int decode_body(const unsigned char *p, size_t len, const struct wdp_wire_hdr *h,
+		       struct wdp_msg *m, const char **why)
+{
+	size_t body = len - HDR_SZ;
+
+	switch (h->type) {
+	case WDP_REQ_QUEUE:
+		return decode_queue(p, body, h->version, m, why);
+	case WDP_REQ_RELEASE:
+	case WDP_REP_RELEASED:
+	case WDP_EVT_REVOKED:
+		return decode_lease_id(p, body, h, m, why);
+	case WDP_REQ_LIST:
+		if (body != 0)
+			BAD("list request has a body");
+		return 0;
+	case WDP_REP_GRANT:
+		if (body != lease_size(h->version))
+			BAD("grant has the wrong size");
+		return get_lease(p, h->version, &m->grant, why);
+	case WDP_REP_REFUSE:
+		return decode_refuse(p, body, m, why);
+	case WDP_REP_LEASES:
+		return decode_leases(p, body, len, h->version, m, why);
+	default:
+		BAD("unknown message type");
+	}
+}
+
 int wdp_decode(const void *buf, size_t len, struct wdp_msg *m, const char **why)
 {
 	const unsigned char *p = buf;
 	struct wdp_wire_hdr h;
-	size_t body;
 	int r;
 
 	memset(m, 0, sizeof(*m));
@@ -538,281 +664,11 @@ int wdp_decode(const void *buf, size_t len, struct wdp_msg *m, const char **why)
 	}
 	if (h.size != len)
 		BAD("size field disagrees with the datagram length");
-	p += HDR_SZ;
-	body = len - HDR_SZ;
-
-	switch (h.type) {
-	case WDP_REQ_QUEUE: {
-		struct wdp_wire_queue2 w;
-
-		if (body != queue_size(h.version))
-			BAD("queue request has the wrong size");
-		r = get_wire(&w, sizeof(w), p, offsetof(struct wdp_wire_queue2, alg), h.version,
-			     true, why);
-		if (r < 0)
-			return r;
-		if (!field_canonical(w.device, sizeof(w.device)))
-			BAD("queue request string not NUL-terminated and zero-padded");
-		if (w.device[0] && !wdp_name_valid(w.device))
-			BAD("queue request device name has invalid characters");
-		if (!node_valid(w.node))
-			BAD("queue request node out of range");
-		if (w.flags & ~WDP_QUEUE_FLAGS_ALL)
-			BAD("queue request has unknown flags");
-		memcpy(m->queue.alg, w.alg, sizeof(w.alg));
-		memcpy(m->queue.device, w.device, sizeof(w.device));
-		m->queue.node = w.node;
-		m->queue.flags = w.flags;
-		break;
-	}
-	case WDP_REQ_RELEASE:
-	case WDP_REP_RELEASED:
-	case WDP_EVT_REVOKED: {
-		struct wdp_wire_lease_id w;
-
-		if (body != sizeof(w))
-			BAD("lease message has the wrong size");
-		memcpy(&w, p, sizeof(w));
-		if (w.lease == 0)
-			BAD("lease id 0");
-		if (h.type == WDP_EVT_REVOKED && h.seq != 0)
-			BAD("revocation notice with a non-zero sequence number");
-		m->lease = w.lease;
-		break;
-	}
-	case WDP_REQ_LIST:
-		if (body != 0)
-			BAD("list request has a body");
-		break;
-	case WDP_REP_GRANT:
-		if (body != lease_size(h.version))
-			BAD("grant has the wrong size");
-		r = get_lease(p, h.version, &m->grant, why);
-		if (r < 0)
-			return r;
-		break;
-	case WDP_REP_REFUSE: {
-		struct wdp_wire_refuse w;
-
-		if (body != sizeof(w))
-			BAD("refusal has the wrong size");
-		memcpy(&w, p, sizeof(w));
-		if (w.reason == WDP_REASON_NONE || w.reason >= WDP_REASON_MAX)
-			BAD("refusal with an unknown reason");
-		if (w.reserved)
-			BAD("refusal reserved field not zero");
-		if (!field_canonical(w.text, sizeof(w.text)) || !text_valid(w.text))
-			BAD("refusal text empty, unterminated or not printable");
-		m->refusal.reason = w.reason;
-		memcpy(m->refusal.text, w.text, sizeof(w.text));
-		break;
-	}
-	case WDP_REP_LEASES: {
-		struct wdp_wire_leases w;
-		struct wdp_lease *v = NULL;
-
-		if (body < sizeof(w))
-			BAD("lease list shorter than its header");
-		memcpy(&w, p, sizeof(w));
-		if (w.count > WDP_LIST_MAX)
-			BAD("lease list longer than the protocol allows");
-		if (w.total < w.count)
-			BAD("lease list total below its count");
-		if (len != leases_size(h.version, w.count))
-			BAD("lease list size disagrees with its count");
-		p += sizeof(w);
-		if (w.count) {
-			v = calloc(w.count, sizeof(*v));
-			if (!v)
-				return -ENOMEM;
-		}
-		for (uint32_t i = 0; i < w.count; i++) {
-			r = get_lease(p + (size_t)i * lease_size(h.version), h.version, &v[i], why);
-			if (r < 0) {
-				free(v);
-				return r;
-			}
-		}
-		m->list.count = w.count;
-		m->list.total = w.total;
-		m->list.leases = v;
-		break;
-	}
-	default:
-		BAD("unknown message type");
-	}
+	r = decode_body(p + HDR_SZ, len, &h, m, why);
+	if (r < 0)
+		return r;
 	m->type = h.type;
 	return 0;
-}
-
-int wdp_send(int sock, const struct wdp_msg *m, int fd)
-{
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct msghdr mh = { 0 };
-	struct iovec iov;
-	unsigned char *buf;
-	size_t max = wdp_msg_size_max();
-	ssize_t n;
-	int r = 0;
-
-	buf = malloc(max);
-	if (!buf)
-		return -ENOMEM;
-	n = wdp_encode(m, buf, max);
-	if (n < 0) {
-		free(buf);
-		return (int)n;
-	}
-	iov.iov_base = buf;
-	iov.iov_len = (size_t)n;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (fd >= 0) {
-		struct cmsghdr *c;
-
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = sizeof(ctl.buf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	do {
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		r = -errno;
-	else if ((size_t)n != iov.iov_len)
-		r = -EIO;	/* SOCK_SEQPACKET never sends a part */
-	free(buf);
-	return r;
-}
-
-/* Dispose of every fd an SCM_RIGHTS control message carried, except @keep. */
-static void close_fds(struct msghdr *mh, int keep, void (*discard)(int fd, void *ud), void *ud)
-{
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-		size_t n;
-
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (fd == keep)
-				continue;
-			if (discard)
-				discard(fd, ud);
-			else
-				close(fd);
-		}
-	}
-}
-
-/* The most fds the kernel passes in one message (SCM_MAX_FD). */
-#define WDP_SCM_MAX_FD 253
-
-int wdp_recv(int sock, struct wdp_msg *m, int *fdp, const char **why)
-{
-	return wdp_recv_discard(sock, m, fdp, why, NULL, NULL);
-}
-
-int wdp_recv_discard(int sock, struct wdp_msg *m, int *fdp, const char **why,
-		     void (*discard)(int fd, void *ud), void *ud)
-{
-	/* Room for every fd one message may carry: a peer sending too many
-	 * is seen as such (count > 1), and none is dropped by the kernel. */
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(WDP_SCM_MAX_FD * sizeof(int))];
-	} ctl;
-	struct msghdr mh = { 0 };
-	struct iovec iov;
-	unsigned char *buf;
-	size_t max = wdp_msg_size_max();
-	int fd = -1, nfds = 0, r;
-	ssize_t n;
-
-	if (fdp)
-		*fdp = -1;
-	memset(m, 0, sizeof(*m));
-	/* One byte more than the largest message so oversize shows up. */
-	buf = malloc(max + 1);
-	if (!buf)
-		return -ENOMEM;
-	iov.iov_base = buf;
-	iov.iov_len = max + 1;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = ctl.buf;
-	mh.msg_controllen = sizeof(ctl.buf);
-
-	do {
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		r = -errno;
-		free(buf);
-		return r;
-	}
-	if (n == 0 && !(mh.msg_flags & MSG_CTRUNC) && mh.msg_controllen == 0) {
-		free(buf);
-		if (why)
-			*why = "connection closed";
-		return -ECONNRESET;
-	}
-
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-			if (k >= 1 && fd < 0)
-				memcpy(&fd, CMSG_DATA(c), sizeof(int));
-			nfds += (int)k;
-		} else {
-			/* e.g. SCM_CREDENTIALS: not part of the protocol */
-			nfds += 1000;
-		}
-	}
-
-	r = 0;
-	if (mh.msg_flags & MSG_CTRUNC) {
-		r = -EBADMSG;
-		if (why)
-			*why = "control data truncated (too many fds)";
-	} else if (mh.msg_flags & MSG_TRUNC || (size_t)n > max) {
-		r = -EBADMSG;
-		if (why)
-			*why = "message larger than the protocol allows";
-	} else {
-		r = wdp_decode(buf, (size_t)n, m, why);
-		if (r == 0) {
-			int want = m->type == WDP_REP_GRANT ? 1 : 0;
-
-			if (nfds != want) {
-				wdp_msg_clear(m);
-				r = -EBADMSG;
-				if (why)
-					*why = want ? "grant without exactly one fd" :
-						      "unexpected fd or control message";
-			}
-		}
-	}
-
-	if (r < 0 || !fdp) {
-		close_fds(&mh, -1, discard, ud);
-	} else if (fd >= 0) {
-		*fdp = fd;
-	}
-	free(buf);
-	return r;
 }
 
 static const char *const reason_names[WDP_REASON_MAX] = {
@@ -870,148 +726,4 @@ const char *wdp_type_name(uint16_t type)
 	case WDP_EVT_REVOKED:	return "revoked";
 	default:		return "unknown";
 	}
-}
-
-/* ---- client helpers ---- */
-
-/*
- * secure_getenv: in a setuid, setgid or file-capability program
- * (AT_SECURE) the caller's environment must not choose which broker the
- * privileged process believes, so only the compiled-in path counts there.
- */
-const char *wdp_socket_path(void)
-{
-	const char *p = secure_getenv(WDP_SOCKET_ENV);
-
-	return p && *p ? p : WDP_SOCKET_DEFAULT;
-}
-
-int wdp_client_connect(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, r;
-
-	if (!path)
-		path = wdp_socket_path();
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	do {
-		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	} while (r < 0 && errno == EINTR);
-	if (r < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	return fd;
-}
-
-static uint32_t next_seq(void)
-{
-	static _Thread_local uint32_t seq;
-
-	if (++seq == 0)
-		seq = 1;
-	return seq;
-}
-
-/*
- * Send @req and wait for the reply with the same seq. Revocation notices in
- * between are skipped (the queue fd itself reports the revocation).
- */
-static int call(int sock, struct wdp_msg *req, struct wdp_msg *rep, int *fd,
-		struct wdp_refusal *refusal)
-{
-	int r;
-
-	if (refusal)
-		memset(refusal, 0, sizeof(*refusal));
-	req->seq = next_seq();
-	r = wdp_send(sock, req, -1);
-	if (r < 0)
-		return r;
-	for (;;) {
-		r = wdp_recv(sock, rep, fd, NULL);
-		if (r < 0)
-			return r;
-		if (rep->type == WDP_EVT_REVOKED)
-			continue;
-		break;
-	}
-	if (rep->seq != req->seq) {
-		if (fd && *fd >= 0) {
-			close(*fd);
-			*fd = -1;
-		}
-		wdp_msg_clear(rep);
-		return -EBADMSG;
-	}
-	if (rep->type == WDP_REP_REFUSE) {
-		if (refusal)
-			*refusal = rep->refusal;
-		return wdp_reason_errno(rep->refusal.reason);
-	}
-	return 0;
-}
-
-int wdp_client_request_queue(int sock, const struct wdp_queue_req *qreq,
-			     struct wdp_lease *grant, int *fd,
-			     struct wdp_refusal *refusal)
-{
-	struct wdp_msg req = { .type = WDP_REQ_QUEUE }, rep;
-	int qfd = -1, r;
-
-	*fd = -1;
-	req.queue = *qreq;
-	r = call(sock, &req, &rep, &qfd, refusal);
-	if (r < 0)
-		return r;
-	if (rep.type != WDP_REP_GRANT) {
-		wdp_msg_clear(&rep);
-		return -EBADMSG;
-	}
-	if (grant)
-		*grant = rep.grant;
-	*fd = qfd;
-	return 0;
-}
-
-int wdp_client_release(int sock, uint64_t lease, struct wdp_refusal *refusal)
-{
-	struct wdp_msg req = { .type = WDP_REQ_RELEASE, .lease = lease }, rep;
-	int r;
-
-	r = call(sock, &req, &rep, NULL, refusal);
-	if (r < 0)
-		return r;
-	if (rep.type != WDP_REP_RELEASED || rep.lease != lease) {
-		wdp_msg_clear(&rep);
-		return -EBADMSG;
-	}
-	return 0;
-}
-
-int wdp_client_list(int sock, struct wdp_lease **leases, size_t *count,
-		    struct wdp_refusal *refusal)
-{
-	struct wdp_msg req = { .type = WDP_REQ_LIST }, rep;
-	int r;
-
-	*leases = NULL;
-	*count = 0;
-	r = call(sock, &req, &rep, NULL, refusal);
-	if (r < 0)
-		return r;
-	if (rep.type != WDP_REP_LEASES) {
-		wdp_msg_clear(&rep);
-		return -EBADMSG;
-	}
-	*leases = rep.list.leases;
-	*count = rep.list.count;
-	return 0;
 }

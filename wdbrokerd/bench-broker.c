@@ -53,27 +53,13 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int main(int argc, char **argv)
+/* The fake sysfs, /dev and policy of one device with room for everyone. */
+static int make_tree(void)
 {
-	int n = argc > 1 ? atoi(argv[1]) : 1000, rounds = argc > 2 ? atoi(argv[2]) : 3;
-	const char *b = getenv("WD_BUILD_ROOT");
-	char exe[512], sock[128], dir[256], sys[128], dev[128], pol[128];
-	struct rlimit rl = { 65536, 65536 };
-	int *conns, *fds, e, st, ret = 0;
-	double *lat;
-	pid_t pid;
+	char dir[256];
 
-	if (n < 1)
-		n = 1000;
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
-		getrlimit(RLIMIT_NOFILE, &rl);
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-		if ((int)rl.rlim_cur < 2 * n + 64)
-			n = ((int)rl.rlim_cur - 64) / 2;
-	}
 	if (!mkdtemp(root))
-		return 1;
+		return -errno;
 	snprintf(dir, sizeof(dir), "%s/sys/class/uacce/wdsoft-0", root);
 	for (char *p = dir + strlen(root) + 1; (p = strchr(p, '/')); p++) {
 		*p = 0;
@@ -94,7 +80,30 @@ int main(int argc, char **argv)
 	put("policy/policy.conf", "[global]\nmax_queues = unlimited\n");
 	snprintf(dir, sizeof(dir), "%s/dev/wdsoft-0", root);
 	mkfifo(dir, 0666);
+	return 0;
+}
 
+int main(int argc, char **argv)
+{
+	int n = argc > 1 ? atoi(argv[1]) : 1000, rounds = argc > 2 ? atoi(argv[2]) : 3;
+	const char *b = getenv("WD_BUILD_ROOT");
+	char exe[512], sock[128], sys[128], dev[128], pol[128];
+	struct rlimit rl = { 65536, 65536 };
+	int *conns, *fds, e, st, ret = 0;
+	double *lat;
+	pid_t pid;
+
+	if (n < 1)
+		n = 1000;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		getrlimit(RLIMIT_NOFILE, &rl);
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		if ((int)rl.rlim_cur < 2 * n + 64)
+			n = ((int)rl.rlim_cur - 64) / 2;
+	}
+	if (make_tree() < 0)
+		return 1;
 	snprintf(exe, sizeof(exe), "%s/wdbrokerd/wdbrokerd", b ? b : ".");
 	snprintf(sock, sizeof(sock), "%s/sock", root);
 	snprintf(sys, sizeof(sys), "%s/sys", root);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * bus.c - the broker on D-Bus: org.warpdrive.Manager1 at /org/warpdrive and
- * one org.warpdrive.Device1 object per device under /org/warpdrive/device.
+ * bus.c - the broker on D-Bus: org.warpdrive.Manager1 at /org/warpdrive,
+ * one org.warpdrive.Device1 object per device under /org/warpdrive/device
+ * and one org.warpdrive.Lease1 per lease under /org/warpdrive/lease
+ * (bus-lease.c).
  *
  * RequestQueue is the D-Bus twin of the socket request (as logind's
  * TakeDevice): the caller's identity comes from the credentials the bus
@@ -9,7 +11,7 @@
  * fd is returned as 'h', and the lease lives as long as the caller's bus
  * name (tracked with sd_bus_track). Admin methods (RevokeLease, Reload,
  * SetQuota) need uid 0 or polkit authorization for org.warpdrive.manage,
- * asked asynchronously (see check_admin()).
+ * asked asynchronously (see bus-admin.c).
  */
 #include "bus.h"
 #include "peer.h"
@@ -17,16 +19,14 @@
 #include <grp.h>
 #include <pwd.h>
 
+#include "client.h"
+#include "lease.h"
 #include "log.h"
 #include "manager.h"
 #include "util.h"
 
-#define BUS_NAME	"org.warpdrive"
-#define MANAGER_PATH	"/org/warpdrive"
-#define MANAGER_IFACE	"org.warpdrive.Manager1"
 #define DEVICE_PREFIX	"/org/warpdrive/device"
 #define DEVICE_IFACE	"org.warpdrive.Device1"
-#define POLKIT_ACTION	"org.warpdrive.manage"
 
 static const char *const reason_errors[WDP_REASON_MAX] = {
 	[WDP_REASON_PROTOCOL] = "org.warpdrive.Error.InvalidArgs",
@@ -152,181 +152,6 @@ static const struct policy_section *bus_unvouched_section(const struct policy *p
 	return NULL;
 }
 
-/*
- * Admin authorization. Root is allowed at once. Anyone else's admin call is
- * parked while polkit's CheckAuthorization runs asynchronously (the broker
- * keeps serving everyone meanwhile); when polkit answers, the method runs
- * again from the start with the answer in hand, or the caller gets the
- * refusal. Nothing is cached: each call is its own check. A pending check
- * ends early when its caller leaves the bus, and all of them end at
- * bus_teardown(). The list is per process, as the broker has one manager.
- */
-struct admin_check {
-	struct admin_check *next, *prev;
-	struct manager *m;
-	sd_bus_message *call;		/* the parked method call (a ref) */
-	sd_bus_message_handler_t handler;
-	sd_bus_slot *polkit;		/* the pending CheckAuthorization */
-	sd_bus_track *track;		/* the caller on the bus */
-};
-
-/* Parked admin calls one bus name may have at once. */
-#define ADMIN_CHECKS_PER_SENDER	16
-
-static struct admin_check *admin_checks;
-/* The call polkit authorized, while its handler runs again. */
-static sd_bus_message *admin_authorized;
-
-static void admin_check_free(struct admin_check *ac)
-{
-	if (!ac)
-		return;
-	if (ac->prev)
-		ac->prev->next = ac->next;
-	else
-		admin_checks = ac->next;
-	if (ac->next)
-		ac->next->prev = ac->prev;
-	sd_bus_slot_unref(ac->polkit);
-	sd_bus_track_unref(ac->track);
-	sd_bus_message_unref(ac->call);
-	free(ac);
-}
-
-/* Answer a call the way sd-bus would after a handler returned @r. */
-static void reply_result(sd_bus_message *call, int r, sd_bus_error *error)
-{
-	if (sd_bus_error_is_set(error))
-		sd_bus_reply_method_error(call, error);
-	else if (r < 0)
-		sd_bus_reply_method_errno(call, r, NULL);
-}
-
-static int admin_check_done(sd_bus_message *reply, void *ud, sd_bus_error *ret_error)
-{
-	struct admin_check *ac = ud;
-	sd_bus_error error = SD_BUS_ERROR_NULL;
-	const sd_bus_error *perr = sd_bus_message_get_error(reply);
-	int authorized = 0, challenge = 0, r;
-
-	if (perr) {
-		log_warning("cannot check polkit authorization for %s: %s",
-			    sd_bus_message_get_sender(ac->call), perr->message ? perr->message : perr->name);
-		/* The details are in the log; the caller learns what to check. */
-		sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED,
-				  "this needs root or polkit authorization for %s, and polkit could not be asked: is polkitd running?",
-				  POLKIT_ACTION);
-		goto out;
-	}
-	r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
-	if (r >= 0)
-		r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
-	if (r < 0) {
-		sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED,
-				  "polkit's answer for %s is unreadable: %s", POLKIT_ACTION, strerror(-r));
-	} else if (authorized) {
-		/* Run the method from the start; check_admin() lets exactly this call through. */
-		r = sd_bus_message_rewind(ac->call, true);
-		if (r >= 0) {
-			admin_authorized = ac->call;
-			r = ac->handler(ac->call, ac->m, &error);
-			admin_authorized = NULL;
-		}
-		reply_result(ac->call, r, &error);
-		sd_bus_error_free(&error);
-		admin_check_free(ac);
-		return 0;
-	} else if (challenge) {
-		sd_bus_error_setf(&error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
-				  "polkit needs you to authenticate for %s: call again allowing interactive authorization (busctl --allow-interactive-authorization=yes)",
-				  POLKIT_ACTION);
-	} else {
-		sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED,
-				  "this needs root or polkit authorization for %s", POLKIT_ACTION);
-	}
-out:
-	reply_result(ac->call, -EACCES, &error);
-	sd_bus_error_free(&error);
-	admin_check_free(ac);
-	return 0;
-}
-
-/* The caller left the bus: nobody waits for the answer, and the method must not run. */
-static int admin_check_gone(sd_bus_track *t, void *ud)
-{
-	admin_check_free(ud);
-	return 0;
-}
-
-/*
- * 1: the caller of @msg may run admin method @handler now. 0: the call is
- * parked until polkit answers (@handler runs again then): the handler returns
- * 1 without replying. <0 with @error set: refused at once.
- */
-static int check_admin(struct manager *m, sd_bus_message *msg,
-		       sd_bus_message_handler_t handler, sd_bus_error *error)
-{
-	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-	const char *sender = sd_bus_message_get_sender(msg);
-	struct admin_check *ac;
-	unsigned pending = 0;
-	uint32_t flags = 0;
-	uid_t uid;
-	int r;
-
-	if (msg == admin_authorized)
-		return 1;
-	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
-	if (r >= 0 && sd_bus_creds_get_euid(creds, &uid) >= 0 && uid == 0)
-		return 1;
-	if (!sender)
-		return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-					 "this needs root (no bus name to ask polkit about)");
-	for (ac = admin_checks; ac; ac = ac->next)
-		pending += !strcmp(sd_bus_message_get_sender(ac->call), sender);
-	if (pending >= ADMIN_CHECKS_PER_SENDER)
-		return sd_bus_error_setf(error, "org.warpdrive.Error.Busy",
-					 "%u admin calls of yours already wait for polkit; wait for their answers",
-					 pending);
-
-	ac = calloc(1, sizeof(*ac));
-	if (!ac)
-		return -ENOMEM;
-	ac->m = m;
-	ac->handler = handler;
-	ac->call = sd_bus_message_ref(msg);
-	ac->next = admin_checks;
-	if (admin_checks)
-		admin_checks->prev = ac;
-	admin_checks = ac;
-
-	r = sd_bus_track_new(m->bus, &ac->track, admin_check_gone, ac);
-	if (r >= 0)
-		r = sd_bus_track_add_name(ac->track, sender);
-	if (sd_bus_message_get_allow_interactive_authorization(msg))
-		flags |= 1;	/* AllowUserInteraction */
-	if (r >= 0)
-		r = sd_bus_call_method_async(m->bus, &ac->polkit, "org.freedesktop.PolicyKit1",
-					     "/org/freedesktop/PolicyKit1/Authority",
-					     "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization",
-					     admin_check_done, ac, "(sa{sv})sa{ss}us",
-					     "system-bus-name", 1, "name", "s", sender,
-					     POLKIT_ACTION, 0, flags, "");
-	if (r < 0) {
-		admin_check_free(ac);
-		return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-					 "cannot ask polkit for %s: %s", POLKIT_ACTION, strerror(-r));
-	}
-	return 0;
-}
-
-/* In an admin handler: go on only when check_admin() says so. */
-#define ADMIN_OR_RETURN(m, msg, handler, error) do {			\
-		int _r = check_admin(m, msg, handler, error);		\
-		if (_r <= 0)						\
-			return _r < 0 ? _r : 1;				\
-	} while (0)
-
 /* ---- Manager1 methods ---- */
 
 static int method_list_devices(sd_bus_message *msg, void *ud, sd_bus_error *error)
@@ -430,7 +255,7 @@ static int method_request_queue(sd_bus_message *msg, void *ud, sd_bus_error *err
 	if (!sender)
 		return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "no sender");
 
-	c = manager_find_bus_client(m, sender);
+	c = client_find_bus(m, sender);
 	if (!c) {
 		c = client_new(m, -1, sender);
 		if (!c)
@@ -462,8 +287,8 @@ static int method_request_queue(sd_bus_message *msg, void *ud, sd_bus_error *err
 					reason_errors[res.refusal.reason] : SD_BUS_ERROR_FAILED,
 					res.refusal.text);
 	}
-	/* The reply dups the fd; the lease keeps res.fd as its duplicate. */
-	return sd_bus_reply_method_return(msg, "hts", res.fd, res.lease->id, res.lease->device);
+	/* The reply dups the fd; the lease keeps its own. */
+	return sd_bus_reply_method_return(msg, "hts", res.lease->fd, res.lease->id, res.lease->device);
 }
 
 static int method_release_lease(sd_bus_message *msg, void *ud, sd_bus_error *error)
@@ -483,43 +308,21 @@ static int method_release_lease(sd_bus_message *msg, void *ud, sd_bus_error *err
 		return sd_bus_error_setf(error, "org.warpdrive.Error.NoSuchLease",
 					 "you hold no lease %llu on the bus; socket leases end with their connection",
 					 (unsigned long long)id);
-	manager_release_lease(m, l, "released over D-Bus");
+	lease_end(m, l, NULL, "released over D-Bus");
 	return sd_bus_reply_method_return(msg, NULL);
-}
-
-/* Who called: "uid 0 (:1.42)", for the journal's WD_REVOKED_BY. */
-static const char *admin_name(sd_bus_message *msg, char *buf, size_t size)
-{
-	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-	const char *sender = sd_bus_message_get_sender(msg);
-	uid_t uid;
-
-	if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds) >= 0 &&
-	    sd_bus_creds_get_euid(creds, &uid) >= 0)
-		snprintf(buf, size, "uid %u (%s)", (unsigned)uid, sender ? sender : "?");
-	else
-		snprintf(buf, size, "an administrator (%s)", sender ? sender : "?");
-	return buf;
 }
 
 static int method_revoke_lease(sd_bus_message *msg, void *ud, sd_bus_error *error)
 {
 	struct manager *m = ud;
-	char by[128];
-	struct lease *l;
 	uint64_t id;
 	int r;
 
 	r = sd_bus_message_read(msg, "t", &id);
 	if (r < 0)
 		return r;
-	ADMIN_OR_RETURN(m, msg, method_revoke_lease, error);
-	l = lease_find(&m->leases, id);
-	if (!l)
-		return sd_bus_error_setf(error, "org.warpdrive.Error.NoSuchLease",
-					 "there is no lease %llu", (unsigned long long)id);
-	manager_revoke_lease(m, l, admin_name(msg, by, sizeof(by)), "revoked by an administrator");
-	return sd_bus_reply_method_return(msg, NULL);
+	BUS_ADMIN_OR_RETURN(m, msg, method_revoke_lease, error);
+	return bus_lease_revoke(m, msg, id, error);
 }
 
 static int method_reload(sd_bus_message *msg, void *ud, sd_bus_error *error)
@@ -528,7 +331,7 @@ static int method_reload(sd_bus_message *msg, void *ud, sd_bus_error *error)
 	_cleanup_(freep) char *err = NULL;
 	int r;
 
-	ADMIN_OR_RETURN(m, msg, method_reload, error);
+	BUS_ADMIN_OR_RETURN(m, msg, method_reload, error);
 	r = manager_reload(m, &err);
 	if (r < 0)
 		return sd_bus_error_setf(error, "org.warpdrive.Error.BadPolicy",
@@ -548,7 +351,7 @@ static int method_set_quota(sd_bus_message *msg, void *ud, sd_bus_error *error)
 	r = sd_bus_message_read(msg, "sx", &section, &max);
 	if (r < 0)
 		return r;
-	ADMIN_OR_RETURN(m, msg, method_set_quota, error);
+	BUS_ADMIN_OR_RETURN(m, msg, method_set_quota, error);
 	if (max < -1 || max > 1000000)
 		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
 					 "max_queues %lld is out of range (-1 for unlimited)",
@@ -755,6 +558,9 @@ int bus_setup(struct manager *m, int which)
 	r = sd_bus_add_node_enumerator(m->bus, &m->bus_slots[2], DEVICE_PREFIX, device_enumerate, m);
 	if (r < 0)
 		return r;
+	r = bus_lease_setup(m);
+	if (r < 0)
+		return r;
 	r = sd_bus_add_object_manager(m->bus, &m->bus_slots[3], MANAGER_PATH);
 	if (r < 0)
 		return r;
@@ -766,9 +572,7 @@ int bus_setup(struct manager *m, int which)
 
 void bus_teardown(struct manager *m)
 {
-	/* Parked admin calls get no answer: their callers see the broker leave. */
-	while (admin_checks)
-		admin_check_free(admin_checks);
+	bus_admin_teardown();
 	/* Whatever changed last is still announced. */
 	props_flush(NULL, 0, m);
 	m->props_timer = sd_event_source_disable_unref(m->props_timer);
@@ -811,31 +615,41 @@ void bus_emit_device_changed(struct manager *m, struct wd_device *d)
 
 void bus_emit_lease_granted(struct manager *m, struct lease *l)
 {
+	char path[64];
+
 	if (!m->bus)
 		return;
 	sd_bus_emit_signal(m->bus, MANAGER_PATH, MANAGER_IFACE, "LeaseGranted", "tssu",
 			   l->id, l->device, l->alg,
 			   l->client ? (uint32_t)l->client->ident.uid : 0);
+	sd_bus_emit_object_added(m->bus, bus_lease_path(l->id, path));
 	if (l->dev)
 		bus_emit_device_changed(m, l->dev);
 }
 
 void bus_emit_lease_released(struct manager *m, struct lease *l)
 {
+	char path[64];
+
 	if (!m->bus)
 		return;
 	sd_bus_emit_signal(m->bus, MANAGER_PATH, MANAGER_IFACE, "LeaseReleased", "ts",
 			   l->id, l->device);
+	/* Still in the table: the object manager can list what goes. */
+	sd_bus_emit_object_removed(m->bus, bus_lease_path(l->id, path));
 	if (l->dev)
 		bus_emit_device_changed(m, l->dev);
 }
 
 void bus_emit_lease_revoked(struct manager *m, struct lease *l, const char *why)
 {
+	char path[64];
+
 	if (!m->bus)
 		return;
 	sd_bus_emit_signal(m->bus, MANAGER_PATH, MANAGER_IFACE, "LeaseRevoked", "tss",
 			   l->id, l->device, why);
+	sd_bus_emit_object_removed(m->bus, bus_lease_path(l->id, path));
 	if (l->dev)
 		bus_emit_device_changed(m, l->dev);
 }

@@ -24,7 +24,7 @@ struct wd_device {
 
 	/* Broker-side state. */
 	unsigned leased;	/* live leases on this device */
-	struct lease *leases;	/* list through lease->dev_next */
+	struct lease *leases;	/* list through lease->by_dev */
 	uint64_t stat_grants, stat_releases, stat_revokes, stat_open_errors;
 	bool no_restrict_logged;	/* said once: the device can't restrict */
 	bool isolated_logged;	/* the journal was told it is isolated */

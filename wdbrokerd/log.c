@@ -30,11 +30,6 @@ void log_setup(int level)
 	max_level = level;
 }
 
-int log_get_max_level(void)
-{
-	return max_level;
-}
-
 static int journal_wanted(void)
 {
 	const char *e = getenv("JOURNAL_STREAM");

@@ -31,7 +31,6 @@ struct log_ctx {
 #define LOG_CTX_ID(msgid) ((struct log_ctx){ .uid = -1, .id = (msgid) })
 
 void log_setup(int max_level);
-int log_get_max_level(void);
 
 __attribute__((format(printf, 3, 4)))
 void log_full(int prio, const struct log_ctx *ctx, const char *fmt, ...);

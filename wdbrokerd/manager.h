@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* manager.h - the broker: event loop, clients, requests, leases. */
+/* manager.h - the broker: event loop, setup, devices, policy, the grant decision. */
 #ifndef WDBROKERD_MANAGER_H
 #define WDBROKERD_MANAGER_H
 
@@ -9,31 +9,13 @@
 #include <systemd/sd-device.h>
 #include <systemd/sd-event.h>
 
+#include "client.h"
 #include "device.h"
 #include "lease.h"
 #include "policy.h"
 #include "wdproto.h"
 
 #define WDBROKERD_VERSION "0.1.0"
-
-/*
- * A client: a socket connection, or a D-Bus peer (its unique name) that
- * took queues with RequestQueue. Its leases end when it goes away.
- */
-struct client {
-	struct manager *m;
-	uint64_t id;
-	int fd;				/* socket client, else -1 */
-	char *bus_name;			/* D-Bus client, else NULL */
-	sd_event_source *io;
-	sd_bus_track *track;		/* D-Bus client: watches its name */
-	struct identity ident;
-	struct lease *leases;		/* list through lease->client_next */
-	unsigned n_leases;
-	bool counted;			/* in manager.conn_per_uid */
-	bool stored;			/* conn-N is in systemd's fd store */
-	struct client *prev, *next;
-};
 
 struct manager_options {
 	const char *socket_path;	/* NULL: socket activation */
@@ -77,7 +59,7 @@ struct manager_options {
 struct manager {
 	sd_event *event;
 	sd_bus *bus;
-	sd_bus_slot *bus_slots[4];
+	sd_bus_slot *bus_slots[6];
 	sd_device_monitor *monitor;
 
 	int listen_fd;
@@ -123,12 +105,6 @@ struct manager {
 	unsigned fdstore_max;
 	unsigned n_conns_stored;	/* clients with ->stored */
 
-	/* Lease fds given back by the fd store, waiting for state_restore(). */
-	struct stored_lease {
-		uint64_t id;
-		int fd;
-	} *stored;
-	unsigned n_stored;
 };
 
 /*
@@ -139,6 +115,15 @@ struct manager {
  */
 void manager_defer(struct manager *m, sd_event_source *timer, unsigned ms,
 		   sd_event_time_handler_t flush);
+
+/* STATUS= for PID 1, batched (see manager.c). */
+void manager_notify_status(struct manager *m);
+
+/* Room for @n more fds in systemd's fd store, as far as the broker knows. */
+static inline bool manager_fdstore_room(const struct manager *m, unsigned n)
+{
+	return !m->fdstore_max || m->n_conns_stored + m->leases.count + n <= m->fdstore_max;
+}
 
 int manager_new(const struct manager_options *o, struct manager **out);
 struct manager *manager_free(struct manager *m);
@@ -155,35 +140,17 @@ int manager_reload(struct manager *m, char **error);
 void manager_rescan(struct manager *m);
 
 struct queue_result {
-	struct lease *lease;
-	int fd;				/* for the client; caller closes after sending */
+	struct lease *lease;		/* its fd is the one to send */
 	struct wdp_refusal refusal;	/* when refused */
 };
 
 /*
- * Decide on one request for @c. Returns 0 with a lease and an fd to send,
- * or a negative errno with res->refusal filled (reason and sentence).
+ * Decide on one request for @c: policy, then placement, then
+ * lease_grant() on the chosen device. Returns 0 with the lease, or a
+ * negative errno with res->refusal filled (reason and sentence).
  */
 int manager_request_queue(struct manager *m, struct client *c,
 			  const struct wdp_queue_req *req, struct queue_result *res);
-
-/* End a lease. @why: "released", "hang-up", "revoked: ..." for the log. */
-void manager_release_lease(struct manager *m, struct lease *l, const char *why);
-/*
- * Revoke through the kernel, notify the holder, then release. @by says who
- * or what revoked it ("uid 0 (:1.4)", "policy", "device removal") for the
- * journal's WD_REVOKED_BY; @why is the sentence for the log and the bus.
- */
-void manager_revoke_lease(struct manager *m, struct lease *l, const char *by, const char *why);
-
-struct client *client_new(struct manager *m, int fd, const char *bus_name);
-void client_free(struct client *c);
-struct client *manager_find_bus_client(struct manager *m, const char *bus_name);
-
-/* Restart survival (state.c): adopt a stored connection / lease. */
-int manager_adopt_connection(struct manager *m, int fd, uint64_t id);
-int manager_adopt_lease(struct manager *m, struct client *c, uint64_t id, int fd,
-			const char *device, const char *alg);
 
 /* Change a section's max_queues at run time (D-Bus SetQuota). */
 int manager_set_quota(struct manager *m, const char *section, long long max, char **error);

@@ -9,8 +9,8 @@
  * flush waits for its daemon, a TCP socket with SO_LINGER waits for its
  * peer. On the single event-loop thread that would stall every client, so
  * those fds go to a detached thread that closes them one by one. If that
- * thread is stuck, fds pile up in its list (visible as reaper_pending());
- * the per-user connection cap and the accept back-off bound the damage.
+ * thread is stuck, fds pile up in its list; the per-user connection cap
+ * and the accept back-off bound the damage.
  *
  * Locking: @lock protects @fds, @n, @cap; @wake is signalled when @n grows.
  */
@@ -93,12 +93,3 @@ void reaper_close(int fd, void *ud)
 		close(fd);
 }
 
-unsigned reaper_pending(void)
-{
-	unsigned k;
-
-	pthread_mutex_lock(&lock);
-	k = n;
-	pthread_mutex_unlock(&lock);
-	return k;
-}

@@ -12,7 +12,4 @@ int reaper_start(void);
  */
 void reaper_close(int fd, void *ud);
 
-/* Fds handed over and not closed yet (a stuck close shows here). */
-unsigned reaper_pending(void);
-
 #endif

@@ -15,10 +15,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 
-#include "fdpass.h"
+#include "client.h"
 #include "lease.h"
 #include "log.h"
-#include "manager.h"
 #include "util.h"
 
 int state_lease_save(const char *dir, const struct lease *l, uint64_t client_id)
@@ -55,38 +54,24 @@ void state_lease_remove(const char *dir, uint64_t id)
 	unlink(path);
 }
 
-static int parse_id(const char *s, const char *prefix, uint64_t *id)
+int state_stored_fd_consume(struct manager *m, const char *name, int fd)
 {
 	long long v;
-	size_t n = strlen(prefix);
-
-	if (strncmp(s, prefix, n) || parse_int(s + n, 1, INT64_MAX, &v) < 0)
-		return -EINVAL;
-	*id = (uint64_t)v;
-	return 0;
-}
-
-int state_take_stored_fd(struct manager *m, const char *name, int fd)
-{
 	uint64_t id;
 
-	if (parse_id(name, "conn-", &id) == 0)
-		return manager_adopt_connection(m, fd, id);
-	if (parse_id(name, "lease-", &id) == 0) {
-		struct stored_lease *nv = realloc(m->stored, (m->n_stored + 1) * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		m->stored = nv;
-		m->stored[m->n_stored++] = (struct stored_lease){ id, fd };
-		return 0;
-	}
+	if (!strncmp(name, "conn-", 5) && parse_int(name + 5, 1, INT64_MAX, &v) == 0)
+		return client_adopt_consume(m, fd, (uint64_t)v);
+	if (lease_parse_store_name(name, &id) == 0)
+		return lease_stash_consume(m, id, fd);
 	log_warning("fd store returned an unknown fd \"%s\"; closing it", name);
+	close(fd);
 	return -EINVAL;
 }
 
-static int read_state(const char *dir, uint64_t id, uint64_t *client, char **device, char **alg)
+/* @saved's strings are malloc'd: the caller frees them, also on failure. */
+static int read_state(const char *dir, uint64_t id, uint64_t *client, struct lease_saved *saved)
 {
+	char *device = NULL, *alg = NULL;
 	_cleanup_(freep) char *path = NULL;
 	_cleanup_(fclosep) FILE *f = NULL;
 	char line[256];
@@ -101,74 +86,61 @@ static int read_state(const char *dir, uint64_t id, uint64_t *client, char **dev
 		line[strcspn(line, "\n")] = 0;
 		if (!strncmp(line, "client=", 7))
 			*client = strtoull(line + 7, NULL, 10);
-		else if (!strncmp(line, "device=", 7) && !*device)
-			*device = strdup(line + 7);
-		else if (!strncmp(line, "alg=", 4) && !*alg)
-			*alg = strdup(line + 4);
+		else if (!strncmp(line, "device=", 7) && !device)
+			device = strdup(line + 7);
+		else if (!strncmp(line, "alg=", 4) && !alg)
+			alg = strdup(line + 4);
+		else if (!strncmp(line, "granted=", 8))
+			saved->granted_usec = strtoull(line + 8, NULL, 10);
 	}
-	return *client && *device && *alg ? 0 : -EINVAL;
+	saved->device = device;
+	saved->alg = alg;
+	return *client && device && alg ? 0 : -EINVAL;
 }
 
-void state_restore(struct manager *m)
+/* State files whose fd did not come back are stale. */
+static void remove_stale(struct lease_table *t, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		uint64_t id;
+
+		/* The state file has the fd store's name for the lease. */
+		if (lease_parse_store_name(e->d_name, &id) < 0)
+			continue;
+		lease_table_reserve_id(t, id);
+		if (!lease_find(t, id))
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	if (d)
+		closedir(d);
+}
+
+void state_restore(struct manager *m, struct lease_table *t, const char *dir)
 {
 	unsigned restored = 0;
 
-	/* Never hand out an id an earlier broker used, restored or not. */
-	for (unsigned i = 0; i < m->n_stored; i++)
-		if (m->stored[i].id >= m->leases.next_id)
-			m->leases.next_id = m->stored[i].id + 1;
-	for (unsigned i = 0; i < m->n_stored; i++) {
-		_cleanup_(freep) char *device = NULL, *alg = NULL;
-		struct stored_lease *s = &m->stored[i];
+	for (unsigned i = 0; i < t->n_stash; i++) {
+		struct lease_stash *s = &t->stash[i];
+		struct lease_saved saved = { 0 };
 		struct client *c = NULL;
 		uint64_t client_id = 0;
-		int r = -ENOENT;
 
-		if (m->state_dir)
-			r = read_state(m->state_dir, s->id, &client_id, &device, &alg);
-		if (r == 0) {
-			for (c = m->clients; c; c = c->next)
-				if (c->fd >= 0 && c->id == client_id)
-					break;
-		}
-		if (!c || manager_adopt_lease(m, c, s->id, s->fd, device, alg) < 0) {
-			log_notice("lease %llu ended while the broker was down; stopping its queue",
-				   (unsigned long long)s->id);
-			fdpass_revoke(s->fd);
-			close(s->fd);
-			{
-				char name[32];
-
-				snprintf(name, sizeof(name), "lease-%llu", (unsigned long long)s->id);
-				fdstore_remove(name);
-			}
-			state_lease_remove(m->state_dir, s->id);
-			continue;
-		}
-		restored++;
+		if (dir && read_state(dir, s->id, &client_id, &saved) == 0)
+			c = client_find_socket(m, client_id);
+		/* No client (its connection did not come back): the lease ends. */
+		if (lease_restore_consume(m, c, s->id, s->fd, &saved) == 0)
+			restored++;
+		free((char *)saved.device);
+		free((char *)saved.alg);
 	}
-	free(m->stored);
-	m->stored = NULL;
-	m->n_stored = 0;
-
-	/* State files whose fd did not come back are stale. */
-	if (m->state_dir) {
-		DIR *d = opendir(m->state_dir);
-		struct dirent *e;
-
-		while (d && (e = readdir(d))) {
-			uint64_t id;
-
-			if (parse_id(e->d_name, "lease-", &id) < 0)
-				continue;
-			if (id >= m->leases.next_id)
-				m->leases.next_id = id + 1;
-			if (!lease_find(&m->leases, id))
-				unlinkat(dirfd(d), e->d_name, 0);
-		}
-		if (d)
-			closedir(d);
-	}
+	free(t->stash);
+	t->stash = NULL;
+	t->n_stash = 0;
+	if (dir)
+		remove_stale(t, dir);
 	if (restored)
 		log_info("restored %u lease(s) from before the restart", restored);
 }

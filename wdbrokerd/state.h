@@ -5,8 +5,9 @@
 
 #include <stdint.h>
 
-struct manager;
 struct lease;
+struct lease_table;
+struct manager;
 
 /*
  * One small file per lease in the state directory (RuntimeDirectory, kept
@@ -17,9 +18,15 @@ struct lease;
 int state_lease_save(const char *dir, const struct lease *l, uint64_t client_id);
 void state_lease_remove(const char *dir, uint64_t id);
 
-/* Adopt one fd handed back by the fd store (by its FDNAME). */
-int state_take_stored_fd(struct manager *m, const char *name, int fd);
-/* Rebuild leases from the adopted fds and the state files. */
-void state_restore(struct manager *m);
+/*
+ * Adopt one fd handed back by the fd store, by its FDNAME: a connection
+ * becomes a client at once, a queue waits in @m's lease table. Takes @fd.
+ */
+int state_stored_fd_consume(struct manager *m, const char *name, int fd);
+/*
+ * Rebuild the leases waiting in @t from the state files in @dir, through
+ * the client and lease APIs; remove state files nothing came back for.
+ */
+void state_restore(struct manager *m, struct lease_table *t, const char *dir);
 
 #endif

@@ -11,28 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-#define TAKE_PTR(p) ({ __typeof__(p) __p = (p); (p) = NULL; __p; })
-#define TAKE_FD(fd) ({ int __fd = (fd); (fd) = -1; __fd; })
-
-static inline void freep(void *p)
-{
-	free(*(void **)p);
-}
-
-static inline void closep(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-}
-
-static inline void fclosep(FILE **f)
-{
-	if (*f)
-		fclose(*f);
-}
+#include "cleanup.h"
 
 static inline void strv_freep(char ***v)
 {

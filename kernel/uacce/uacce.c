@@ -161,6 +161,14 @@ static int uacce_q_live(struct uacce_queue *q)
 	return 0;
 }
 
+/* Live, and the caller may use it: what every data-path command checks first. */
+static int uacce_q_usable(struct uacce_queue *q)
+{
+	int ret = uacce_q_live(q);
+
+	return ret ? ret : uacce_q_check_owner(q);
+}
+
 static void uacce_qfr_put(struct uacce_qfile_region *qfr)
 {
 	if (!qfr || !refcount_dec_and_test(&qfr->refcount))
@@ -313,9 +321,7 @@ static int uacce_q_start(struct uacce_queue *q)
 
 	lockdep_assert_held(&q->ctl);
 	lockdep_assert_held(&q->mutex);
-	ret = uacce_q_live(q);
-	if (!ret)
-		ret = uacce_q_check_owner(q);
+	ret = uacce_q_usable(q);
 	if (ret)
 		return ret;
 	if (q->state == UACCE_QSTATE_STARTED)
@@ -350,9 +356,7 @@ static int uacce_q_put(struct uacce_queue *q)
 
 	lockdep_assert_held(&q->ctl);
 	mutex_lock(&q->mutex);
-	ret = uacce_q_live(q);
-	if (!ret)
-		ret = uacce_q_check_owner(q);
+	ret = uacce_q_usable(q);
 	if (!ret && q->state == UACCE_QSTATE_STARTED) {
 		uacce_q_stop_hw(q);
 		WRITE_ONCE(q->state, UACCE_QSTATE_STOPPED);
@@ -693,9 +697,7 @@ static long uacce_ioctl_get_ss_dma(struct uacce_queue *q, u64 __user *arg)
 	u64 dma;
 
 	mutex_lock(&q->mutex);
-	ret = uacce_q_live(q);
-	if (!ret)
-		ret = uacce_q_check_owner(q);
+	ret = uacce_q_usable(q);
 	if (ret)
 		goto out_unlock;
 	if (!(uacce->flags & UACCE_DEV_NOIOMMU)) {
@@ -759,9 +761,7 @@ static long uacce_ioctl_share_svas(struct uacce_queue *q, unsigned long fd)
 	}
 
 	mutex_lock(&src->mutex);
-	ret = uacce_q_live(src);
-	if (!ret)
-		ret = uacce_q_check_owner(src);
+	ret = uacce_q_usable(src);
 	if (!ret)
 		ret = uacce_q_get_ss(src);
 	if (!ret && !src->qfrs[UACCE_QFRT_SS])
@@ -776,9 +776,7 @@ static long uacce_ioctl_share_svas(struct uacce_queue *q, unsigned long fd)
 		goto out_fdput;
 
 	mutex_lock(&q->mutex);
-	ret = uacce_q_live(q);
-	if (!ret)
-		ret = uacce_q_check_owner(q);
+	ret = uacce_q_usable(q);
 	if (!ret && q->state != UACCE_QSTATE_INIT)
 		ret = -EBUSY;	/* the driver already works on its own region */
 	if (!ret && (q->qfrs[UACCE_QFRT_SS] || q->map_count[UACCE_QFRT_SS]))
@@ -812,9 +810,7 @@ static long uacce_ioctl_driver(struct uacce_queue *q, unsigned int cmd,
 	if (mutex_lock_killable(&q->ctl))
 		return -EINTR;
 	mutex_lock(&q->mutex);
-	ret = uacce_q_live(q);
-	if (!ret)
-		ret = uacce_q_check_owner(q);
+	ret = uacce_q_usable(q);
 	mutex_unlock(&q->mutex);
 	if (!ret) {
 		ops = q->uacce->ops;
@@ -976,9 +972,7 @@ static int uacce_fops_mmap(struct file *filep, struct vm_area_struct *vma)
 		return -EINVAL;
 
 	mutex_lock(&q->mutex);
-	ret = uacce_q_live(q);
-	if (!ret)
-		ret = uacce_q_check_owner(q);
+	ret = uacce_q_usable(q);
 	if (ret)
 		goto out_unlock;
 	if (q->map_count[type]) {
@@ -1396,12 +1390,9 @@ void uacce_remove(struct uacce_device *uacce)
 	uacce_disable_sva(uacce);
 	mutex_unlock(&uacce->mutex);
 
-	if (uacce->cdev) {
+	if (uacce->cdev)
 		cdev_device_del(uacce->cdev, &uacce->dev);
-		xa_erase(&uacce_xa, uacce->dev_id);
-	} else {
-		xa_erase(&uacce_xa, uacce->dev_id);
-	}
+	xa_erase(&uacce_xa, uacce->dev_id);
 
 	/*
 	 * Pending opens found the device before xa_erase and hold a reference;
@@ -1414,18 +1405,6 @@ void uacce_remove(struct uacce_device *uacce)
 	put_device(&uacce->dev);
 }
 EXPORT_SYMBOL_GPL(uacce_remove);
-
-/**
- * uacce_unregister() - WarpDrive's name for uacce_remove()
- * @uacce: the device
- *
- * Same as uacce_remove(); kept for drivers written against the seed's API.
- */
-void uacce_unregister(struct uacce_device *uacce)
-{
-	uacce_remove(uacce);
-}
-EXPORT_SYMBOL_GPL(uacce_unregister);
 
 /**
  * uacce_alg_index() - position of an algorithm in the device's list

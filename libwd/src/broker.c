@@ -33,19 +33,12 @@ int __wd_broker_request(struct wd_queue *q, struct wd_devinfo *info,
 	if (!q->alg)
 		return -ENOENT;
 	snprintf(req.alg, sizeof(req.alg), "%s", q->alg);
-	if (q->dev) {
-		const char *base = strrchr(q->dev, '/');
-
-		/* A path: the broker names devices like sysfs does. */
-		if (base) {
-			char real[4096];
-
-			base = realpath(q->dev, real) ? strrchr(real, '/') + 1 : base + 1;
-			snprintf(req.device, sizeof(req.device), "%s", base);
-		} else {
-			snprintf(req.device, sizeof(req.device), "%s", q->dev);
-		}
-	}
+	/*
+	 * The broker names devices like sysfs does. A path that does not
+	 * resolve here goes by its last element: the broker judges it.
+	 */
+	if (q->dev)
+		__wd_dev_name(q->dev, req.device, sizeof(req.device));
 
 	sock = wdp_client_connect(path);
 	if (sock == -ENOENT || sock == -ECONNREFUSED)
@@ -85,12 +78,11 @@ int __wd_broker_request(struct wd_queue *q, struct wd_devinfo *info,
 	return fd;
 }
 
-void __wd_broker_release(int sock, uint64_t lease)
+void __wd_broker_release(int sock)
 {
 	/*
 	 * Closing the connection releases every lease on it (the protocol's
 	 * lease scope); no round trip, so release never blocks on the broker.
 	 */
-	(void)lease;
 	close(sock);
 }

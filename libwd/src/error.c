@@ -6,6 +6,8 @@
  * call that returns them; the detailed, situation-specific sentence of the
  * last failure on a queue (device names, quotas, paths) is in q->errmsg.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "wd-internal.h"
@@ -55,4 +57,16 @@ WD_EXPORT const char *wd_queue_errmsg(const struct wd_queue *q)
 	if (!q)
 		return "no queue given";
 	return q->errmsg[0] ? q->errmsg : "no error recorded on this queue";
+}
+
+int __wd_err(struct wd_queue *q, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (q) {
+		va_start(ap, fmt);
+		vsnprintf(q->errmsg, sizeof(q->errmsg), fmt, ap);
+		va_end(ap);
+	}
+	return err;
 }

@@ -32,48 +32,6 @@
 #include "wdproto.h"
 #include "wd-internal.h"
 
-/* ---- the system-call seam ---- */
-
-static int sys_open(const char *path, int flags)
-{
-	return open(path, flags);
-}
-
-static int sys_ioctl(int fd, unsigned long req, unsigned long arg)
-{
-	return ioctl(fd, req, arg);
-}
-
-static const struct wd_sys real_sys = {
-	.open = sys_open,
-	.close = close,
-	.ioctl = sys_ioctl,
-	.mmap = mmap,
-	.munmap = munmap,
-	.poll = poll,
-};
-
-const struct wd_sys *__wd_sys = &real_sys;
-
-void __wd_set_sys(const struct wd_sys *sys)
-{
-	__wd_sys = sys ? sys : &real_sys;
-}
-
-/* ---- errors ---- */
-
-int __wd_err(struct wd_queue *q, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (q) {
-		va_start(ap, fmt);
-		vsnprintf(q->errmsg, sizeof(q->errmsg), fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
 /* ---- the list of queues, for fork ---- */
 
 /*
@@ -193,7 +151,7 @@ static void priv_free(struct wd_queue_priv *p)
 	if (p->fd >= 0)
 		__wd_sys->close(p->fd);
 	if (p->broker_fd >= 0)
-		__wd_broker_release(p->broker_fd, p->q ? p->q->lease : 0);
+		__wd_broker_release(p->broker_fd);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }

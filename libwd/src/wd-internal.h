@@ -19,26 +19,12 @@
 #include <misc/uacce/uacce.h>
 #include <warpdrive/wd.h>
 
+#include "cleanup.h"
+
 #define WD_EXPORT __attribute__((visibility("default")))
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
-
-static inline void freep(void *p)
-{
-	free(*(void **)p);
-}
-
-static inline void closep(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-}
-
-#define TAKE_FD(fd) ({ int __fd = (fd); (fd) = -1; __fd; })
-#define TAKE_PTR(p) ({ __typeof__(p) __p = (p); (p) = NULL; __p; })
 
 /*
  * The system calls libwd makes on a queue fd, behind one table so the unit
@@ -152,6 +138,14 @@ const char *__wd_dev_root(void);
 /* Read /sys/class/uacce/@dev/@attr, newline stripped: length or -errno. */
 int __wd_dev_attr(const char *dev, const char *attr, char *buf, size_t size);
 int __wd_dev_attr_long(const char *dev, const char *attr, long *val);
+/*
+ * The device name of @dev as the user gave it ("wdsoft-0", "/dev/wdsoft-0",
+ * "/dev/ua0": a path is resolved, links followed, to its last element).
+ * 0, or -errno if the path does not resolve or the name does not fit;
+ * @name then still holds the path's last element (cut to @size), for a
+ * caller that lets the broker judge it.
+ */
+int __wd_dev_name(const char *dev, char *name, size_t size);
 /* Fill @info from sysfs (name already set). 0 or -errno. */
 int __wd_dev_info(struct wd_devinfo *info);
 /* NUMA node of the calling thread's CPU, or -1. */
@@ -172,6 +166,7 @@ int __wd_direct_open(struct wd_queue *q, struct wd_devinfo *info);
  */
 int __wd_broker_request(struct wd_queue *q, struct wd_devinfo *info,
 			uint64_t *lease, int *sock);
-void __wd_broker_release(int sock, uint64_t lease);
+/* End the lease(s) of connection @sock: close it. */
+void __wd_broker_release(int sock);
 
 #endif /* WD_INTERNAL_H */

@@ -6,9 +6,10 @@
  * refused to an unprivileged caller) and the D-Bus errors. Then the
  * asynchronous polkit check against a fake org.freedesktop.PolicyKit1 that
  * says yes, no, "challenge", or holds its answer: the broker serves other
- * clients while a check waits, caches nothing, passes on interactive
- * authorization, runs nothing for a caller that left, caps the calls one
- * caller may park, and stops cleanly with a check pending.
+ * clients while a check waits (a lease object's Revoke waits the same way),
+ * caches nothing, passes on interactive authorization, runs nothing for a
+ * caller that left, caps the calls one caller may park, and stops cleanly
+ * with a check pending.
  */
 #include <grp.h>
 #include <stdatomic.h>
@@ -361,6 +362,7 @@ static void start_fake_polkit(void)
 /*
  * An unprivileged bus client (uid 65534) driven by one-line commands:
  *   call METHOD INTERACTIVE [ARG]   an admin call, answers "ok" or the error name
+ *   revoke-object LEASE             Lease1.Revoke on the lease's object: "ok" or the error
  *   leave LEASE                     RevokeLease sent ("sent"), exit on the next line
  *   burst N                         N Reload calls at once: "ok=X busy=Y other=Z"
  */
@@ -410,6 +412,12 @@ static void agent_loop(FILE *in, FILE *out)
 				r = sd_bus_message_append(m, "sx", "user:nobody", strtoll(arg, NULL, 10));
 			if (r >= 0)
 				r = sd_bus_call(b, m, 0, &e, NULL);
+			fprintf(out, "%s\n", r >= 0 ? "ok" : e.name ? e.name : strerror(-r));
+		} else if (sscanf(line, "revoke-object %llu", &id) == 1) {
+			char obj[64];
+
+			snprintf(obj, sizeof(obj), "/org/warpdrive/lease/%llu", id);
+			r = sd_bus_call_method(b, DEST, obj, "org.warpdrive.Lease1", "Revoke", &e, NULL, "");
 			fprintf(out, "%s\n", r >= 0 ? "ok" : e.name ? e.name : strerror(-r));
 		} else if (sscanf(line, "leave %llu", &id) == 1) {
 			sd_bus_call_method_async(b, NULL, DEST, PATH, IFACE, "RevokeLease", NULL, NULL,
@@ -487,7 +495,7 @@ static void polkit_checks(sd_bus *b)
 	int fd, calls, logged;
 
 	if (geteuid() != 0) {
-		skip(25, "not root: cannot switch to an unprivileged user");
+		skip(30, "not root: cannot switch to an unprivileged user");
 		return;
 	}
 	agent_start(&a);
@@ -543,6 +551,23 @@ static void polkit_checks(sd_bus *b)
 	ok(lease_listed(b, lease), "and the lease is not revoked before polkit answers");
 	pk->release = 1;
 	is_str(agent_answer(&a), "ok", "polkit answers yes: the parked RevokeLease completes");
+	ok(!lease_listed(b, lease), "the lease is revoked");
+	close(fd);
+
+	/* Lease1.Revoke on the lease's object: the same check, the lease found again after it. */
+	if (request_queue(b, "zlib", &fd, &lease, &dev, NULL, &reply) < 0)
+		bail_out("root got no queue");
+	reply = sd_bus_message_unref(reply);
+	pk->mode = PK_NO;
+	child_lines_send(&a.io, "revoke-object %llu", (unsigned long long)lease);
+	is_str(agent_answer(&a), SD_BUS_ERROR_ACCESS_DENIED, "Lease1.Revoke refused by polkit");
+	pk->mode = PK_HOLD;
+	calls = pk->calls;
+	child_lines_send(&a.io, "revoke-object %llu", (unsigned long long)lease);
+	ok(WAIT_FOR(pk->calls == calls + 1, 5000), "Lease1.Revoke waits for polkit");
+	ok(round_trip(b) && lease_listed(b, lease), "and the lease lives until polkit answers");
+	pk->release = 1;
+	is_str(agent_answer(&a), "ok", "polkit answers yes: the parked Lease1.Revoke completes");
 	ok(!lease_listed(b, lease), "the lease is revoked");
 	close(fd);
 

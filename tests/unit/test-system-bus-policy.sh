@@ -7,7 +7,8 @@
 # broker's user is played by "daemon" (the policy is copied with that name),
 # callers by "nobody" and root:
 #   - only the broker's user may own org.warpdrive;
-#   - anyone's calls to the unprivileged and admin methods, Introspect and
+#   - anyone's calls to the unprivileged and admin methods (Lease1.Revoke
+#     too), Introspect and
 #     Properties.Get get through the bus to the broker (which then decides,
 #     polkit for the admin ones);
 #   - an unknown method and Properties.Set are rejected by the bus itself.
@@ -115,6 +116,8 @@ for u in nobody root; do
 	ok $? "$u: admin RevokeLease gets through the bus"
 	call $u /org/warpdrive $M.SetQuota string:global int64:-1
 	ok $? "$u: admin SetQuota gets through the bus"
+	call $u /org/warpdrive/lease/999999 org.warpdrive.Lease1.Revoke
+	ok $? "$u: admin Revoke of a lease object gets through the bus"
 	call $u /org/warpdrive org.freedesktop.DBus.Introspectable.Introspect && grep -q "$M" "$tmp/out"
 	ok $? "$u: Introspect answers"
 	call $u /org/warpdrive org.freedesktop.DBus.Properties.Get string:$M string:Version && grep -q 'string "' "$tmp/out"

@@ -429,17 +429,7 @@ static inline void soft_fill(void *buf, size_t n, bool compressible,
 static inline int soft_debugfs_write(const char *dev, const char *file,
 				     const char *val)
 {
-	char path[256];
-	int fd, e = 0;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/wdsoft/%s/%s", dev, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		e = -errno;
-	close(fd);
-	return e;
+	return vm_write(val, "/sys/kernel/debug/wdsoft/%s/%s", dev, file);
 }
 
 /* Read a "name value" line of /sys/kernel/debug/wdsoft/@dev/stats. */

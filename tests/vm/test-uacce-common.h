@@ -189,17 +189,7 @@ static inline double ut_now(void)
 /* Write @val to the wdsoft debugfs knob @knob of the test device. */
 static inline int ut_knob(const char *knob, const char *val)
 {
-	char path[512];
-	int fd, r = 0;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/wdsoft/%s/%s", ut_dev, knob);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		r = -errno;
-	close(fd);
-	return r;
+	return vm_write(val, "/sys/kernel/debug/wdsoft/%s/%s", ut_dev, knob);
 }
 
 /*

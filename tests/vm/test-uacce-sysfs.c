@@ -38,17 +38,7 @@ static bool attr(const char *name, char *buf, size_t size)
 
 static int write_attr(const char *name, const char *val)
 {
-	char path[512];
-	int fd, r = 0;
-
-	snprintf(path, sizeof(path), "/sys/class/uacce/%s/%s", ut_dev, name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		r = -errno;
-	close(fd);
-	return r;
+	return vm_write(val, "/sys/class/uacce/%s/%s", ut_dev, name);
 }
 
 static void check_formats(void)

@@ -4,6 +4,7 @@
  * which sets WDVM=1; the modules come from the build tree ($WD_KMOD_DIR).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,24 @@ int vm_load_modules(const char *soft_params)
 	/* Let udev finish with the new devices before the test looks. */
 	vm_system("udevadm settle -t 10 2>/dev/null");
 	return 0;
+}
+
+int vm_write(const char *val, const char *fmt, ...)
+{
+	char path[512];
+	va_list ap;
+	int fd, r = 0;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
 }
 
 int vm_sysfs_read(const char *dev, const char *attr, char *buf, size_t size)

@@ -44,6 +44,13 @@ int vm_sysfs_read(const char *dev, const char *attr, char *buf, size_t size);
 /* Same, parsed as a long. Returns 0 or -errno. */
 int vm_sysfs_long(const char *dev, const char *attr, long *val);
 
+/*
+ * Write @val (no newline added) to the file @fmt names, a sysfs attribute
+ * or a debugfs knob, in one write(). Returns 0 or -errno (what the kernel
+ * said about the value: -EINVAL for one it refused).
+ */
+int vm_write(const char *val, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* CRC-32C (Castagnoli) computed bit by bit: the reference results are checked against. */
 uint32_t vm_crc32c(const uint8_t *p, size_t n);
 

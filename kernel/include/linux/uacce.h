@@ -220,7 +220,6 @@ struct uacce_device *uacce_alloc(struct device *parent,
 				 struct uacce_interface *interface);
 int uacce_register(struct uacce_device *uacce);
 void uacce_remove(struct uacce_device *uacce);
-void uacce_unregister(struct uacce_device *uacce);
 void uacce_wake_up(struct uacce_queue *q);
 void uacce_hw_error(struct uacce_device *uacce);
 int uacce_alg_index(struct uacce_device *uacce, const char *name);

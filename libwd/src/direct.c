@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * sysfs.c - device discovery and placement for direct mode.
+ * direct.c - direct mode: device discovery, placement and open.
  *
  * Devices are the entries of /sys/class/uacce. For each one libwd reads the
  * mainline attributes (api, algorithms, flags, available_instances, isolate)
@@ -139,25 +139,21 @@ int __wd_node_distance(int from, int to)
 	return (int)d;
 }
 
-/* Resolve @q->dev ("wdsoft-0", "/dev/wdsoft-0", "/dev/ua0") to a name. */
-static int dev_name_of(const struct wd_queue *q, char *name, size_t size)
+int __wd_dev_name(const char *dev, char *name, size_t size)
 {
+	const char *base = strrchr(dev, '/');
 	char real[PATH_MAX];
-	const char *base;
+	int r = 0;
 
-	if (!strchr(q->dev, '/')) {
-		if (strlen(q->dev) >= size)
-			return -ENAMETOOLONG;
-		strcpy(name, q->dev);
-		return 0;
-	}
-	if (!realpath(q->dev, real))
-		return -errno;
-	base = strrchr(real, '/') + 1;
-	if (strlen(base) >= size)
-		return -ENAMETOOLONG;
-	strcpy(name, base);
-	return 0;
+	if (base && realpath(dev, real))
+		base = strrchr(real, '/');
+	else if (base)
+		r = -errno;
+	base = base ? base + 1 : dev;
+	if (!r && strlen(base) >= size)
+		r = -ENAMETOOLONG;
+	snprintf(name, size, "%s", base);
+	return r;
 }
 
 static int cmp_dev(const void *a, const void *b)
@@ -247,7 +243,7 @@ int __wd_direct_open(struct wd_queue *q, struct wd_devinfo *info)
 
 	if (q->dev) {
 		/* whatever the reason (no such path, too long): no such device */
-		r = dev_name_of(q, only, sizeof(only));
+		r = __wd_dev_name(q->dev, only, sizeof(only));
 		if (r < 0)
 			return __wd_err(q, -ENODEV, "device \"%s\" not found: %s; list devices with ls /sys/class/uacce",
 					q->dev, strerror(-r));
