@@ -87,13 +87,17 @@ static void *waiter_fn(void *arg)
 	return NULL;
 }
 
-/* Run wd_recv_sync in a thread until it has slept in poll(2), or has yielded 3 times. */
+/*
+ * Until the waiting thread has slept in poll(2), or has yielded (its first
+ * look at a polling engine on its CPU always yields; how many more it makes
+ * in WD_SPIN_NS depends on the machine).
+ */
 static void wait_until(unsigned int polls0, unsigned int yields0, bool for_poll)
 {
 	for (;;) {
 		struct wdd_stats s = wdd_stats();
 
-		if (for_poll ? s.polls > polls0 : s.yields >= yields0 + 3)
+		if (for_poll ? s.polls > polls0 : s.yields > yields0)
 			return;
 		sched_yield();
 	}
@@ -159,7 +163,7 @@ static void sync_wait(int client, int engine, bool stall, bool expect_yield, con
 	pthread_join(w.thr, NULL);
 	ok(w.r == 1 && w.done == &m && !m.status, "%s: wd_recv_sync returns the request", what);
 	if (expect_yield)
-		ok(wdd_stats().yields >= s0.yields + 3, "%s: it yielded the CPU while waiting", what);
+		ok(wdd_stats().yields > s0.yields, "%s: it yielded the CPU while waiting", what);
 	else
 		is(wdd_stats().yields, s0.yields, "%s: it slept in poll(2) without yielding", what);
 	wdd_place(-1, -1);
