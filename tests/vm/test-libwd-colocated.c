@@ -39,9 +39,9 @@ int main(void)
 	static uint8_t a[4096], b[4096];
 	struct wd_msg m = { .op = WD_OP_MEMCPY, .src = a, .src_len = sizeof(a),
 			    .dst = b, .dst_len = sizeof(b) };
-	unsigned long y0, y1;
+	unsigned long y0 = 0, y1 = 0;
 	struct wd_queue q;
-	int cpu, bad = 0, ecpu = -1;
+	int cpu, r, bad = 0, ecpu = -1;
 	long again;
 
 	lw_setup("num_devices=1 nodes=0 idle_us=100000000");	/* never parks */
@@ -54,19 +54,25 @@ int main(void)
 		bail_out("no memcpy queue: %s", wd_queue_errmsg(&q));
 	memset(a, 0x5a, sizeof(a));
 	ok_errno(lw_run(&q, &m), 0, "first request completes (queue started, engine polling)");
-	ok(soft_engine_cpu(q.dev_name, 0, &ecpu, &y0) == 0 && ecpu == cpu,
-	   "the engine runs on CPU %d, ours (debugfs says %d)", cpu, ecpu);
+	r = soft_engine_cpu(q.dev_name, 0, &ecpu, &y0);
+	ok(r == 0 && ecpu == cpu, "the engine runs on CPU %d, ours (debugfs says %d)", cpu, ecpu);
 
 	again = poll_loop(&q, &m);
 	ok(again >= 0, "%d send -> wd_recv polling cycles on the engine's CPU complete", OPS);
-	ok(again >= 0 && again <= 16L * OPS,
-	   "a completion came after %.1f empty looks per request on average (at most 16)",
+	/*
+	 * A caller spinning on the engine's CPU looks thousands of times per
+	 * request (the control below, on the other CPU, looks ~10^4 times
+	 * while the engine works); one that yields, a few: 3 on 6.1's CFS,
+	 * 33 on 6.12's EEVDF.
+	 */
+	ok(again >= 0 && again <= 256L * OPS,
+	   "a completion came after %.1f empty looks per request on average (at most 256)",
 	   (double)again / OPS);
 	for (int i = 0; i < OPS; i++)
 		bad += lw_run(&q, &m) != 0;
 	is(bad, 0, "%d wd_recv_sync round trips on the engine's CPU complete", OPS);
-	ok(soft_engine_cpu(q.dev_name, 0, &ecpu, &y1) == 0 && y1 > y0,
-	   "the polling engine yielded its CPU to us (%lu times)", y1 - y0);
+	r = soft_engine_cpu(q.dev_name, 0, &ecpu, &y1);
+	ok(r == 0 && y1 > y0, "the polling engine yielded its CPU to us (%lu times)", y1 - y0);
 	diag("report: colocated: %.2f empty wd_recv per request, %lu engine yields in %d requests",
 	     (double)again / OPS, y1 - y0, 2 * OPS);
 

@@ -52,7 +52,7 @@ static void test_published(void)
 	struct soft_ring r;
 	unsigned long y0 = 0, y1 = 0;
 	char dev[64];
-	int cpu = -1;
+	int cpu = -1, e;
 	long n;
 
 	/* One device on node 0, whose one CPU is the engine's; it never parks. */
@@ -61,8 +61,8 @@ static void test_published(void)
 		bail_out("cannot open a queue on %s", dev);
 	ok(r.mmio->features & WDSOFT_FEAT_ENGINE_CPU, "the MMIO page announces WDSOFT_FEAT_ENGINE_CPU");
 	ok_errno(memcpy_once(&r), 0, "a memcpy runs");
-	ok(soft_engine_cpu(dev, 0, &cpu, &y0) == 0 && cpu == 0,
-	   "debugfs: the engine ran on CPU 0, node 0's (got %d)", cpu);
+	e = soft_engine_cpu(dev, 0, &cpu, &y0);
+	ok(e == 0 && cpu == 0, "debugfs: the engine ran on CPU 0, node 0's (got %d)", cpu);
 	is(*(volatile __u32 *)&r.mmio->engine_cpu, 0, "mmio->engine_cpu says CPU 0 too");
 	is(*(volatile __u32 *)&r.mmio->status & (WDSOFT_STATUS_RUNNING | WDSOFT_STATUS_NEED_WAKEUP),
 	   WDSOFT_STATUS_RUNNING, "status: running and polling, not parked");
