@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +141,7 @@ struct window {
 	uint64_t cpu_warm, cpu_end;
 	uint64_t busy_warm, busy_end, req_warm, req_end;
 	bool have_engine;
+	int client_cpu, engine_cpu;
 	uint64_t ops, checked;
 	struct wdb_hist hist;
 };
@@ -153,6 +155,14 @@ void wdb_tick(struct wdb_progress *pr, uint64_t now)
 	pr->last = now;
 	f = (double)(now - pr->t0) / (double)pr->total;
 	pr->fn(f > 1 ? 1 : f, pr->arg);
+}
+
+/* Where the submitter and the engine run as the window closes. */
+static void mark_place(const struct wdb_path_ops *po, struct wdb_worker *w,
+		       struct window *win)
+{
+	win->client_cpu = sched_getcpu();
+	win->engine_cpu = po->engine_cpu ? po->engine_cpu(w) : -1;
 }
 
 static void mark_engine(const struct wdb_path_ops *po, struct wdb_worker *w,
@@ -213,6 +223,7 @@ static int run_ring(const struct wdb_path_ops *po, struct wdb_worker *w,
 			win->t_end = now;
 			win->cpu_end = cpu_ns();
 			mark_engine(po, w, &win->busy_end, &win->req_end, &win->have_engine);
+			mark_place(po, w, win);
 		}
 		for (int i = 0; i < n; i++) {
 			struct wdb_slot *s = done[i];
@@ -434,6 +445,7 @@ int wdb_run(const struct wdb_params *p, struct wdb_result *r,
 	unsigned int nw, opened = 0;
 	uint64_t run_ns, warm_ns;
 	struct wdb_progress pr;
+	cpu_set_t saved;
 	int op, ret;
 	double secs;
 
@@ -455,9 +467,22 @@ int wdb_run(const struct wdb_params *p, struct wdb_result *r,
 	warm_ns = warm_ns < 50000000ULL ? 50000000ULL : warm_ns > 500000000ULL ? 500000000ULL : warm_ns;
 	pr = (struct wdb_progress){ progress, arg, wdb_now_ns(), warm_ns + run_ns, 0 };
 
-	if (alloc_slots(&c) < 0)
-		return wdb_fail(&c, -ENOMEM, "out of memory for %u buffers of %zu bytes",
-				c.nslots, c.size);
+	if (p->pin) {
+		/* Before any worker exists: its threads and queues start here. */
+		cpu_set_t one;
+
+		CPU_ZERO(&one);
+		CPU_SET(p->cpu, &one);
+		if (p->cpu >= CPU_SETSIZE || sched_getaffinity(0, sizeof(saved), &saved) < 0 ||
+		    sched_setaffinity(0, sizeof(one), &one) < 0)
+			return wdb_fail(&c, -EINVAL, "cannot run on CPU %u: %s; pick an online one",
+					p->cpu, p->cpu >= CPU_SETSIZE ? "no such CPU" : strerror(errno));
+	}
+	if (alloc_slots(&c) < 0) {
+		ret = wdb_fail(&c, -ENOMEM, "out of memory for %u buffers of %zu bytes",
+			       c.nslots, c.size);
+		goto out_pin;
+	}
 	nw = po->threaded ? p->depth : 1;
 	ws = calloc(nw, sizeof(*ws));
 	win = calloc(1, sizeof(*win));
@@ -514,6 +539,8 @@ int wdb_run(const struct wdb_params *p, struct wdb_result *r,
 	r->p99_ns = wdb_hist_quantile(&win->hist, 0.99);
 	r->cpu_ns_per_op = (double)(win->cpu_end - win->cpu_warm) / (double)win->ops;
 	r->checked = win->checked;
+	r->client_cpu = p->pin ? (int)p->cpu : po->threaded ? -1 : win->client_cpu;
+	r->engine_cpu = po->threaded ? -1 : win->engine_cpu;
 	if (win->have_engine && win->req_end > win->req_warm)
 		r->engine_busy_ns_per_op = (double)(win->busy_end - win->busy_warm) /
 					   (double)(win->req_end - win->req_warm);
@@ -523,5 +550,8 @@ out_slots:
 	free_slots(&c);
 	free(ws);
 	free(win);
+out_pin:
+	if (p->pin)
+		sched_setaffinity(0, sizeof(saved), &saved);
 	return ret;
 }

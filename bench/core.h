@@ -100,6 +100,8 @@ struct wdb_path_ops {
 	int (*reap)(struct wdb_worker *w, struct wdb_slot **done, int max);
 	/* Engine busy time so far in ns and requests, for overhead (optional). */
 	int (*engine_stats)(struct wdb_worker *w, uint64_t *busy_ns, uint64_t *requests);
+	/* The CPU the engine serving @w last ran on, or -1 (optional). */
+	int (*engine_cpu)(struct wdb_worker *w);
 };
 
 extern const struct wdb_path_ops wdb_path_libwd, wdb_path_libwd_idle,

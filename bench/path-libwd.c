@@ -26,6 +26,7 @@
 
 #define IDLE_US_PARAM	"/sys/module/wdsoft/parameters/idle_us"
 #define DEBUGFS_STATS	"/sys/kernel/debug/wdsoft/%s/stats"
+#define DEBUGFS_ENGINES	"/sys/kernel/debug/wdsoft/%s/engines"
 
 struct lw {
 	struct wd_queue q;
@@ -176,6 +177,25 @@ static int lw_engine_stats(struct wdb_worker *w, uint64_t *busy_ns, uint64_t *re
 	return found == 3 ? 0 : -ENODATA;
 }
 
+/* The CPU of the device's first engine ("engine pid queues parked cpu ..."). */
+static int lw_engine_cpu(struct wdb_worker *w)
+{
+	struct lw *l = w->data;
+	char path[128], line[128];
+	int idx, pid, nq, parked, cpu = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), DEBUGFS_ENGINES, l->q.dev_name);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%d %d %d %d %d", &idx, &pid, &nq, &parked, &cpu) == 5)
+			break;
+	fclose(f);
+	return cpu;
+}
+
 static int write_param(const char *val)
 {
 	int fd = open(IDLE_US_PARAM, O_WRONLY | O_CLOEXEC);
@@ -241,6 +261,7 @@ const struct wdb_path_ops wdb_path_libwd = {
 	.submit = lw_submit,
 	.reap = lw_reap,
 	.engine_stats = lw_engine_stats,
+	.engine_cpu = lw_engine_cpu,
 };
 
 const struct wdb_path_ops wdb_path_libwd_idle = {
@@ -253,4 +274,5 @@ const struct wdb_path_ops wdb_path_libwd_idle = {
 	.submit = lw_submit,
 	.reap = lw_reap,
 	.engine_stats = lw_engine_stats,
+	.engine_cpu = lw_engine_cpu,
 };

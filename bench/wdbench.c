@@ -25,6 +25,7 @@ struct opts {
 	const char *path, *op, *paths, *ops, *sizes, *depths, *broker, *alg;
 	size_t size;
 	unsigned int depth, clients;
+	int cpu;		/* --cpu, -1: not pinned */
 	double seconds;
 	bool progress;
 };
@@ -53,7 +54,8 @@ static void show_progress(double f, void *arg)
 static int run_cell(const struct opts *o, const char *path, const char *op,
 		    size_t size, unsigned int depth)
 {
-	struct wdb_params p = { path, op, size, depth, o->seconds };
+	struct wdb_params p = { path, op, size, depth, o->seconds, o->cpu >= 0,
+				(unsigned int)(o->cpu >= 0 ? o->cpu : 0) };
 	struct wdb_result r;
 	char why[512], label[96];
 	int ret;
@@ -69,10 +71,12 @@ static int run_cell(const struct opts *o, const char *path, const char *op,
 	} else {
 		printf("\"ops\": %llu, \"bytes\": %llu, \"seconds\": %.4f, \"ops_per_sec\": %.1f, "
 		       "\"bytes_per_sec\": %.1f, \"p50_ns\": %.0f, \"p99_ns\": %.0f, "
-		       "\"cpu_ns_per_op\": %.0f, \"engine_busy_ns_per_op\": %.0f, \"checked\": %llu}\n",
+		       "\"cpu_ns_per_op\": %.0f, \"engine_busy_ns_per_op\": %.0f, \"checked\": %llu, "
+		       "\"pinned\": %s, \"client_cpu\": %d, \"engine_cpu\": %d}\n",
 		       (unsigned long long)r.ops, (unsigned long long)r.bytes, r.seconds,
 		       r.ops_per_sec, r.bytes_per_sec, r.p50_ns, r.p99_ns, r.cpu_ns_per_op,
-		       r.engine_busy_ns_per_op, (unsigned long long)r.checked);
+		       r.engine_busy_ns_per_op, (unsigned long long)r.checked,
+		       p.pin ? "true" : "false", r.client_cpu, r.engine_cpu);
 	}
 	fflush(stdout);
 	return ret;
@@ -173,12 +177,13 @@ static int run_broker(const struct opts *o)
 
 static void usage(FILE *f)
 {
-	fputs("usage: wdbench cell --path P --op O --size N[K|M] --depth D [--seconds T]\n"
-	      "       wdbench matrix [--paths P,..] [--ops O,..] [--sizes N,..] [--depths D,..] [--seconds T]\n"
+	fputs("usage: wdbench cell --path P --op O --size N[K|M] --depth D [--seconds T] [--cpu C]\n"
+	      "       wdbench matrix [--paths P,..] [--ops O,..] [--sizes N,..] [--depths D,..] [--seconds T] [--cpu C]\n"
 	      "       wdbench broker --broker WDBROKERD [--clients N] [--alg A] [--seconds T]\n"
 	      "       wdbench info\n"
 	      "paths: libwd libwd-idle afalg uring-sqpoll syscall inline\n"
 	      "ops: memcpy crc32c sha256 deflate; --progress shows progress on stderr\n"
+	      "--cpu C runs the submitting threads on CPU C only (placement against the engine)\n"
 	      "Prints one JSON object per line; see docs/benchmarks.md.\n", f);
 }
 
@@ -192,9 +197,11 @@ int main(int argc, char **argv)
 		{ "depths", required_argument, NULL, 'D' }, { "broker", required_argument, NULL, 'b' },
 		{ "clients", required_argument, NULL, 'c' }, { "alg", required_argument, NULL, 'a' },
 		{ "progress", no_argument, NULL, 'g' }, { "help", no_argument, NULL, 'h' },
+		{ "cpu", required_argument, NULL, 'C' },
 		{ 0 },
 	};
-	struct opts o = { .size = 4096, .depth = 1, .seconds = 1, .clients = 1, .alg = "memcpy" };
+	struct opts o = { .size = 4096, .depth = 1, .seconds = 1, .clients = 1, .alg = "memcpy",
+			  .cpu = -1 };
 	const char *cmd;
 	int c;
 
@@ -219,6 +226,7 @@ int main(int argc, char **argv)
 		case 'c': o.clients = (unsigned int)atoi(optarg); break;
 		case 'a': o.alg = optarg; break;
 		case 'g': o.progress = true; break;
+		case 'C': o.cpu = atoi(optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -43,6 +43,8 @@ struct wdb_params {
 	size_t size;		/* bytes per op */
 	unsigned int depth;	/* requests in flight (1 or 32 in the matrix) */
 	double seconds;		/* measured run time, after a short warm-up */
+	bool pin;		/* run every submitting thread on @cpu only */
+	unsigned int cpu;
 };
 
 struct wdb_result {
@@ -53,6 +55,12 @@ struct wdb_result {
 	/* Beyond the contract, 0 when not known: */
 	double engine_busy_ns_per_op;	/* libwd paths: wdsoft engine time per op (debugfs) */
 	uint64_t checked;		/* ops whose output was compared in full */
+	/*
+	 * Placement, sampled when the window closes; -1 when not one CPU:
+	 * the submitting thread's CPU (threaded paths: the pinned CPU, or -1)
+	 * and the engine's (libwd paths: the wdsoft engine's, from debugfs).
+	 */
+	int client_cpu, engine_cpu;
 };
 
 /*

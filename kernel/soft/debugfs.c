@@ -63,12 +63,13 @@ static int wdsoft_engines_show(struct seq_file *m, void *unused)
 	struct wdsoft_dev *sdev = m->private;
 	unsigned int i;
 
-	seq_puts(m, "# engine pid queues parked\n");
+	seq_puts(m, "# engine pid queues parked cpu yields\n");
 	for (i = 0; i < sdev->nr_engines; i++) {
 		struct wdsoft_engine *eng = &sdev->engines[i];
 
-		seq_printf(m, "%u %d %u %d\n", i, task_pid_vnr(eng->task),
-			   READ_ONCE(eng->nr_queues), READ_ONCE(eng->parked));
+		seq_printf(m, "%u %d %u %d %d %lu\n", i, task_pid_vnr(eng->task),
+			   READ_ONCE(eng->nr_queues), READ_ONCE(eng->parked),
+			   READ_ONCE(eng->cpu), READ_ONCE(eng->yields));
 	}
 	return 0;
 }

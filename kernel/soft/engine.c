@@ -45,6 +45,20 @@
  * Locking: wdsoft_page_req_lock (a spinlock, innermost) covers the
  * hand-over between a queue and its request's worker.
  */
+/*
+ * Where the engine runs (WDSOFT_FEAT_ENGINE_CPU). Every pass publishes the
+ * engine's CPU in its queues' MMIO pages when it changed, and the state
+ * (polling, parked) is the NEED_WAKEUP bit: a submitter can tell whether
+ * spinning for a completion would keep the engine off its own CPU. The
+ * polling engine, for its part, yields whenever another task is runnable
+ * on its CPU, so a submitter there waits one yield, not a time slice.
+ *
+ * Placement: an engine may run on its device node's CPUs (all CPUs for a
+ * device on no node). Each queue remembers the CPU its owner started it
+ * from, and the engine is kept off the CPUs of its queues' owners as long
+ * as that leaves it at least one CPU of its node; with one CPU per node,
+ * or when the owners cover every CPU, it runs on the whole node.
+ */
 #include <linux/cpumask.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>
@@ -52,6 +66,7 @@
 #include <linux/mmap_lock.h>
 #include <linux/ktime.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/stat.h>
 #include <linux/slab.h>
 #include <linux/topology.h>
 #include <linux/uacce.h>
@@ -393,12 +408,26 @@ static bool wdsoft_queue_run(struct wdsoft_engine *eng,
 	return did;
 }
 
+/* Publish the engine's CPU to its queues when it moved. Under the mutex. */
+static void wdsoft_engine_where(struct wdsoft_engine *eng)
+{
+	int cpu = raw_smp_processor_id();
+	struct wdsoft_queue *wq;
+
+	if (cpu == eng->cpu)
+		return;
+	eng->cpu = cpu;
+	list_for_each_entry(wq, &eng->queues, node)
+		WRITE_ONCE(wq->mmio->engine_cpu, cpu);
+}
+
 static bool wdsoft_engine_pass(struct wdsoft_engine *eng)
 {
 	struct wdsoft_queue *wq;
 	bool did = false;
 
 	mutex_lock(&eng->mutex);
+	wdsoft_engine_where(eng);
 	list_for_each_entry(wq, &eng->queues, node)
 		did |= wdsoft_queue_run(eng, wq);
 	mutex_unlock(&eng->mutex);
@@ -461,6 +490,22 @@ static void wdsoft_engine_stall(struct wdsoft_engine *eng)
 	wdsoft_engine_status(eng, 0, WDSOFT_STATUS_STALLED);
 }
 
+/*
+ * Between passes of a polling engine: give the CPU to any other runnable
+ * task, which may well be a submitter waiting for us; else just reschedule
+ * if asked to.
+ */
+static void wdsoft_engine_relax(struct wdsoft_engine *eng)
+{
+	if (!single_task_running()) {
+		WRITE_ONCE(eng->yields, eng->yields + 1);
+		yield();
+		return;
+	}
+	cond_resched();
+	cpu_relax();
+}
+
 static int wdsoft_engine_fn(void *data)
 {
 	struct wdsoft_engine *eng = data;
@@ -478,12 +523,11 @@ static int wdsoft_engine_fn(void *data)
 		WRITE_ONCE(eng->kicked, false);
 		if (wdsoft_engine_pass(eng)) {
 			last = ktime_get_ns();
-			cond_resched();
+			wdsoft_engine_relax(eng);
 			continue;
 		}
 		if (ktime_get_ns() - last < idle_ns) {
-			cond_resched();
-			cpu_relax();
+			wdsoft_engine_relax(eng);
 			continue;
 		}
 		wdsoft_engine_park(eng);
@@ -514,11 +558,41 @@ void wdsoft_kick_all(struct wdsoft_dev *sdev)
 		wdsoft_engine_kick(&sdev->engines[i]);
 }
 
+/* CPUs the device's engines may run on: its node's, or all. */
+static const struct cpumask *wdsoft_engine_home(struct wdsoft_dev *sdev)
+{
+	if (sdev->node != NUMA_NO_NODE &&
+	    cpumask_intersects(cpumask_of_node(sdev->node), cpu_online_mask))
+		return cpumask_of_node(sdev->node);
+	return cpu_possible_mask;
+}
+
+/* Keep @eng off its queues' owners' CPUs where it can ("Placement"). */
+static void wdsoft_engine_place(struct wdsoft_engine *eng)
+{
+	const struct cpumask *home = wdsoft_engine_home(eng->sdev);
+	struct wdsoft_queue *wq;
+	cpumask_var_t want;
+
+	lockdep_assert_held(&eng->mutex);
+	if (!zalloc_cpumask_var(&want, GFP_KERNEL))
+		return;	/* a hint: the engine keeps its current CPUs */
+	cpumask_and(want, home, cpu_online_mask);
+	list_for_each_entry(wq, &eng->queues, node)
+		if (wq->owner_cpu >= 0)
+			cpumask_clear_cpu(wq->owner_cpu, want);
+	if (cpumask_empty(want))
+		cpumask_copy(want, home);
+	set_cpus_allowed_ptr(eng->task, want);
+	free_cpumask_var(want);
+}
+
 /**
  * wdsoft_engine_attach() - start serving a queue
- * @wq: a queue whose owner just issued START_Q
+ * @wq: a queue whose owner just issued START_Q (we run in its context)
  *
- * The queue goes to the device's least loaded engine.
+ * The queue goes to the device's least loaded engine, which then keeps off
+ * the owner's CPU where it can.
  */
 void wdsoft_engine_attach(struct wdsoft_queue *wq)
 {
@@ -536,12 +610,15 @@ void wdsoft_engine_attach(struct wdsoft_queue *wq)
 
 	mutex_lock(&eng->mutex);
 	wq->eng = eng;
+	wq->owner_cpu = raw_smp_processor_id();
 	wq->mm_gone = false;
 	/* A queue started again after PUT_Q runs its descriptors in full. */
 	WRITE_ONCE(wq->stopping, false);
 	wdsoft_queue_set_status(wq, WDSOFT_STATUS_RUNNING, 0);
+	WRITE_ONCE(wq->mmio->engine_cpu, eng->cpu);
 	list_add_tail(&wq->node, &eng->queues);
 	WRITE_ONCE(eng->nr_queues, eng->nr_queues + 1);
+	wdsoft_engine_place(eng);
 	mutex_unlock(&eng->mutex);
 	wdsoft_engine_kick(eng);
 }
@@ -585,7 +662,9 @@ void wdsoft_engine_detach(struct wdsoft_queue *wq)
 	mutex_lock(&eng->mutex);
 	list_del_init(&wq->node);
 	WRITE_ONCE(eng->nr_queues, eng->nr_queues - 1);
+	wdsoft_engine_place(eng);
 	wq->eng = NULL;
+	WRITE_ONCE(wq->mmio->engine_cpu, WDSOFT_ENGINE_CPU_NONE);
 	wdsoft_queue_set_status(wq, 0, WDSOFT_STATUS_RUNNING |
 				WDSOFT_STATUS_NEED_WAKEUP |
 				WDSOFT_STATUS_STALLED);
@@ -606,13 +685,9 @@ void wdsoft_engine_detach(struct wdsoft_queue *wq)
 int wdsoft_engines_start(struct wdsoft_dev *sdev, unsigned int nr,
 			 const char *name)
 {
-	const struct cpumask *cpus = NULL;
+	const struct cpumask *cpus = wdsoft_engine_home(sdev);
 	unsigned int i;
 	int r;
-
-	if (sdev->node != NUMA_NO_NODE &&
-	    cpumask_intersects(cpumask_of_node(sdev->node), cpu_online_mask))
-		cpus = cpumask_of_node(sdev->node);
 
 	sdev->engines = kcalloc_node(nr, sizeof(*sdev->engines), GFP_KERNEL,
 				     sdev->node);
@@ -624,6 +699,7 @@ int wdsoft_engines_start(struct wdsoft_dev *sdev, unsigned int nr,
 
 		eng->sdev = sdev;
 		eng->index = i;
+		eng->cpu = -1;
 		mutex_init(&eng->mutex);
 		INIT_LIST_HEAD(&eng->queues);
 		init_waitqueue_head(&eng->wq);
@@ -636,8 +712,7 @@ int wdsoft_engines_start(struct wdsoft_dev *sdev, unsigned int nr,
 			r = PTR_ERR(t);
 			goto err;
 		}
-		if (cpus)
-			set_cpus_allowed_ptr(t, cpus);
+		set_cpus_allowed_ptr(t, cpus);
 		eng->task = t;
 		sdev->nr_engines = i + 1;
 		wake_up_process(t);

@@ -173,6 +173,10 @@ struct wdsoft_work {
  * @wq: the engine sleeps here when parked or stalled
  * @kicked: set by a wake-up (ioctl, start, debugfs); cleared by the engine
  * @parked: the engine is asleep waiting for a kick (debugfs, tests)
+ * @cpu: CPU of the engine's last pass, published in its queues' MMIO
+ *	pages (mmio->engine_cpu), -1 before the first; under @mutex
+ * @yields: times the polling engine gave its CPU to another runnable task
+ *	(written by the engine thread only; debugfs, tests)
  * @work: the engine's scratch memory (only the engine thread uses it)
  */
 struct wdsoft_engine {
@@ -185,6 +189,8 @@ struct wdsoft_engine {
 	wait_queue_head_t wq;
 	bool kicked;
 	bool parked;
+	int cpu;
+	unsigned long yields;
 	struct wdsoft_work work;
 };
 
@@ -268,6 +274,8 @@ struct wdsoft_dev {
  *	(WDSOFT_CMD_SET_ENGINE), -1 for the least loaded; changed only while
  *	the queue is not started (uacce serializes driver commands with
  *	start and stop)
+ * @owner_cpu: CPU its owner issued START_Q on, which the engine avoids
+ *	(see "Placement" in engine.c); under the engine's mutex
  * @id: queue number for debugfs
  * @stats: per-queue statistics
  */
@@ -290,6 +298,7 @@ struct wdsoft_queue {
 	struct wdsoft_page_req *page_req;
 	unsigned int page_req_tries;
 	int engine_pref;
+	int owner_cpu;
 	u32 id;
 	struct wdsoft_stats stats;
 };

@@ -42,6 +42,7 @@ struct wdsoft_q {
 	uint32_t sq_tail;	/* ours; published to mmio->sq_tail */
 	uint32_t cq_head;	/* ours; published to hdr->cq_head */
 	uint32_t mode;
+	uint32_t features;	/* WDSOFT_FEAT_*, read once */
 	struct wdsoft_slot *slots;
 	uint32_t *free_slots;	/* stack of free slot numbers */
 	uint32_t nfree;
@@ -136,6 +137,7 @@ static int wdsoft_init(struct wd_queue_priv *p)
 	w->sq_entries = sqe;
 	w->cq_entries = g.cq_entries;
 	w->mode = g.mode;
+	w->features = READ_ONCE(mmio->features);
 	/*
 	 * Start from where the rings are: a fresh queue has all at zero. The
 	 * device cannot make these hurt: both are only ever used masked.
@@ -334,6 +336,22 @@ static int wdsoft_arm(struct wd_queue_priv *p)
 	return wdsoft_alive(p) ? 0 : -ENODEV;
 }
 
+/* WDSOFT_FEAT_ENGINE_CPU: the engine's CPU and state, hints only. */
+static void wdsoft_engine(struct wd_queue_priv *p, struct wd_engine_hint *e)
+{
+	struct wdsoft_q *w = p->drv_priv;
+	uint32_t st, cpu;
+
+	e->known = w->features & WDSOFT_FEAT_ENGINE_CPU;
+	if (!e->known)
+		return;
+	st = READ_ONCE(w->mmio->status);
+	cpu = READ_ONCE(w->mmio->engine_cpu);
+	e->parked = !(st & WDSOFT_STATUS_RUNNING) ||
+		    (st & (WDSOFT_STATUS_NEED_WAKEUP | WDSOFT_STATUS_STALLED));
+	e->cpu = cpu > INT32_MAX ? -1 : (int)cpu;
+}
+
 const struct wd_drv __wd_drv_wdsoft = {
 	.api = WDSOFT_API_NAME,
 	.init = wdsoft_init,
@@ -343,4 +361,5 @@ const struct wd_drv __wd_drv_wdsoft = {
 	.recv = wdsoft_recv,
 	.arm = wdsoft_arm,
 	.alive = wdsoft_alive,
+	.engine = wdsoft_engine,
 };

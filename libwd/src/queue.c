@@ -500,9 +500,25 @@ static inline int recv_locked(struct wd_queue_priv *p, struct wd_msg **m)
 	return r;
 }
 
+/*
+ * Under the lock, after a look at the ring found nothing: what a caller
+ * waiting for the requests in flight should do (wait.c).
+ */
+static enum wd_wait wait_choice_locked(struct wd_queue_priv *p)
+{
+	struct wd_engine_hint e = { .known = false, .cpu = -1 };
+
+	if (!p->inflight)
+		return WD_WAIT_SPIN;	/* nothing to wait for: no advice */
+	if (p->drv->engine)
+		p->drv->engine(p, &e);
+	return __wd_wait_choice(&e, e.known ? __wd_cpu() : -1);
+}
+
 WD_EXPORT int wd_recv(struct wd_queue *q, void **req)
 {
 	struct wd_queue_priv *p;
+	enum wd_wait w = WD_WAIT_SPIN;
 	struct wd_msg *m;
 	int r;
 
@@ -512,15 +528,21 @@ WD_EXPORT int wd_recv(struct wd_queue *q, void **req)
 	if (unlikely(r < 0))
 		return r;
 	r = recv_locked(p, &m);
+	if (r == -EAGAIN)
+		w = wait_choice_locked(p);
 	pthread_mutex_unlock(&p->lock);
 	if (r == 1)
 		*req = m;
+	/* A polling loop must not keep the engine off our CPU (wait.c). */
+	if (w == WD_WAIT_YIELD)
+		__wd_yield();
 	return r;
 }
 
 WD_EXPORT int wd_recv_batch(struct wd_queue *q, struct wd_msg **msgs, int max)
 {
 	struct wd_queue_priv *p;
+	enum wd_wait w = WD_WAIT_SPIN;
 	int r, n = 0;
 
 	if (max < 0 || (max && !msgs))
@@ -534,7 +556,11 @@ WD_EXPORT int wd_recv_batch(struct wd_queue *q, struct wd_msg **msgs, int max)
 			break;
 		n++;
 	}
+	if (!n && r == -EAGAIN)
+		w = wait_choice_locked(p);
 	pthread_mutex_unlock(&p->lock);
+	if (w == WD_WAIT_YIELD)
+		__wd_yield();
 	if (!n && r < 0 && r != -EAGAIN)
 		return r;
 	return n;
@@ -563,36 +589,52 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* How many times wd_recv_sync polls the ring before it sleeps. */
-#define WD_SPIN_TRIES	4096
-
+/*
+ * Wait as wait.c says: spin while the engine polls on another CPU, yield
+ * while it polls on ours, each for at most WD_SPIN_NS, then sleep; sleep at
+ * once while it is parked.
+ */
 WD_EXPORT int wd_recv_sync(struct wd_queue *q, void **req)
 {
 	struct wd_queue_priv *p;
 	struct wd_msg *m;
+	uint64_t since = 0;
+	enum wd_wait w;
 	int r;
 
 	if (!req)
 		return -EINVAL;
 	for (;;) {
-		for (int i = 0; i < WD_SPIN_TRIES; i++) {
-			r = queue_lock(q, &p);
-			if (r < 0)
-				return r;
-			if (!p->inflight) {
-				pthread_mutex_unlock(&p->lock);
-				return -EAGAIN;
-			}
-			r = recv_locked(p, &m);
+		r = queue_lock(q, &p);
+		if (r < 0)
+			return r;
+		if (!p->inflight) {
 			pthread_mutex_unlock(&p->lock);
-			if (r == 1) {
-				*req = m;
-				return 1;
-			}
-			if (r != -EAGAIN)
-				return r;
-			cpu_relax();
+			return -EAGAIN;
 		}
+		r = recv_locked(p, &m);
+		w = r == -EAGAIN ? wait_choice_locked(p) : WD_WAIT_SPIN;
+		pthread_mutex_unlock(&p->lock);
+		if (r == 1) {
+			*req = m;
+			return 1;
+		}
+		if (r != -EAGAIN)
+			return r;
+		if (w != WD_WAIT_SLEEP) {
+			uint64_t now = __wd_now_ns();
+
+			if (!since)
+				since = now;
+			if (now - since < WD_SPIN_NS) {
+				if (w == WD_WAIT_YIELD)
+					__wd_yield();
+				else
+					cpu_relax();
+				continue;
+			}
+		}
+		since = 0;
 
 		r = queue_lock(q, &p);
 		if (r < 0)

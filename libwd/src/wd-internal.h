@@ -39,11 +39,41 @@ struct wd_sys {
 		      off_t off);
 	int (*munmap)(void *addr, size_t len);
 	int (*poll)(struct pollfd *fds, nfds_t nfds, int timeout);
+	/* May be NULL (sched_yield, sched_getcpu): the wait policy's view. */
+	int (*sched_yield)(void);
+	int (*getcpu)(void);
 };
 
 extern const struct wd_sys *__wd_sys;
 /* Tests only: replace the table (NULL restores the real system calls). */
 void __wd_set_sys(const struct wd_sys *sys);
+
+/*
+ * Where a device's engine runs, as its user driver reads it (wait.c).
+ * @known: the device says (else the other fields mean nothing)
+ * @parked: asleep until woken (or stalled): watching it is pointless
+ * @cpu: the CPU it polls on, -1 unknown
+ */
+struct wd_engine_hint {
+	bool known;
+	bool parked;
+	int cpu;
+};
+
+/* What a caller waiting for a completion does next (wait.c). */
+enum wd_wait {
+	WD_WAIT_SPIN,	/* look again after a pause instruction */
+	WD_WAIT_YIELD,	/* sched_yield(), then look again */
+	WD_WAIT_SLEEP,	/* arm the interrupt and sleep in poll(2) */
+};
+
+/* How long a waiter spins or yields before it sleeps. */
+#define WD_SPIN_NS	100000u
+
+enum wd_wait __wd_wait_choice(const struct wd_engine_hint *e, int cpu);
+int __wd_cpu(void);
+void __wd_yield(void);
+uint64_t __wd_now_ns(void);
 
 /* Algorithm names, indexed by enum wd_op; bit (1 << op) in an ops mask. */
 #define WD_OP_FIRST	WD_OP_MEMCPY
@@ -86,6 +116,7 @@ struct wd_queue_priv;
  * @arm: ask for a poll(2) wake-up on the next completion: 0 armed, 1 a
  *	completion is already waiting, -ENODEV.
  * @alive: false once the device is gone (dead pages read zero).
+ * @engine: where the device's engine runs (wait.c); NULL when it never says.
  */
 struct wd_drv {
 	const char *api;
@@ -96,6 +127,7 @@ struct wd_drv {
 	int (*recv)(struct wd_queue_priv *p, struct wd_msg **m);
 	int (*arm)(struct wd_queue_priv *p);
 	bool (*alive)(struct wd_queue_priv *p);
+	void (*engine)(struct wd_queue_priv *p, struct wd_engine_hint *e);
 };
 
 const struct wd_drv *__wd_drv_find(const char *api);

@@ -61,8 +61,9 @@ static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct wddq queues[MAXQ];
 static struct wdd_config cfg;
 static struct wdd_stats stats;
-static bool knob_stall;
+static bool knob_stall, knob_busy;
 static unsigned int knob_fail, knob_bogus, knob_delay;
+static int place_client = -1, place_engine = -1;	/* wdd_place() */
 static int knob_fail_status = -EIO;
 
 static char tree[64];
@@ -246,14 +247,21 @@ static void *engine(void *arg)
 
 	WRITE_ONCE(mmio->status, WDSOFT_STATUS_RUNNING);
 	while (!__atomic_load_n(&q->stop, __ATOMIC_ACQUIRE)) {
+		int cpu = __atomic_load_n(&place_engine, __ATOMIC_RELAXED);
+		bool stalled = __atomic_load_n(&knob_stall, __ATOMIC_RELAXED);
+
+		/* Where we run, and whether we poll (WDSOFT_FEAT_ENGINE_CPU). */
+		WRITE_ONCE(mmio->engine_cpu, (uint32_t)(cpu >= 0 ? cpu : sched_getcpu()));
+		WRITE_ONCE(mmio->status, WDSOFT_STATUS_RUNNING |
+			   (stalled ? WDSOFT_STATUS_STALLED : 0));
 		/* Pairs with the submitter's store-release of sq_tail. */
 		uint32_t tail = smp_load_acquire(&mmio->sq_tail);
 		/* Pairs with the consumer's store-release of cq_head. */
 		uint32_t cq_room = mmio->cq_entries -
 				   (q->cq_tail - smp_load_acquire(&hdr->cq_head));
 
-		if (tail != q->sq_head && cq_room &&
-		    !__atomic_load_n(&knob_stall, __ATOMIC_RELAXED)) {
+		if (tail != q->sq_head && cq_room && !stalled &&
+		    !__atomic_load_n(&knob_busy, __ATOMIC_RELAXED)) {
 			struct wdsoft_sqe sqe = sq[q->sq_head & sqm];
 
 			if (knob_delay)
@@ -275,7 +283,7 @@ static void *engine(void *arg)
 			idle = 0;
 			continue;
 		}
-		if (++idle < cfg.idle_spins) {
+		if (++idle < cfg.idle_spins || __atomic_load_n(&knob_busy, __ATOMIC_RELAXED)) {
 			sched_yield();
 			continue;
 		}
@@ -381,6 +389,8 @@ static int d_open(const char *path, int flags)
 	memset(q->dus, 0, q->dus_size);
 	q->mmio->magic = WDSOFT_MAGIC;
 	q->mmio->version = cfg.version;
+	q->mmio->features = cfg.no_engine_cpu ? 0 : WDSOFT_FEAT_ENGINE_CPU;
+	q->mmio->engine_cpu = WDSOFT_ENGINE_CPU_NONE;
 	q->mmio->mode = cfg.mode;
 	q->mmio->sq_entries = cfg.sq_entries;
 	q->mmio->cq_entries = cfg.cq_entries;
@@ -549,9 +559,25 @@ static int d_munmap(void *addr, size_t len)
 	return munmap(addr, len);
 }
 
+static int d_sched_yield(void)
+{
+	__atomic_fetch_add(&stats.yields, 1, __ATOMIC_RELAXED);
+	return sched_yield();
+}
+
+static int d_getcpu(void)
+{
+	int cpu = __atomic_load_n(&place_client, __ATOMIC_RELAXED);
+
+	return cpu >= 0 ? cpu : sched_getcpu();
+}
+
 static int d_poll(struct pollfd *fds, nfds_t n, int timeout)
 {
-	int r = poll(fds, n, timeout);
+	int r;
+
+	__atomic_fetch_add(&stats.polls, 1, __ATOMIC_RELAXED);
+	r = poll(fds, n, timeout);
 
 	if (r <= 0)
 		return r;
@@ -576,6 +602,8 @@ static const struct wd_sys double_sys = {
 	.mmap = d_mmap,
 	.munmap = d_munmap,
 	.poll = d_poll,
+	.sched_yield = d_sched_yield,
+	.getcpu = d_getcpu,
 };
 
 /* fork() while another thread is inside the double must not leave
@@ -656,7 +684,8 @@ void wdd_install(const struct wdd_config *c)
 	if (!cfg.version)
 		cfg.version = WDSOFT_VERSION;
 	memset(&stats, 0, sizeof(stats));
-	knob_stall = false;
+	knob_stall = knob_busy = false;
+	place_client = place_engine = -1;
 	knob_fail = knob_bogus = knob_delay = 0;
 	__wd_set_sys(&double_sys);
 }
@@ -679,6 +708,17 @@ struct wdd_stats wdd_stats(void)
 	s = stats;
 	pthread_mutex_unlock(&reg_lock);
 	return s;
+}
+
+void wdd_place(int client_cpu, int engine_cpu)
+{
+	__atomic_store_n(&place_client, client_cpu, __ATOMIC_RELAXED);
+	__atomic_store_n(&place_engine, engine_cpu, __ATOMIC_RELAXED);
+}
+
+void wdd_busy(bool busy)
+{
+	__atomic_store_n(&knob_busy, busy, __ATOMIC_RELAXED);
 }
 
 void wdd_stall(bool stall)

@@ -31,6 +31,7 @@ struct wdd_config {
 	size_t ss_size;		/* SS region bytes (SS/NOIOMMU), default 64 KiB */
 	uint32_t version;	/* default WDSOFT_VERSION */
 	bool no_qinfo;		/* answer QINFO with ENOTTY (sysfs sizes) */
+	bool no_engine_cpu;	/* leave WDSOFT_FEAT_ENGINE_CPU out */
 };
 
 /* A fake device in the fake sysfs tree. */
@@ -52,6 +53,8 @@ struct wdd_stats {
 	unsigned int parks;			/* engine parked */
 	unsigned int irqs;			/* poll wake-ups raised */
 	unsigned int processed;
+	unsigned int yields;			/* sched_yield() calls by libwd */
+	unsigned int polls;			/* poll() calls by libwd */
 	char last_open[64];			/* device name of last open */
 };
 
@@ -76,7 +79,13 @@ void wdd_sysfs_set(const char *dev, const char *attr, const char *val);
 struct wdd_stats wdd_stats(void);
 
 /* Engine knobs for every queue (take effect at once). */
-void wdd_stall(bool stall);		/* stop consuming SQEs */
+void wdd_stall(bool stall);		/* stop consuming SQEs (STALLED) */
+void wdd_busy(bool busy);		/* consume nothing, keep polling */
+/*
+ * The CPU libwd's sched_getcpu() reports and the engine publishes in
+ * mmio->engine_cpu; -1: the real one (the default).
+ */
+void wdd_place(int client_cpu, int engine_cpu);
 void wdd_fail_next(unsigned int n);	/* next n requests complete -EIO */
 void wdd_fail_next_status(unsigned int n, int status);	/* ... with @status */
 void wdd_bogus_cookie_next(void);	/* next completion has a wrong cookie */

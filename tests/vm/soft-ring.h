@@ -99,15 +99,15 @@ static inline long soft_attr(const char *dev, const char *attr)
 }
 
 /*
- * Engine @engine of @dev, from debugfs "engines": its thread's pid, the
- * queues it serves, whether it is parked (any pointer may be NULL).
- * 0, or -ENOENT if the device or the engine is not there.
+ * Engine @engine's line of @dev's debugfs "engines": index, pid, queues,
+ * parked, cpu, yields. 0, or -ENOENT if the device or the engine is not
+ * there.
  */
-static inline int soft_engine_info(const char *dev, unsigned int engine,
-				   int *pid, int *queues, int *parked)
+static inline int soft_engine_line(const char *dev, unsigned int engine,
+				   int v[5], unsigned long *yields)
 {
 	char path[256], line[256];
-	int idx, p, q, k, r = -ENOENT;
+	int idx, r = -ENOENT;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/sys/kernel/debug/wdsoft/%s/engines", dev);
@@ -116,17 +116,48 @@ static inline int soft_engine_info(const char *dev, unsigned int engine,
 		return -ENOENT;
 	while (r && fgets(line, sizeof(line), f))
 		if (line[0] != '#' &&
-		    sscanf(line, "%d %d %d %d", &idx, &p, &q, &k) == 4 &&
-		    idx == (int)engine) {
-			if (pid)
-				*pid = p;
-			if (queues)
-				*queues = q;
-			if (parked)
-				*parked = k;
+		    sscanf(line, "%d %d %d %d %d %lu", &idx, &v[0], &v[1], &v[2], &v[3],
+			   yields) == 6 && idx == (int)engine)
 			r = 0;
-		}
 	fclose(f);
+	return r;
+}
+
+/*
+ * Engine @engine of @dev, from debugfs "engines": its thread's pid, the
+ * queues it serves, whether it is parked (any pointer may be NULL).
+ * 0, or -ENOENT if the device or the engine is not there.
+ */
+static inline int soft_engine_info(const char *dev, unsigned int engine,
+				   int *pid, int *queues, int *parked)
+{
+	unsigned long y;
+	int v[5];
+	int r = soft_engine_line(dev, engine, v, &y);
+
+	if (r)
+		return r;
+	if (pid)
+		*pid = v[0];
+	if (queues)
+		*queues = v[1];
+	if (parked)
+		*parked = v[2];
+	return 0;
+}
+
+/*
+ * Engine @engine of @dev: the CPU of its last pass (-1 before the first)
+ * and how often it yielded its CPU to another task. 0, or -ENOENT.
+ */
+static inline int soft_engine_cpu(const char *dev, unsigned int engine,
+				  int *cpu, unsigned long *yields)
+{
+	int v[5];
+	int r = soft_engine_line(dev, engine, v, yields);
+
+	if (!r)
+		*cpu = v[3];
 	return r;
 }
 

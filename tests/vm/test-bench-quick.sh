@@ -5,7 +5,8 @@
 # --quick` (a few cells of every path, the broker at 1 and 16 clients, the
 # AF_ALG phase after reloading wdsoft with uacce_mode=0) and checks the
 # results are complete and sane: every cell ran with ops > 0 and
-# p50 <= p99, every target has a ratio, the table and the plot exist, the
+# p50 <= p99, libwd cells ran co-located with the engine and separated from
+# it and say so, every target has a ratio, the table and the plot exist, the
 # modules were unloaded. Then checks that the benchmark fails, saying why,
 # when it should: an op a path does not do, AF_ALG without wdsoft's crypto
 # front end, and an engine whose completions report errors (fault
@@ -22,7 +23,7 @@ wdbench=$build/bench/wdbench
 out=$(mktemp -d /tmp/bench-quick.XXXXXX)
 trap 'rm -rf "$out"; rmmod wdsoft 2>/dev/null; rmmod uacce 2>/dev/null' EXIT
 
-echo "1..9"
+echo "1..10"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 notok() { n=$((n + 1)); echo "not ok $n - $*"; }
@@ -56,6 +57,22 @@ if want - paths:
 for b in bad:
     print(b)
 sys.exit(1 if bad or len(r["cells"]) < 15 else 0)
+EOF
+
+check "results.json: every libwd cell records where client and engine ran, as placed" python3 - "$out/res/results.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+bad, seen = [], set()
+for c in r["cells"]:
+    if c.get("path") != "libwd" or "error" in c:
+        continue
+    seen.add(c["place"])
+    cc, ec = c["client_cpu"], c["engine_cpu"]
+    if cc < 0 or ec < 0 or (c["place"] == "colocated") != (cc == ec):
+        bad.append(c)
+for b in bad:
+    print(b)
+sys.exit(1 if bad or seen != {"colocated", "separated"} else 0)
 EOF
 
 check "results.json: broker at 1 and 16 clients with grants, direct opens and RSS" python3 - "$out/res/results.json" <<'EOF'

@@ -498,7 +498,7 @@ static bool all_bytes(const uint8_t *p, size_t n, uint8_t v)
 	return true;
 }
 
-/* Every engine of @dev is parked (debugfs "engines": index pid queues parked). */
+/* Every engine of @dev is parked (debugfs "engines": index pid queues parked ...). */
 static bool engines_parked(const char *dev)
 {
 	char path[256];
@@ -510,12 +510,12 @@ static bool engines_parked(const char *dev)
 	f = fopen(path, "re");
 	if (!f)
 		return false;
-	/* Skip the "# engine pid queues parked" header. */
+	/* Skip the "# engine pid queues parked ..." header. */
 	if (fscanf(f, "%*[^\n]\n") < 0) {
 		fclose(f);
 		return false;
 	}
-	while (fscanf(f, "%d %d %u %d", &idx, &pid, &nq, &parked) == 4) {
+	while (fscanf(f, "%d %d %u %d%*[^\n]", &idx, &pid, &nq, &parked) == 4) {
 		n++;
 		all &= parked == 1;
 	}

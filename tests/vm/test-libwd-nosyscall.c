@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The data path makes no system call while the device is busy: a child
+ * The data path makes no system call while the device is busy and its
+ * engine polls on another CPU (the child runs on node 1's CPU, the engine
+ * on node 0's; on the engine's own CPU libwd yields, see
+ * test-libwd-colocated): a child
  * requests a queue, then installs a seccomp filter that kills the process
  * on any system call but exit_group, and runs 20000 wd_send -> wd_recv
  * cycles. It must exit normally. The control: with the engine allowed to
@@ -71,6 +74,8 @@ static int child(bool let_it_park)
 	int bad = 0;
 
 	memset(a, 7, sizeof(a));
+	if (lw_pin_cpu(lw_node_cpu(1)))
+		return 16;
 	if (lw_request(&q, "crc32c", WD_NODE_ANY, WD_QUEUE_DIRECT))
 		return 10;
 	for (int i = 0; i < 1000; i++)	/* warm up: engine awake, pages touched */
@@ -110,7 +115,9 @@ int main(void)
 	long avail0;
 	int rc, sig;
 
-	lw_setup("num_devices=1 idle_us=10000000");	/* 10 s: stays busy */
+	lw_setup("num_devices=1 nodes=0 idle_us=10000000");	/* 10 s: stays busy */
+	if (lw_node_cpu(1) < 0)
+		bail_out("needs a NUMA node 1 with a CPU (tools/wdvm --numa 2)");
 	avail0 = lw_avail_total();
 
 	rc = run_child(false, &sig);

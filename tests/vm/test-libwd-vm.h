@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,33 @@ static inline int lw_request(struct wd_queue *q, const char *alg, int node,
 {
 	*q = (struct wd_queue){ .alg = alg, .node = node, .flags = flags };
 	return wd_request_queue(q);
+}
+
+/* First CPU of NUMA node @node (from its cpulist), or -1. */
+static inline int lw_node_cpu(int node)
+{
+	char path[96];
+	int cpu = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/cpulist", node);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &cpu) != 1)
+		cpu = -1;
+	fclose(f);
+	return cpu;
+}
+
+/* Run the calling thread (and the threads it creates) on @cpu only. */
+static inline int lw_pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
 
 #endif /* WD_TESTS_LIBWD_VM_H */

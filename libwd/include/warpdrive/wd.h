@@ -230,14 +230,21 @@ int wd_send(struct wd_queue *q, void *req);
  * Return: 1 with *@req set to the completed struct wd_msg (its @status and
  * @out_len filled in); -EAGAIN when nothing has completed yet; -ENODEV for
  * a dead queue; -EIO when the device returned a completion libwd cannot
- * match to a request.
+ * match to a request. When nothing has completed and the device's engine
+ * polls on the caller's CPU (wdsoft says where it runs), wd_recv() and
+ * wd_recv_batch() call sched_yield() once before returning -EAGAIN, so a
+ * loop polling them lets that engine run instead of starving it.
  */
 int wd_recv(struct wd_queue *q, void **req);
 
 /*
- * wd_recv_sync() - like wd_recv() but waits: spins briefly, then sleeps in
- * poll(2) on the queue fd. Returns 1, or -EAGAIN at once when no request is
- * in flight (nothing could ever complete), or an error as wd_recv().
+ * wd_recv_sync() - like wd_recv() but waits. While the device's engine
+ * polls on another CPU it spins (no system call), for at most 100 us; while
+ * the engine polls on the caller's CPU it yields that CPU instead, for as
+ * long; then, or at once when the engine is parked, it sleeps in poll(2)
+ * on the queue fd. A device that does not say where its engine runs gets
+ * the spin. Returns 1, or -EAGAIN at once when no request is in flight
+ * (nothing could ever complete), or an error as wd_recv().
  */
 int wd_recv_sync(struct wd_queue *q, void **req);
 

@@ -36,6 +36,22 @@
  *
  * Dead queue: after revoke or device removal every page of every region reads
  * as zero, so mmio->magic != WDSOFT_MAGIC tells user space the queue is gone.
+ *
+ * Additions to version 1 are announced by bits in mmio->features (line 0,
+ * zero on a device without them); a consumer uses a field only when its
+ * bit is set, so old and new sides keep working together.
+ *
+ * WDSOFT_FEAT_ENGINE_CPU: where the queue's engine runs. The engine keeps
+ * mmio->engine_cpu equal to the CPU it last ran a pass of its rings on
+ * (WDSOFT_ENGINE_CPU_NONE before the first), and its state is in status:
+ * parked (asleep until woken) while WDSOFT_STATUS_NEED_WAKEUP is set,
+ * polling while RUNNING is set and NEED_WAKEUP and STALLED are clear. A
+ * submitter waiting for a completion should spin only while the engine
+ * polls on another CPU: on its own CPU, spinning keeps the engine from
+ * running, so it should sleep (irq_armed and poll(2)) or yield the CPU. A
+ * polling engine gives its CPU up whenever another task is runnable there.
+ * Both words are hints read with plain loads: a stale value costs time,
+ * never correctness.
  */
 #ifndef _UAPI_MISC_UACCE_WDSOFT_H
 #define _UAPI_MISC_UACCE_WDSOFT_H
@@ -75,6 +91,12 @@ enum wdsoft_op {
 #define WDSOFT_STATUS_RUNNING		(1U << 0)
 #define WDSOFT_STATUS_NEED_WAKEUP	(1U << 1)
 #define WDSOFT_STATUS_STALLED		(1U << 2)	/* fault injection */
+
+/* wdsoft_mmio.features, written by the driver with line 0 */
+#define WDSOFT_FEAT_ENGINE_CPU		(1U << 0)	/* engine_cpu is kept */
+
+/* wdsoft_mmio.engine_cpu before the engine ran */
+#define WDSOFT_ENGINE_CPU_NONE		0xffffffffU
 
 /*
  * Driver commands. Like every driver command they are accepted in any
@@ -170,14 +192,16 @@ struct wdsoft_mmio {
 	__u32 sq_offset;
 	__u32 cq_offset;
 	__u32 dus_size;
-	__u32 rsvd0[8];
+	__u32 features;		/* WDSOFT_FEAT_* */
+	__u32 rsvd0[7];
 	/* line 1: user */
 	__u32 sq_tail;
 	__u32 irq_armed;
 	__u32 rsvd1[14];
 	/* line 2: engine */
 	__u32 status;
-	__u32 rsvd2[15];
+	__u32 engine_cpu;	/* WDSOFT_FEAT_ENGINE_CPU */
+	__u32 rsvd2[14];
 };
 
 /** struct wdsoft_dus_hdr - start of the DUS region, one line per writer */
