@@ -5,7 +5,8 @@
 # from sysfs while the broker is stopped, then devices, leases of a live
 # client, stats (broker and engine counters), revoke of that client's lease
 # (the client gets REVOKED and its queue fd hangs up), reload, and bench on
-# the real queue for a second. Afterwards every instance is back and the
+# the real queue for a second, and the installed bash completion offering
+# the live lease and the devices. Afterwards every instance is back and the
 # modules unload. WARPCTL_VM_BENCH_SECONDS runs the bench longer.
 set -u
 . "${WD_SOURCE_ROOT:?run me from meson test}/tests/vm/test-system-lib.sh"
@@ -62,6 +63,21 @@ ok $? "leases: lease $lease of pid $cpid for memcpy, user root"
 ldev=$(json "$tmp/leases.json" "j[0]['device']" 2>/dev/null)
 "$warpctl" leases | grep -q "^ *$lease ${ldev:-?} *memcpy"
 ok $? "leases table shows it on ${ldev:-?}"
+
+# The installed bash completion offers the live lease to revoke (from
+# warpctl leases --json, asking the running broker), and the devices (from
+# sysfs) to devices and stats.
+. "$WD_SOURCE_ROOT/tests/common/completion.sh"
+bc=$(pkg-config --variable=completionsdir bash-completion)/warpctl
+[ -f "$bc" ] || bail "no bash completion installed as $bc"
+[ "$(comp_run "$bc" "$warpctl" revoke "")" = "$lease" ]
+ok $? "bash completion of revoke offers lease $lease, the one live lease"
+[ "$(comp_run "$bc" "$warpctl" revoke "${lease%?}")" = "$lease" ]
+ok $? "bash completion of revoke completes lease $lease from its start"
+[ "$(comp_run "$bc" "$warpctl" devices "" | tr '\n' ' ')" = "$(ls /sys/class/uacce | sort | tr '\n' ' ')" ]
+ok $? "bash completion of devices offers every uacce device ($(ls /sys/class/uacce | tr '\n' ' '))"
+comp_run "$bc" "$warpctl" stats "${dev%?}" | grep -qx "$dev"
+ok $? "bash completion of stats completes $dev from its start"
 
 "$warpctl" --json=short stats > "$tmp/stats1.json"
 ok $? "stats: exit 0"
