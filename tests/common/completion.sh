@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# completion.sh - run warpctl's bash completion the way bash does, for the
-# shell tests (sourced).
+# completion.sh - run warpctl's bash and zsh completion the way the shells
+# do, for the shell tests (sourced).
 #
 # comp_run FILE WORD...: source bash-completion and FILE, then complete the
 # command line WORD... (the first is the command, the last the word under
@@ -37,4 +37,23 @@ comp_run() {
 		[ -n "$cmd" ] || { echo "no completion for $1" >&2; exit 1; }
 		"$cmd" "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
 		printf "%s\n" "${COMPREPLY[@]}" | sed "/^$/d" | sort' - "$@"
+}
+
+# zcomp_run DIR LINE: the candidates zsh offers when tab is pressed after
+# LINE, with the completion functions of DIR (tests/common/zsh-complete.zsh).
+zcomp_run() {
+	zsh -f "$WD_SOURCE_ROOT/tests/common/zsh-complete.zsh" "$@"
+}
+
+# comp_is WHAT EXPECTED COMMAND...: COMMAND (comp_run or zcomp_run and its
+# arguments) prints the candidates EXPECTED (space separated, sorted) and
+# nothing on stderr; a TAP line (ok from the test) says so. Needs $tmp.
+comp_is() {
+	what=$1 want=$2
+	shift 2
+	got=$("$@" 2>"$tmp/comp.err" | tr '\n' ' ' | sed 's/ $//')
+	[ "$got" = "$want" ] && [ ! -s "$tmp/comp.err" ]
+	ok $? "$what"
+	[ "$got" = "$want" ] || echo "$*: got \"$got\", want \"$want\"" | diag
+	diag < "$tmp/comp.err"
 }

@@ -4,8 +4,8 @@
 # `meson install` into a DESTDIR puts every system file where the running
 # system's tools look for it (locations from pkg-config or the options):
 # units, udev rules, D-Bus policy and activation, polkit actions,
-# sysusers.d, tmpfiles.d, the journal catalog, warpctl's bash completion,
-# /etc/warpdrive/policy.conf and the kernel modules under
+# sysusers.d, tmpfiles.d, the journal catalog, warpctl's bash and zsh
+# completion, /etc/warpdrive/policy.conf and the kernel modules under
 # /lib/modules/<kver>/extra, and leaves the system itself alone (no depmod
 # into a DESTDIR).
 set -u
@@ -36,6 +36,7 @@ sysusersdir=$(or "$(opt sysusersdir)" "$(pc systemd sysusersdir /usr/lib/sysuser
 tmpfilesdir=$(or "$(opt tmpfilesdir)" "$(pc systemd tmpfilesdir /usr/lib/tmpfiles.d)")
 catalogdir=$(pc systemd catalogdir /usr/lib/systemd/catalog)
 completionsdir=$(pc bash-completion completionsdir "$prefix/share/bash-completion/completions")
+zshdir=$(or "$(opt zshcompletiondir)" /usr/share/zsh/vendor-completions)
 
 meson install -C "$b" --no-rebuild --destdir "$dest" > "$dest.log" 2>&1
 r=$?
@@ -56,6 +57,7 @@ has "$sysusersdir/warpdrive.conf"
 has "$tmpfilesdir/warpdrive.conf"
 has "$catalogdir/warpdrive.catalog"
 has "$completionsdir/warpctl"
+has "$zshdir/_warpctl"
 has "$sysconfdir/warpdrive/policy.conf"
 [ -d "$dest$sysconfdir/warpdrive/policy.d" ]
 ok $? "installed $sysconfdir/warpdrive/policy.d/"

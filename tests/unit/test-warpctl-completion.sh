@@ -28,11 +28,7 @@ file=$src/warpctl/warpctl.bash
 is() {
 	what=$1 want=$2
 	shift 2
-	got=$(comp_run "$file" "$@" 2>"$tmp/err" | tr '\n' ' ' | sed 's/ $//')
-	[ "$got" = "$want" ] && [ ! -s "$tmp/err" ]
-	ok $? "$what"
-	[ "$got" = "$want" ] || echo "line \"$*\": got \"$got\", want \"$want\"" | diag
-	diag < "$tmp/err"
+	comp_is "$what" "$want" comp_run "$file" "$@"
 }
 
 # The loader finds it under its installed name, in an XDG data dir.

@@ -52,6 +52,18 @@ quiesce() {
 	return 0
 }
 
+# fresh_devices: the project installed, the modules loaded afresh, and the
+# broker and its socket stopped (udev starts the broker for a new device),
+# or bail out; $dev is the first uacce device.
+fresh_devices() {
+	install_once || bail "meson install into the VM failed"
+	quiesce || bail "cannot unload the modules"
+	modprobe wdsoft && udevadm settle -t 30 || bail "modprobe wdsoft failed"
+	systemctl stop wdbroker.service wdbroker.socket
+	dev=$(ls /sys/class/uacce | head -n 1)
+	[ -n "$dev" ] || bail "no uacce device after modprobe wdsoft"
+}
+
 # wait_for SECONDS COMMAND...: poll until COMMAND succeeds.
 wait_for() {
 	t=$(($1 * 10))

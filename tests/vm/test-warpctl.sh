@@ -5,7 +5,8 @@
 # from sysfs while the broker is stopped, then devices, leases of a live
 # client, stats (broker and engine counters), revoke of that client's lease
 # (the client gets REVOKED and its queue fd hangs up), reload, and bench on
-# the real queue for a second. Afterwards every instance is back and the
+# the real queue for a second, and the installed bash completion offering
+# the live lease and the devices. Afterwards every instance is back and the
 # modules unload. WARPCTL_VM_BENCH_SECONDS runs the bench longer.
 set -u
 . "${WD_SOURCE_ROOT:?run me from meson test}/tests/vm/test-system-lib.sh"
@@ -14,12 +15,7 @@ vm_require
 warpctl=$WD_BUILD_ROOT/warpctl/warpctl
 [ -x "$warpctl" ] || bail "$warpctl not built"
 have_broker || bail "$no_broker_reason"
-install_once || bail "meson install into the VM failed"
-quiesce || bail "cannot unload the modules"
-modprobe wdsoft && udevadm settle -t 30 || bail "modprobe wdsoft failed"
-systemctl stop wdbroker.service wdbroker.socket
-dev=$(ls /sys/class/uacce | head -n 1)
-[ -n "$dev" ] || bail "no uacce device after modprobe wdsoft"
+fresh_devices
 avail0=$(cat /sys/class/uacce/$dev/available_instances)
 grep . /sys/class/uacce/*/available_instances > /run/warpctl-avail0
 tmp=$(mktemp -d /run/warpctl-test.XXXXXX) || bail "mktemp"
@@ -40,43 +36,11 @@ ok $? "$dev from sysfs (available $avail0, leased unknown), and stderr says so"
 [ $? = 3 ] && grep -q "systemctl start wdbroker" "$tmp/l0.err"
 ok $? "leases without the broker: exit 3 and the command to start it"
 
-# 2. The broker, and a client holding a lease (the socket protocol by hand,
-# so the test sees the REVOKED notice and the queue fd itself).
+# 2. The broker, and a client holding a lease (helper-hold-queue.py).
 systemctl start wdbroker.socket wdbroker.service && wait_for 60 active wdbroker.service
 ok $? "the broker is running"
 wait_for 30 "$warpctl" leases
-cat > "$tmp/client.py" <<'PY'
-import fcntl, os, select, socket, struct, sys
-out = sys.argv[1]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.connect("/run/warpdrive/broker.sock")
-MAGIC, HDR = 0x42504457, "=IHHII"
-s.send(struct.pack(HDR, MAGIC, 1, 0x01, 152, 1) + struct.pack("=64s64siI", b"memcpy", b"", -1, 0))
-msg, fds, flags, addr = socket.recv_fds(s, 512, 1)
-magic, ver, typ, size, seq = struct.unpack_from(HDR, msg)
-if typ != 0x81 or len(fds) != 1:
-    open(out, "w").write("refused %#x %r\n" % (typ, msg[24:120]))
-    sys.exit(1)
-lease = struct.unpack_from("=Q", msg, 16)[0]
-fcntl.ioctl(fds[0], 0x5700)  # UACCE_CMD_START_Q: the queue is ours now
-open(out + ".tmp", "w").write("%d %d\n" % (lease, os.getpid()))
-os.rename(out + ".tmp", out)
-p = select.poll()
-p.register(s, select.POLLIN)
-if not p.poll(120000):
-    sys.exit(2)
-msg = s.recv(512)
-if len(msg) < 24:  # the broker hung up instead of sending a notice
-    msg = struct.pack(HDR, 0, 0, 0, 0, 0) + struct.pack("=Q", 0)
-typ, = struct.unpack_from("=H", msg, 6)
-got, = struct.unpack_from("=Q", msg, 16)
-q = select.poll()
-q.register(fds[0], select.POLLIN)
-ev = q.poll(5000)
-hup = bool(ev and ev[0][1] & (select.POLLHUP | select.POLLERR))
-open(out + ".revoked", "w").write("%s %d %s\n" % ("REVOKED" if typ == 0xc1 else hex(typ), got, hup))
-PY
-python3 "$tmp/client.py" "$tmp/client" &
+python3 "$WD_SOURCE_ROOT/tests/vm/helper-hold-queue.py" "$tmp/client" 600 &
 client=$!
 wait_for 30 test -s "$tmp/client"
 ok $? "a client got a queue from the broker and started it"
@@ -99,6 +63,21 @@ ok $? "leases: lease $lease of pid $cpid for memcpy, user root"
 ldev=$(json "$tmp/leases.json" "j[0]['device']" 2>/dev/null)
 "$warpctl" leases | grep -q "^ *$lease ${ldev:-?} *memcpy"
 ok $? "leases table shows it on ${ldev:-?}"
+
+# The installed bash completion offers the live lease to revoke (from
+# warpctl leases --json, asking the running broker), and the devices (from
+# sysfs) to devices and stats.
+. "$WD_SOURCE_ROOT/tests/common/completion.sh"
+bc=$(pkg-config --variable=completionsdir bash-completion)/warpctl
+[ -f "$bc" ] || bail "no bash completion installed as $bc"
+[ "$(comp_run "$bc" "$warpctl" revoke "")" = "$lease" ]
+ok $? "bash completion of revoke offers lease $lease, the one live lease"
+[ "$(comp_run "$bc" "$warpctl" revoke "${lease%?}")" = "$lease" ]
+ok $? "bash completion of revoke completes lease $lease from its start"
+[ "$(comp_run "$bc" "$warpctl" devices "" | tr '\n' ' ')" = "$(ls /sys/class/uacce | sort | tr '\n' ' ')" ]
+ok $? "bash completion of devices offers every uacce device ($(ls /sys/class/uacce | tr '\n' ' '))"
+comp_run "$bc" "$warpctl" stats "${dev%?}" | grep -qx "$dev"
+ok $? "bash completion of stats completes $dev from its start"
 
 "$warpctl" --json=short stats > "$tmp/stats1.json"
 ok $? "stats: exit 0"
