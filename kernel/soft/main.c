@@ -153,6 +153,7 @@ static int wdsoft_get_queue(struct uacce_device *uacce, unsigned long arg,
 	wq->mmio->sq_offset = (void *)wq->sq - wq->dus;
 	wq->mmio->cq_offset = (void *)wq->cq - wq->dus;
 	wq->mmio->dus_size = sdev->dus_size;
+	wq->mmio->features = WDSOFT_FEAT_HASH_STATE;
 	q->priv = wq;
 	return 0;
 

@@ -36,6 +36,31 @@
  *
  * Dead queue: after revoke or device removal every page of every region reads
  * as zero, so mmio->magic != WDSOFT_MAGIC tells user space the queue is gone.
+ *
+ * Additions to version 1. Each is announced by a bit in mmio->features, a
+ * word that was reserved (zero) before, so user space tests for exactly
+ * what it needs and an older libwd, which ignores the word, keeps working:
+ *
+ *  WDSOFT_FEAT_HASH_STATE (bit 0): streaming SHA-256. A long message goes
+ *  to the device in several descriptors, the intermediate hash state
+ *  (struct wdsoft_hash_state) travelling in @dst between them:
+ *    - WDSOFT_SQE_HASH_OUT: more input follows. src_len must be a multiple
+ *      of the 64-byte block; instead of a digest the engine writes the
+ *      state after this input to dst (48 bytes, out_len 48).
+ *    - WDSOFT_SQE_HASH_IN: continue from the state found at dst (read
+ *      before any output is written) instead of the initial state.
+ *    - both: a middle piece; neither: a one-shot digest, as before.
+ *  Without HASH_OUT the engine writes the 32-byte digest of the state
+ *  after the input (SHA-256 padding, length from state.bytes + input).
+ *  SHA-224 is the same computation from the SHA-224 initial state, its
+ *  digest the first 28 bytes of that output; the engine needs nothing else.
+ *  Rules, each an -EINVAL completion: the flags on any op but
+ *  WDSOFT_OP_SHA256, with WDSOFT_SQE_DST_SGL, a state whose bytes is not a
+ *  multiple of 64 or whose rsvd is not zero, a message of 2^61 bytes or
+ *  more; with HASH_OUT a src_len (total) that is not a multiple of 64.
+ *  dst shorter than the state with HASH_IN or HASH_OUT is -ENOSPC. The
+ *  state is written only when the descriptor succeeds, so a failed or
+ *  cancelled piece leaves dst as it was and may be sent again.
  */
 #ifndef _UAPI_MISC_UACCE_WDSOFT_H
 #define _UAPI_MISC_UACCE_WDSOFT_H
@@ -63,6 +88,23 @@ enum wdsoft_op {
 #define WDSOFT_SQE_ZLIB		(1U << 0) /* RFC 1950 wrapper; raw RFC 1951 otherwise */
 #define WDSOFT_SQE_SRC_SGL	(1U << 1) /* src: wdsoft_sge[src_len] */
 #define WDSOFT_SQE_DST_SGL	(1U << 2) /* dst: wdsoft_sge[dst_len] */
+#define WDSOFT_SQE_HASH_IN	(1U << 3) /* sha256: continue from the state at dst */
+#define WDSOFT_SQE_HASH_OUT	(1U << 4) /* sha256: more follows, write the state to dst */
+
+/* wdsoft_mmio.features: additions to version 1 this device supports */
+#define WDSOFT_FEAT_HASH_STATE	(1U << 0)
+
+/**
+ * struct wdsoft_hash_state - SHA-256 state between descriptors, 48 bytes
+ * @h: the chaining value H0..H7, host order
+ * @bytes: message bytes hashed into @h; a multiple of 64
+ * @rsvd: must be zero
+ */
+struct wdsoft_hash_state {
+	__u32 h[8];
+	__u64 bytes;
+	__u64 rsvd;
+};
 
 #define WDSOFT_SGL_MAX		256
 
@@ -170,7 +212,8 @@ struct wdsoft_mmio {
 	__u32 sq_offset;
 	__u32 cq_offset;
 	__u32 dus_size;
-	__u32 rsvd0[8];
+	__u32 features;		/* WDSOFT_FEAT_*, see "Additions to version 1" */
+	__u32 rsvd0[7];
 	/* line 1: user */
 	__u32 sq_tail;
 	__u32 irq_armed;
