@@ -31,7 +31,11 @@ struct wdd_config {
 	size_t ss_size;		/* SS region bytes (SS/NOIOMMU), default 64 KiB */
 	uint32_t version;	/* default WDSOFT_VERSION */
 	bool no_qinfo;		/* answer QINFO with ENOTTY (sysfs sizes) */
+	uint32_t features;	/* mmio->features, default WDSOFT_FEAT_HASH_STATE;
+				 * WDD_NO_FEATURES for none */
 };
+
+#define WDD_NO_FEATURES	0x80000000U
 
 /* A fake device in the fake sysfs tree. */
 struct wdd_dev {
