@@ -329,7 +329,7 @@ static int wdsoft_crc32c(struct wdsoft_work *w, struct wdsoft_iter *src,
 }
 
 /* Longest message SHA-256 defines: its length in bits must fit 64 bits. */
-#define WDSOFT_SHA256_MAX_BYTES	(1ULL << 61)
+#define WDSOFT_SHA256_MAX_BYTES	BIT_ULL(61)
 
 /*
  * Read the carried state of a streaming descriptor (WDSOFT_SQE_HASH_IN)
