@@ -5,7 +5,7 @@
 #   1. install the kernel modules into KMODDIR (under $DESTDIR);
 #   2. when installing to / (no DESTDIR) and SETUP is "true", make the
 #      running system use what was just installed, as a distribution
-#      package's postinst would: depmod, systemd-sysusers (the broker's
+#      package's postinst would: depmod, ldconfig, systemd-sysusers (the broker's
 #      user and group, before udev needs the group), systemd-tmpfiles,
 #      journalctl --update-catalog, systemctl daemon-reload, udev and
 #      D-Bus reloads.
@@ -45,6 +45,10 @@ if [ -n "$kver" ]; then
 	say "Running depmod $kver"
 	depmod -a "$kver"
 fi
+# libwd may land in a directory the loader caches (/usr/local/lib/...):
+# programs and the OpenSSL provider module must find it at once.
+say "Updating the shared library cache: ldconfig"
+ldconfig
 say "Creating the broker user: systemd-sysusers $sysusers"
 systemd-sysusers "$sysusers"
 say "Creating directories: systemd-tmpfiles --create $tmpfiles"

@@ -328,16 +328,81 @@ static int wdsoft_crc32c(struct wdsoft_work *w, struct wdsoft_iter *src,
 	return wdsoft_iter_xfer(dst, &le, sizeof(le), true);
 }
 
+/* Longest message SHA-256 defines: its length in bits must fit 64 bits. */
+#define WDSOFT_SHA256_MAX_BYTES	BIT_ULL(61)
+
+/*
+ * Read the carried state of a streaming descriptor (WDSOFT_SQE_HASH_IN)
+ * from @dst into @st. The destination iterator is rewound afterwards, so
+ * the result goes where the state came from.
+ */
+static int wdsoft_hash_state_in(struct wdsoft_iter *dst,
+				struct sha256_state *st)
+{
+	struct wdsoft_hash_state hs;
+	int r;
+
+	r = wdsoft_iter_xfer(dst, &hs, sizeof(hs), false);
+	dst->idx = 0;
+	dst->off = 0;
+	dst->done = 0;
+	if (r)
+		return r;
+	if (hs.rsvd || hs.bytes % SHA256_BLOCK_SIZE ||
+	    hs.bytes >= WDSOFT_SHA256_MAX_BYTES)
+		return -EINVAL;
+	memcpy(st->state, hs.h, sizeof(st->state));
+	st->count = hs.bytes;
+	memzero_explicit(&hs, sizeof(hs));
+	return 0;
+}
+
+/* Check a sha256 descriptor's streaming flags against its buffers. */
+static int wdsoft_sha256_check(const struct wdsoft_iter *src,
+			       const struct wdsoft_iter *dst, u16 flags)
+{
+	const u16 stream = WDSOFT_SQE_HASH_IN | WDSOFT_SQE_HASH_OUT;
+
+	if (!(flags & stream))
+		return dst->total < SHA256_DIGEST_SIZE ? -ENOSPC : 0;
+	if (flags & WDSOFT_SQE_DST_SGL)
+		return -EINVAL;
+	if ((flags & WDSOFT_SQE_HASH_OUT) && src->total % SHA256_BLOCK_SIZE)
+		return -EINVAL;
+	if (src->total >= WDSOFT_SHA256_MAX_BYTES)
+		return -EINVAL;
+	if (dst->total < sizeof(struct wdsoft_hash_state))
+		return -ENOSPC;
+	return 0;
+}
+
+/*
+ * SHA-256 of @src, one-shot or one piece of a stream (see "Additions to
+ * version 1" in wdsoft.h). The kernel's sha256 library keeps the state as
+ * chaining value plus byte count, which is what travels between pieces:
+ * a piece ends on a block boundary, so no partial block is ever carried.
+ */
 static int wdsoft_sha256(struct wdsoft_work *w, struct wdsoft_iter *src,
-			 struct wdsoft_iter *dst)
+			 struct wdsoft_iter *dst, u16 flags)
 {
 	struct sha256_state st;
+	struct wdsoft_hash_state hs = { };
 	u8 digest[SHA256_DIGEST_SIZE];
-	int r = 0;
+	int r;
 
-	if (dst->total < sizeof(digest))
-		return -ENOSPC;
+	r = wdsoft_sha256_check(src, dst, flags);
+	if (r)
+		return r;
 	sha256_init(&st);
+	if (flags & WDSOFT_SQE_HASH_IN) {
+		r = wdsoft_hash_state_in(dst, &st);
+		if (r)
+			goto out;
+		if (st.count + src->total >= WDSOFT_SHA256_MAX_BYTES) {
+			r = -EINVAL;
+			goto out;
+		}
+	}
 	while (wdsoft_iter_left(src)) {
 		long c = wdsoft_read_chunk(w, src);
 
@@ -347,8 +412,16 @@ static int wdsoft_sha256(struct wdsoft_work *w, struct wdsoft_iter *src,
 		}
 		sha256_update(&st, w->in, c);
 	}
+	if (flags & WDSOFT_SQE_HASH_OUT) {
+		memcpy(hs.h, st.state, sizeof(hs.h));
+		hs.bytes = st.count;
+		r = wdsoft_iter_xfer(dst, &hs, sizeof(hs), true);
+		memzero_explicit(&hs, sizeof(hs));
+		goto out;
+	}
 	sha256_final(&st, digest);
 	r = wdsoft_iter_xfer(dst, digest, sizeof(digest), true);
+	memzero_explicit(digest, sizeof(digest));
 out:
 	memzero_explicit(&st, sizeof(st));
 	return r;
@@ -481,7 +554,8 @@ static int wdsoft_check_sqe(const struct wdsoft_sqe *sqe,
 			    unsigned long ops_mask)
 {
 	const u16 known = WDSOFT_SQE_ZLIB | WDSOFT_SQE_SRC_SGL |
-			  WDSOFT_SQE_DST_SGL;
+			  WDSOFT_SQE_DST_SGL | WDSOFT_SQE_HASH_IN |
+			  WDSOFT_SQE_HASH_OUT;
 
 	if (sqe->op >= WDSOFT_OP_MAX)
 		return -EOPNOTSUPP;
@@ -493,6 +567,9 @@ static int wdsoft_check_sqe(const struct wdsoft_sqe *sqe,
 		return -EINVAL;
 	if ((sqe->flags & WDSOFT_SQE_ZLIB) && sqe->op != WDSOFT_OP_DEFLATE &&
 	    sqe->op != WDSOFT_OP_INFLATE)
+		return -EINVAL;
+	if ((sqe->flags & (WDSOFT_SQE_HASH_IN | WDSOFT_SQE_HASH_OUT)) &&
+	    sqe->op != WDSOFT_OP_SHA256)
 		return -EINVAL;
 	return 0;
 }
@@ -539,7 +616,7 @@ void wdsoft_execute(struct wdsoft_work *w, const struct wdsoft_xfer *x,
 		r = wdsoft_crc32c(w, &src, &dst, &cqe->result);
 		break;
 	case WDSOFT_OP_SHA256:
-		r = wdsoft_sha256(w, &src, &dst);
+		r = wdsoft_sha256(w, &src, &dst, sqe->flags);
 		break;
 	case WDSOFT_OP_DEFLATE:
 		r = wdsoft_deflate(w, &src, &dst, sqe->level ?: 6, zlib);

@@ -42,7 +42,7 @@ struct wdsoft_q {
 	uint32_t sq_tail;	/* ours; published to mmio->sq_tail */
 	uint32_t cq_head;	/* ours; published to hdr->cq_head */
 	uint32_t mode;
-	uint32_t features;	/* WDSOFT_FEAT_*, read once */
+	uint32_t features;	/* WDSOFT_FEAT_*, read once at init */
 	struct wdsoft_slot *slots;
 	uint32_t *free_slots;	/* stack of free slot numbers */
 	uint32_t nfree;
@@ -232,6 +232,9 @@ static int wdsoft_send(struct wd_queue_priv *p, struct wd_msg *m, bool publish)
 
 	if (unlikely(!w->nfree))
 		return -EBUSY;
+	if (unlikely((m->flags & WD_MSG_HASH_MASK) &&
+		     !(w->features & WDSOFT_FEAT_HASH_STATE)))
+		return -EOPNOTSUPP;
 	r = wdsoft_addr(p, w, m->src, m->src_len, &sqe.src);
 	if (likely(!r))
 		r = wdsoft_addr(p, w, m->dst, m->dst_len, &sqe.dst);
@@ -250,6 +253,10 @@ static int wdsoft_send(struct wd_queue_priv *p, struct wd_msg *m, bool publish)
 	sqe.op = op_map[m->op];
 	sqe.level = (uint8_t)((m->flags & WD_MSG_LEVEL_MASK) >> 8);
 	sqe.flags = (m->flags & WD_MSG_ZLIB) ? WDSOFT_SQE_ZLIB : 0;
+	if (m->flags & WD_MSG_HASH_IN)
+		sqe.flags |= WDSOFT_SQE_HASH_IN;
+	if (m->flags & WD_MSG_HASH_OUT)
+		sqe.flags |= WDSOFT_SQE_HASH_OUT;
 	sqe.src_len = m->src_len;
 	sqe.dst_len = m->dst_len;
 	sqe.cookie = (uint64_t)w->slots[slot].gen << 32 | slot;

@@ -160,6 +160,11 @@ struct wd_queue_priv {
 	struct wd_queue_priv *next, *prev;
 };
 
+/* hash.c: streaming SHA-256 requests (WD_MSG_HASH_*). */
+#define WD_MSG_HASH_MASK	(WD_MSG_HASH_IN | WD_MSG_HASH_OUT)
+/* 0 when @m, carrying WD_MSG_HASH_* flags, is well formed; else -EINVAL. */
+int __wd_hash_msg_check(const struct wd_msg *m);
+
 /* Record a detailed message in @q->errmsg and return @err. */
 int __wd_err(struct wd_queue *q, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -463,6 +463,11 @@ static void sva_rows(void)
 	ROW("wd_sha256", "NULL digest", -EINVAL, false, helper_sha(C.src, 8, false));
 	ROW("wd_sha256", "NULL buffer with a length", -EINVAL, false, helper_sha(NULL, 8, true));
 	ROW("wd_sha256", "length SIZE_MAX", -EINVAL, false, helper_sha(C.src, SIZE_MAX, true));
+	ROW("wd_hash_state_init", "NULL state", -EINVAL, false, wd_hash_state_init(NULL, "sha256"));
+	ROW("wd_hash_state_init", "NULL algorithm", -EINVAL, false,
+	    wd_hash_state_init(&(struct wd_hash_state){ 0 }, NULL));
+	ROW("wd_hash_state_init", "unknown algorithm", -EINVAL, false,
+	    wd_hash_state_init(&(struct wd_hash_state){ 0 }, "sha512"));
 	ROW("wd_compress", "NULL src with a length", -EINVAL, false, wd_compress(NULL, 8, C.dst, 64, 0));
 	ROW("wd_compress", "NULL dst with a length", -EINVAL, false, wd_compress(C.src, 8, NULL, 64, 0));
 	ROW("wd_compress", "unknown flag", -EINVAL, false, wd_compress(C.src, 8, C.dst, 64, 1U << 30));

@@ -34,6 +34,7 @@
 #include "wd-internal.h"
 #include "barrier.h"
 #include "test-libwd-double.h"
+#include "swhash.h"
 
 #define MAXQ		64
 #define PAGE		4096UL
@@ -166,6 +167,42 @@ static void *xlate(struct wddq *q, uint64_t addr, uint64_t len)
 	return (char *)s->ss + addr;
 }
 
+/* A streaming SHA-256 piece, by the rules of "Additions to version 1". */
+static int do_sha256_stream(const struct wdsoft_sqe *sqe, const void *src,
+			    void *dst, uint64_t *out)
+{
+	struct wd_hash_state hs;
+	struct wd_swhash *h;
+
+	if (!(cfg.features & WDSOFT_FEAT_HASH_STATE) ||
+	    (sqe->flags & WDSOFT_SQE_DST_SGL))
+		return -EINVAL;
+	if ((sqe->flags & WDSOFT_SQE_HASH_OUT) && sqe->src_len % 64)
+		return -EINVAL;
+	if (sqe->dst_len < sizeof(hs))
+		return -ENOSPC;
+	wd_hash_state_init(&hs, "sha256");
+	if (sqe->flags & WDSOFT_SQE_HASH_IN) {
+		memcpy(&hs, dst, sizeof(hs));
+		if (hs.reserved || hs.bytes % 64)
+			return -EINVAL;
+	}
+	h = wd_swhash_resume(&hs);
+	if (!h)
+		return -ENOMEM;
+	wd_swhash_update(h, src ? src : (const void *)"", sqe->src_len);
+	if (sqe->flags & WDSOFT_SQE_HASH_OUT) {
+		wd_swhash_export(h, &hs);
+		wd_swhash_free(h);
+		memcpy(dst, &hs, sizeof(hs));
+		*out = sizeof(hs);
+		return 0;
+	}
+	wd_swhash_final(h, dst);
+	*out = 32;
+	return 0;
+}
+
 static void process(struct wddq *q, const struct wdsoft_sqe *sqe,
 		    struct wdsoft_cqe *cqe)
 {
@@ -209,6 +246,10 @@ static void process(struct wddq *q, const struct wdsoft_sqe *sqe,
 		break;
 	}
 	case WDSOFT_OP_SHA256:
+		if (sqe->flags & (WDSOFT_SQE_HASH_IN | WDSOFT_SQE_HASH_OUT)) {
+			st = do_sha256_stream(sqe, src, dst, &out);
+			break;
+		}
 		if (sqe->dst_len < 32) {
 			st = -ENOSPC;
 			break;
@@ -389,7 +430,7 @@ static int d_open(const char *path, int flags)
 	memset(q->dus, 0, q->dus_size);
 	q->mmio->magic = WDSOFT_MAGIC;
 	q->mmio->version = cfg.version;
-	q->mmio->features = cfg.no_engine_cpu ? 0 : WDSOFT_FEAT_ENGINE_CPU;
+	q->mmio->features = cfg.features;
 	q->mmio->engine_cpu = WDSOFT_ENGINE_CPU_NONE;
 	q->mmio->mode = cfg.mode;
 	q->mmio->sq_entries = cfg.sq_entries;
@@ -683,6 +724,12 @@ void wdd_install(const struct wdd_config *c)
 		cfg.ss_size = 64 * 1024;
 	if (!cfg.version)
 		cfg.version = WDSOFT_VERSION;
+	if (!cfg.features)
+		cfg.features = WDSOFT_FEAT_ENGINE_CPU | WDSOFT_FEAT_HASH_STATE;
+	else if (cfg.features == WDD_NO_FEATURES)
+		cfg.features = 0;
+	if (cfg.no_engine_cpu)
+		cfg.features &= ~WDSOFT_FEAT_ENGINE_CPU;
 	memset(&stats, 0, sizeof(stats));
 	knob_stall = knob_busy = false;
 	place_client = place_engine = -1;

@@ -32,7 +32,11 @@ struct wdd_config {
 	uint32_t version;	/* default WDSOFT_VERSION */
 	bool no_qinfo;		/* answer QINFO with ENOTTY (sysfs sizes) */
 	bool no_engine_cpu;	/* leave WDSOFT_FEAT_ENGINE_CPU out */
+	uint32_t features;	/* mmio->features, default every WDSOFT_FEAT_*;
+				 * WDD_NO_FEATURES for none */
 };
+
+#define WDD_NO_FEATURES	0x80000000U
 
 /* A fake device in the fake sysfs tree. */
 struct wdd_dev {

@@ -4,7 +4,7 @@
 # Every installed thing has a man page, and every page is clean. After
 # `meson install` into a DESTDIR:
 #   - each program in bin/ and libexec/ has NAME(1) or NAME(8), each kernel
-#     module NAME(4), each symbol of libwd.sym a page of its own name, and
+#     module NAME(4), each OpenSSL provider module NAME-provider(7), each symbol of libwd.sym a page of its own name, and
 #     every other installed file (the policy, udev rules, units, D-Bus and
 #     polkit files, sysusers.d, tmpfiles.d, the journal catalog) is named
 #     in some page;
@@ -95,6 +95,13 @@ for k in $(find "$dest" -name '*.ko' | sort); do
 	[ -n "$(page "$name" 4)" ] || { echo "module $name has no page" | diag; r=1; }
 done
 ok $r "every installed kernel module ($nmod) has a page in section 4"
+r=0 nprov=0
+for m in $(find "$dest" -path '*/ossl-modules/*.so' | sort); do
+	nprov=$((nprov + 1))
+	name=$(basename "$m" .so)
+	[ -n "$(page "$name-provider" 7)" ] || { echo "OpenSSL provider $name has no page $name-provider(7)" | diag; r=1; }
+done
+ok $([ $r = 0 ] && [ $nprov -ge 1 ]; echo $?) "every installed OpenSSL provider ($nprov) has a page NAME-provider(7)"
 r=0 nsym=0
 for s in $(sed -n 's/^[[:space:]]*\(wd_[a-z0-9_]*\);/\1/p' "$src/libwd/libwd.sym"); do
 	nsym=$((nsym + 1))

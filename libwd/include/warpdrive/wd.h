@@ -83,12 +83,43 @@ enum wd_op {
  * WD_MSG_LEVEL(n): deflate level 1..9; 0 (or no flag) means the default, 6.
  */
 #define WD_MSG_ZLIB		(1U << 0)
+/*
+ * Streaming SHA-256 (and SHA-224), for WD_OP_SHA256 only; see
+ * wd_hash_state_init(3). The state travels in @dst, a struct wd_hash_state:
+ * WD_MSG_HASH_IN: continue from the state at @dst, not from the start.
+ * WD_MSG_HASH_OUT: more input follows: @src_len is a multiple of
+ *	WD_HASH_BLOCK_SIZE, and the state after it is written to @dst in
+ *	place of a digest.
+ */
+#define WD_MSG_HASH_IN		(1U << 1)
+#define WD_MSG_HASH_OUT		(1U << 2)
 #define WD_MSG_LEVEL(n)		(((uint32_t)(n) & 0xfU) << 8)
 #define WD_MSG_LEVEL_MASK	(0xfU << 8)
 
 /* Digest sizes written to wd_msg.dst. */
 #define WD_CRC32C_SIZE		4	/* little-endian */
 #define WD_SHA256_SIZE		32
+#define WD_SHA224_SIZE		28	/* the first 28 bytes (WD_MSG_HASH_*) */
+#define WD_HASH_BLOCK_SIZE	64
+
+/**
+ * struct wd_hash_state - a SHA-256 or SHA-224 computation between requests
+ * @h: chaining value, host order
+ * @bytes: message bytes hashed so far, a multiple of WD_HASH_BLOCK_SIZE
+ * @reserved: zero
+ *
+ * Start one with wd_hash_state_init(). A request with WD_MSG_HASH_IN reads
+ * it from wd_msg.dst (so dst_len >= sizeof(struct wd_hash_state)); one with
+ * WD_MSG_HASH_OUT writes the next one there. The device writes it only when
+ * the request succeeds: a failed request leaves it as it was. The caller may
+ * keep it, copy it (to fork a computation) or finish the hash elsewhere:
+ * it is the standard SHA-256 intermediate state.
+ */
+struct wd_hash_state {
+	uint32_t h[8];
+	uint64_t bytes;
+	uint64_t reserved;
+};
 
 struct wd_queue_priv;
 
@@ -145,7 +176,9 @@ struct wd_queue {
  * @flags: WD_MSG_*.
  * @src: input.
  * @src_len: input bytes.
- * @dst: output. crc32c writes 4 bytes little-endian, sha256 32 bytes.
+ * @dst: output. crc32c writes 4 bytes little-endian, sha256 32 bytes
+ *	(with WD_MSG_HASH_OUT: a struct wd_hash_state; with WD_MSG_HASH_IN the
+ *	state is read from here first).
  * @dst_len: output capacity in bytes.
  * @out_len: set on completion: bytes written to @dst.
  * @status: set on completion: 0, or a negative errno (-ENOSPC: @dst too
@@ -153,6 +186,8 @@ struct wd_queue {
  *	-EOPNOTSUPP: op not offered by the device; -EACCES: op not permitted
  *	on this queue, the broker restricted it to other algorithms (request
  *	a set, see wd_queue.alg);
+ *	-EINVAL: a streaming request the device refused (a state whose
+ *	@bytes is not a multiple of 64, or a message of 2^61 bytes or more);
  *	-EAGAIN: a buffer lies in a file mapping whose pages the device
  *	waited for too often (a slow or stalled file system); the message
  *	may be sent again; -EIO: device error, including a completion libwd
@@ -219,8 +254,10 @@ void wd_release_queue(struct wd_queue *q);
  * Return: 0; -EBUSY when the ring is full (receive some completions first);
  * -EINVAL for a malformed message (unknown op or flag, a level above 9, a
  * NULL buffer with a length, a buffer that runs past the end of the
- * address space, a digest destination too small); -EOPNOTSUPP for an op the device does not
- * offer; -EFAULT for a buffer outside the reserved memory of an SS device;
+ * address space, a digest destination too small, WD_MSG_HASH_* on an op
+ * other than WD_OP_SHA256, a WD_MSG_HASH_OUT piece that is not a multiple
+ * of WD_HASH_BLOCK_SIZE); -EOPNOTSUPP for an op the device does not
+ * offer, or WD_MSG_HASH_* on a device without streaming hashes; -EFAULT for a buffer outside the reserved memory of an SS device;
  * -ENODEV when the queue was revoked or its device removed.
  */
 int wd_send(struct wd_queue *q, void *req);
@@ -319,6 +356,13 @@ ssize_t wd_compress(const void *src, size_t src_len, void *dst, size_t dst_len,
 		    unsigned int flags);
 ssize_t wd_decompress(const void *src, size_t src_len, void *dst,
 		      size_t dst_len, unsigned int flags);
+
+/*
+ * wd_hash_state_init() - the initial state of @alg, "sha256" or "sha224",
+ * for a stream of WD_MSG_HASH_* requests (wd_hash_state_init(3)).
+ * Return: 0, or -EINVAL for another @alg or a NULL @s.
+ */
+int wd_hash_state_init(struct wd_hash_state *s, const char *alg);
 
 /*
  * Errors. wd_strerror() explains a negative errno returned by libwd in one

@@ -41,7 +41,7 @@
  * zero on a device without them); a consumer uses a field only when its
  * bit is set, so old and new sides keep working together.
  *
- * WDSOFT_FEAT_ENGINE_CPU: where the queue's engine runs. The engine keeps
+ * WDSOFT_FEAT_ENGINE_CPU (bit 0): where the queue's engine runs. The engine keeps
  * mmio->engine_cpu equal to the CPU it last ran a pass of its rings on
  * (WDSOFT_ENGINE_CPU_NONE before the first), and its state is in status:
  * parked (asleep until woken) while WDSOFT_STATUS_NEED_WAKEUP is set,
@@ -52,6 +52,27 @@
  * polling engine gives its CPU up whenever another task is runnable there.
  * Both words are hints read with plain loads: a stale value costs time,
  * never correctness.
+ *
+ * WDSOFT_FEAT_HASH_STATE (bit 1): streaming SHA-256. A long message goes
+ * to the device in several descriptors, the intermediate hash state
+ * (struct wdsoft_hash_state) travelling in @dst between them:
+ *   - WDSOFT_SQE_HASH_OUT: more input follows. src_len must be a multiple
+ *     of the 64-byte block; instead of a digest the engine writes the
+ *     state after this input to dst (48 bytes, out_len 48).
+ *   - WDSOFT_SQE_HASH_IN: continue from the state found at dst (read
+ *     before any output is written) instead of the initial state.
+ *   - both: a middle piece; neither: a one-shot digest, as before.
+ * Without HASH_OUT the engine writes the 32-byte digest of the state
+ * after the input (SHA-256 padding, length from state.bytes + input).
+ * SHA-224 is the same computation from the SHA-224 initial state, its
+ * digest the first 28 bytes of that output; the engine needs nothing else.
+ * Rules, each an -EINVAL completion: the flags on any op but
+ * WDSOFT_OP_SHA256, with WDSOFT_SQE_DST_SGL, a state whose bytes is not a
+ * multiple of 64 or whose rsvd is not zero, a message of 2^61 bytes or
+ * more; with HASH_OUT a src_len (total) that is not a multiple of 64.
+ * dst shorter than the state with HASH_IN or HASH_OUT is -ENOSPC. The
+ * state is written only when the descriptor succeeds, so a failed or
+ * cancelled piece leaves dst as it was and may be sent again.
  */
 #ifndef _UAPI_MISC_UACCE_WDSOFT_H
 #define _UAPI_MISC_UACCE_WDSOFT_H
@@ -79,6 +100,21 @@ enum wdsoft_op {
 #define WDSOFT_SQE_ZLIB		(1U << 0) /* RFC 1950 wrapper; raw RFC 1951 otherwise */
 #define WDSOFT_SQE_SRC_SGL	(1U << 1) /* src: wdsoft_sge[src_len] */
 #define WDSOFT_SQE_DST_SGL	(1U << 2) /* dst: wdsoft_sge[dst_len] */
+#define WDSOFT_SQE_HASH_IN	(1U << 3) /* sha256: continue from the state at dst */
+#define WDSOFT_SQE_HASH_OUT	(1U << 4) /* sha256: more follows, write the state to dst */
+
+
+/**
+ * struct wdsoft_hash_state - SHA-256 state between descriptors, 48 bytes
+ * @h: the chaining value H0..H7, host order
+ * @bytes: message bytes hashed into @h; a multiple of 64
+ * @rsvd: must be zero
+ */
+struct wdsoft_hash_state {
+	__u32 h[8];
+	__u64 bytes;
+	__u64 rsvd;
+};
 
 #define WDSOFT_SGL_MAX		256
 
@@ -94,6 +130,7 @@ enum wdsoft_op {
 
 /* wdsoft_mmio.features, written by the driver with line 0 */
 #define WDSOFT_FEAT_ENGINE_CPU		(1U << 0)	/* engine_cpu is kept */
+#define WDSOFT_FEAT_HASH_STATE		(1U << 1)	/* WDSOFT_SQE_HASH_IN/OUT */
 
 /* wdsoft_mmio.engine_cpu before the engine ran */
 #define WDSOFT_ENGINE_CPU_NONE		0xffffffffU
@@ -192,7 +229,7 @@ struct wdsoft_mmio {
 	__u32 sq_offset;
 	__u32 cq_offset;
 	__u32 dus_size;
-	__u32 features;		/* WDSOFT_FEAT_* */
+	__u32 features;		/* WDSOFT_FEAT_*, see "Additions to version 1" */
 	__u32 rsvd0[7];
 	/* line 1: user */
 	__u32 sq_tail;
