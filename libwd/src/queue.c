@@ -45,7 +45,7 @@
  * inherited on the list. Writer-preferring, so a stream of requests cannot
  * starve fork(); readers never nest.
  *
- * queues_lock protects the list (queues, and every ->next/->prev); taken
+ * queues_lock protects the list (queues, and every queues_prev/next); taken
  * inside fork_lock.
  */
 static pthread_rwlock_t fork_lock;
@@ -84,7 +84,9 @@ static void atfork_parent(void)
  */
 static void atfork_child(void)
 {
-	for (struct wd_queue_priv *p = queues; p; p = p->next) {
+	struct wd_queue_priv *p;
+
+	LIST_FOREACH(queues, p, queues) {
 		p->dead = true;
 		p->detached = true;
 		if (p->fd >= 0)
@@ -109,24 +111,14 @@ static void atfork_register(void)
 static void queue_list_add(struct wd_queue_priv *p)
 {
 	pthread_mutex_lock(&queues_lock);
-	p->prev = NULL;
-	p->next = queues;
-	if (queues)
-		queues->prev = p;
-	queues = p;
+	LIST_PREPEND(queues, queues, p);
 	pthread_mutex_unlock(&queues_lock);
 }
 
 static void queue_list_del(struct wd_queue_priv *p)
 {
 	pthread_mutex_lock(&queues_lock);
-	if (p->prev)
-		p->prev->next = p->next;
-	else if (queues == p)
-		queues = p->next;
-	if (p->next)
-		p->next->prev = p->prev;
-	p->next = p->prev = NULL;
+	LIST_REMOVE(queues, queues, p);
 	pthread_mutex_unlock(&queues_lock);
 }
 

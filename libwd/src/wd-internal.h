@@ -20,6 +20,7 @@
 #include <warpdrive/wd.h>
 
 #include "cleanup.h"
+#include "list.h"
 
 #define WD_EXPORT __attribute__((visibility("default")))
 
@@ -156,8 +157,8 @@ struct wd_queue_priv {
 	struct wd_ss ss;	/* valid when ss.base */
 	const struct wd_drv *drv;
 	void *drv_priv;
-	/* list of live queues, for fork handling; under __wd_queues_lock */
-	struct wd_queue_priv *next, *prev;
+	/* on the list of live queues (queue.c), for fork; under queues_lock */
+	LIST_FIELDS(struct wd_queue_priv, queues);
 };
 
 /* hash.c: streaming SHA-256 requests (WD_MSG_HASH_*). */
