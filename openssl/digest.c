@@ -52,7 +52,10 @@ struct wdp_ctx {
 	struct wdp_queue *q;		/* DEVICE, while it holds one */
 	struct wd_hash_state st;	/* DEVICE: state after the pieces sent */
 	unsigned char *buf;		/* PENDING input, DEVICE gathered input */
-	size_t buflen, bufsize;
+	size_t buflen;			/* bytes in buf now */
+	size_t bufcap;			/* bytes allocated at buf */
+	size_t bufhw;			/* bytes of buf written since the last wipe */
+	size_t bufsize;			/* what DEVICE gathers into */
 	EVP_MD_CTX *sw;			/* SW_EVP */
 	struct wd_swhash *rs;		/* SW_RESUMED */
 };
@@ -62,15 +65,57 @@ static EVP_MD *sw_md(const struct wdp_ctx *c)
 	return c->alg->sha224 ? c->prov->sw224 : c->prov->sw256;
 }
 
+/*
+ * The buffer is sized for what the context does: the threshold while its
+ * input may still stay in software, the device's gathering size once it
+ * streams. Only the bytes ever written are wiped, so a 64-byte digest does
+ * not pay for clearing (or, above malloc's mmap threshold, mapping) the
+ * device's 256 KiB: it did, and cost the small inputs several times the
+ * default provider's time.
+ */
+static void buf_wipe(struct wdp_ctx *c)
+{
+	if (c->buf)
+		OPENSSL_cleanse(c->buf, c->bufhw);
+	c->buflen = c->bufhw = 0;
+}
+
+static int buf_reserve(struct wdp_ctx *c, size_t need)
+{
+	unsigned char *nb;
+
+	if (c->bufcap >= need)
+		return 1;
+	nb = malloc(need);
+	if (!nb)
+		return 0;
+	if (c->buf) {
+		memcpy(nb, c->buf, c->buflen);
+		OPENSSL_cleanse(c->buf, c->bufhw);
+		free(c->buf);
+	}
+	c->buf = nb;
+	c->bufcap = need;
+	c->bufhw = c->buflen;
+	return 1;
+}
+
+/* Append @n bytes; the caller reserved room. */
+static void buf_add(struct wdp_ctx *c, const unsigned char *in, size_t n)
+{
+	memcpy(c->buf + c->buflen, in, n);
+	c->buflen += n;
+	if (c->buflen > c->bufhw)
+		c->bufhw = c->buflen;
+}
+
 static void ctx_reset(struct wdp_ctx *c)
 {
 	EVP_MD_CTX_free(c->sw);
 	c->sw = NULL;
 	wd_swhash_free(c->rs);
 	c->rs = NULL;
-	if (c->buf)
-		OPENSSL_cleanse(c->buf, c->buflen);
-	c->buflen = 0;
+	buf_wipe(c);
 	wd_hash_state_init(&c->st, c->alg->name);
 	c->mode = WDP_PENDING;
 }
@@ -107,7 +152,7 @@ static void ctx_free(void *vctx)
 		return;
 	ctx_reset(c);
 	wdp_queue_put(c->prov, c->q, false);
-	OPENSSL_clear_free(c->buf, c->bufsize);
+	free(c->buf);
 	free(c);
 }
 
@@ -123,11 +168,14 @@ static void *ctx_dup(void *vctx)
 	d->buf = NULL;
 	d->sw = NULL;
 	d->rs = NULL;
+	d->bufcap = d->bufhw = 0;
 	if (c->buf) {
-		d->buf = malloc(c->bufsize);
+		d->buf = malloc(c->bufcap);
 		if (!d->buf)
 			goto err;
+		d->bufcap = c->bufcap;
 		memcpy(d->buf, c->buf, c->buflen);
+		d->bufhw = c->buflen;
 	}
 	if (c->sw) {
 		d->sw = EVP_MD_CTX_new();
@@ -227,10 +275,9 @@ static int leave_pending(struct wdp_ctx *c)
 	wdp_count(c->prov, &c->prov->stats.sw_noqueue, 1);
 	c->sw = EVP_MD_CTX_new();
 	if (!c->sw || !EVP_DigestInit_ex(c->sw, sw_md(c), NULL) ||
-	    !EVP_DigestUpdate(c->sw, c->buf, c->buflen))
+	    (c->buflen && !EVP_DigestUpdate(c->sw, c->buf, c->buflen)))
 		return 0;
-	OPENSSL_cleanse(c->buf, c->buflen);
-	c->buflen = 0;
+	buf_wipe(c);
 	c->mode = WDP_SW_EVP;
 	return 1;
 }
@@ -239,11 +286,6 @@ static int ctx_update(void *vctx, const unsigned char *in, size_t len)
 {
 	struct wdp_ctx *c = vctx;
 
-	if (!c->buf) {
-		c->buf = malloc(c->bufsize);
-		if (!c->buf)
-			return 0;
-	}
 	while (len) {
 		size_t n;
 
@@ -255,8 +297,9 @@ static int ctx_update(void *vctx, const unsigned char *in, size_t len)
 			return 1;
 		case WDP_PENDING:
 			if (c->buflen + len <= c->prov->threshold) {
-				memcpy(c->buf + c->buflen, in, len);
-				c->buflen += len;
+				if (!buf_reserve(c, c->prov->threshold))
+					return 0;
+				buf_add(c, in, len);
 				return 1;
 			}
 			if (!leave_pending(c))
@@ -265,6 +308,8 @@ static int ctx_update(void *vctx, const unsigned char *in, size_t len)
 		case WDP_DEVICE:
 			break;
 		}
+		if (!buf_reserve(c, c->bufsize))
+			return 0;
 		/* A large update with nothing gathered goes in place. */
 		if (!c->buflen && len >= c->prov->chunk) {
 			n = len & ~(size_t)(WD_HASH_BLOCK_SIZE - 1);
@@ -277,8 +322,7 @@ static int ctx_update(void *vctx, const unsigned char *in, size_t len)
 		n = c->bufsize - c->buflen;
 		if (n > len)
 			n = len;
-		memcpy(c->buf + c->buflen, in, n);
-		c->buflen += n;
+		buf_add(c, in, n);
 		in += n;
 		len -= n;
 		if (c->buflen >= c->prov->chunk) {
