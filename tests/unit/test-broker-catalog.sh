@@ -10,8 +10,7 @@
 set -u
 src=${WD_SOURCE_ROOT:?run me from meson test}
 cat=$src/wdbrokerd/warpdrive.catalog
-n=0 failed=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
+. "${WD_SOURCE_ROOT:?run me from meson test}/tests/common/tap.sh"
 command -v journalctl >/dev/null || { echo "1..0 # SKIP journalctl not installed"; exit 0; }
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT

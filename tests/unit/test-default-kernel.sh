@@ -11,8 +11,7 @@
 set -u
 s=${WD_SOURCE_ROOT:?run me from meson test}
 dk=$s/tools/default-kernel
-n=0 failed=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
+. "${WD_SOURCE_ROOT:?run me from meson test}/tests/common/tap.sh"
 
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT

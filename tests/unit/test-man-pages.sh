@@ -21,9 +21,7 @@
 set -u
 src=${WD_SOURCE_ROOT:?run me from meson test}
 b=${WD_BUILD_ROOT:?run me from meson test}
-n=0 failed=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-diag() { sed 's/^/# /'; }
+. "${WD_SOURCE_ROOT:?run me from meson test}/tests/common/tap.sh"
 
 for t in groff man mandoc meson; do
 	command -v $t >/dev/null || { echo "1..0 # SKIP $t not installed (tools/install-deps installs it)"; exit 0; }

@@ -15,8 +15,7 @@
 set -u
 b=${WD_BUILD_ROOT:?run me from meson test}
 broker=$b/wdbrokerd/wdbrokerd
-n=0 failed=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
+. "${WD_SOURCE_ROOT:?run me from meson test}/tests/common/tap.sh"
 
 for t in dbus-daemon busctl setpriv; do
 	command -v $t >/dev/null || { echo "1..0 # SKIP $t not installed"; exit 0; }

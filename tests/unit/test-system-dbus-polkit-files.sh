@@ -12,8 +12,7 @@ s=${WD_SOURCE_ROOT:?run me from meson test}
 conf=$b/units/org.warpdrive.conf
 act=$b/units/org.warpdrive.service
 pol=$b/policy/org.warpdrive.policy
-n=0 failed=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
+. "${WD_SOURCE_ROOT:?run me from meson test}/tests/common/tap.sh"
 skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
 
 command -v xmllint >/dev/null || { echo "1..0 # SKIP xmllint not installed (apt-get install libxml2-utils)"; exit 0; }

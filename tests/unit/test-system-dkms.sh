@@ -14,8 +14,7 @@
 set -u
 s=${WD_SOURCE_ROOT:?run me from meson test}
 b=${WD_BUILD_ROOT:?run me from meson test}
-n=0 failed=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
+. "${WD_SOURCE_ROOT:?run me from meson test}/tests/common/tap.sh"
 
 command -v dkms >/dev/null || { echo "1..0 # SKIP dkms not installed (apt-get install dkms)"; exit 0; }
 kdir=${KDIR:-/lib/modules/$("$s/tools/default-kernel" 2>/dev/null)/build}

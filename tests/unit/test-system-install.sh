@@ -10,8 +10,7 @@
 # into a DESTDIR).
 set -u
 b=${WD_BUILD_ROOT:?run me from meson test}
-n=0 failed=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
+. "${WD_SOURCE_ROOT:?run me from meson test}/tests/common/tap.sh"
 skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
 
 command -v meson >/dev/null || { echo "1..0 # SKIP meson not installed"; exit 0; }

@@ -9,8 +9,7 @@
 set -u
 src=${WD_SOURCE_ROOT:?run me from meson test}/policy/policy.conf
 broker=${WD_BUILD_ROOT:?run me from meson test}/wdbrokerd/wdbrokerd
-n=0 failed=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
+. "${WD_SOURCE_ROOT:?run me from meson test}/tests/common/tap.sh"
 
 [ -x "$broker" ] || { echo "1..0 # SKIP wdbrokerd is not built yet"; exit 0; }
 tmp=$(mktemp -d) || exit 1

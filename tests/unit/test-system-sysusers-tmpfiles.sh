@@ -7,8 +7,7 @@
 # created root-owned and world-readable. A malformed line is rejected.
 set -u
 u=${WD_BUILD_ROOT:?run me from meson test}/units
-n=0 failed=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
+. "${WD_SOURCE_ROOT:?run me from meson test}/tests/common/tap.sh"
 
 for t in systemd-sysusers systemd-tmpfiles; do
 	command -v $t >/dev/null || { echo "1..0 # SKIP $t not installed"; exit 0; }

@@ -24,8 +24,7 @@ if [ -z "${WD_IN_PRIVATE_NS:-}" ]; then
 	WD_IN_PRIVATE_NS=1 exec unshare -m --propagation private sh "$0" "$@"
 fi
 
-n=0 failed=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
+. "${WD_SOURCE_ROOT:?run me from meson test}/tests/common/tap.sh"
 
 work=$(mktemp -d) || exit 1
 cp "$rules" "$work/rules"

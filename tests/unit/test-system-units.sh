@@ -9,9 +9,7 @@
 set -u
 units=${WD_BUILD_ROOT:?run me from meson test}/units
 max_exposure=1.5
-n=0 failed=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-diag() { sed 's/^/# /'; }
+. "${WD_SOURCE_ROOT:?run me from meson test}/tests/common/tap.sh"
 
 for t in systemd-analyze awk; do
 	command -v $t >/dev/null || { echo "1..0 # SKIP $t not installed"; exit 0; }

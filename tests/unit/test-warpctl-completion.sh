@@ -12,9 +12,7 @@ set -u
 src=${WD_SOURCE_ROOT:?run me from meson test}
 b=${WD_BUILD_ROOT:?run me from meson test}
 . "$src/tests/common/completion.sh"
-n=0 failed=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-diag() { sed 's/^/# /'; }
+. "${WD_SOURCE_ROOT:?run me from meson test}/tests/common/tap.sh"
 
 [ -r /usr/share/bash-completion/bash_completion ] ||
 	{ echo "1..0 # SKIP bash-completion not installed (tools/install-deps installs it)"; exit 0; }
