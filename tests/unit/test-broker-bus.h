@@ -84,4 +84,21 @@ static inline bool pbus_wait_name(sd_bus *b, const char *name)
 	return false;
 }
 
+/*
+ * Start the private bus and the broker on it (--bus user), and return a
+ * client connection once the broker owns org.warpdrive; bail out if not.
+ */
+static inline sd_bus *pbus_start_broker(struct private_bus *pb, struct fake_tree *t)
+{
+	sd_bus *b;
+
+	pbus_start(pb, t);
+	t->bus = "user";
+	tb_start(t);
+	b = pbus_connect(pb);
+	if (!b || !pbus_wait_name(b, "org.warpdrive"))
+		bail_out("the broker is not on the private bus");
+	return b;
+}
+
 #endif

@@ -224,12 +224,7 @@ int main(void)
 	tb_policy(&t, "[global]\nmax_queues = unlimited\n"
 		  "[group:60202]\nalgorithms = crc32c\n"
 		  "[group:60203]\nmax_queues = 0\n");
-	pbus_start(&pb, &t);
-	t.bus = "user";
-	tb_start(&t);
-	b = pbus_connect(&pb);
-	if (!b || !pbus_wait_name(b, DEST))
-		bail_out("the broker is not on the private bus");
+	b = pbus_start_broker(&pb, &t);
 
 	identity_checks();
 	unit_checks(b);

@@ -311,13 +311,7 @@ int main(void)
 	chmod(t.root, 0755);
 	tb_device(&t, "wdsoft-0", "zlib gzip", 0, 8);
 	tb_policy(&t, "[global]\nmax_queues = unlimited\n");
-	pbus_start(&pb, &t);
-	t.bus = "user";
-	tb_start(&t);
-
-	b = pbus_connect(&pb);
-	if (!b || !pbus_wait_name(b, DEST))
-		bail_out("the broker is not on the private bus");
+	b = pbus_start_broker(&pb, &t);
 	sd_bus_match_signal(b, NULL, DEST, PATH, OM_IFACE, NULL, NULL, NULL);
 
 	/* A lease taken on D-Bus. */
