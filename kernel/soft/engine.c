@@ -558,8 +558,14 @@ void wdsoft_kick_all(struct wdsoft_dev *sdev)
 		wdsoft_engine_kick(&sdev->engines[i]);
 }
 
-/* CPUs the device's engines may run on: its node's, or all. */
-static const struct cpumask *wdsoft_engine_home(struct wdsoft_dev *sdev)
+/**
+ * wdsoft_engine_home() - the CPUs a device's engines may run on
+ * @sdev: the device
+ *
+ * Return: its node's CPUs, or every possible CPU for a device on no node
+ * (or on a node without an online CPU). sysfs shows it as engine_cpus.
+ */
+const struct cpumask *wdsoft_engine_home(struct wdsoft_dev *sdev)
 {
 	if (sdev->node != NUMA_NO_NODE &&
 	    cpumask_intersects(cpumask_of_node(sdev->node), cpu_online_mask))

@@ -19,6 +19,7 @@
  * (engine.c) covers attached queues. uacce serialises get/put/start/stop of
  * one queue.
  */
+#include <linux/cpumask.h>
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/kernel.h>
@@ -421,6 +422,27 @@ static int wdsoft_pick_node(unsigned int i)
 }
 
 /*
+ * engine_cpus: where the device's engines may run, for placement in user
+ * space (libwd and the broker keep a client off its engine's CPUs, see
+ * common/cpuplace.h). A device whose work runs off the host's CPUs has no
+ * such attribute.
+ */
+static ssize_t engine_cpus_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct wdsoft_dev *sdev = dev_get_drvdata(dev);
+
+	return cpumap_print_to_pagebuf(true, buf, wdsoft_engine_home(sdev));
+}
+static DEVICE_ATTR_RO(engine_cpus);
+
+static struct attribute *wdsoft_pdev_attrs[] = {
+	&dev_attr_engine_cpus.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(wdsoft_pdev);
+
+/*
  * The parent platform device, on its node. The node must be set between
  * alloc and add: the driver core decides at add time whether the device
  * shows a numa_node attribute (a platform device on no node has none), and
@@ -438,6 +460,8 @@ static int wdsoft_pdev_add(struct wdsoft_dev *sdev)
 	r = dma_coerce_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
 	if (!r) {
 		set_dev_node(&pdev->dev, sdev->node);
+		platform_set_drvdata(pdev, sdev);
+		pdev->dev.groups = wdsoft_pdev_groups;
 		r = platform_device_add(pdev);
 	}
 	if (r) {

@@ -319,6 +319,7 @@ extern atomic_long_t wdsoft_live_page_reqs;
 int wdsoft_engines_start(struct wdsoft_dev *sdev, unsigned int nr,
 			 const char *name);
 void wdsoft_engines_stop(struct wdsoft_dev *sdev);
+const struct cpumask *wdsoft_engine_home(struct wdsoft_dev *sdev);
 void wdsoft_engine_attach(struct wdsoft_queue *wq);
 void wdsoft_engine_detach(struct wdsoft_queue *wq);
 void wdsoft_engine_kick(struct wdsoft_engine *eng);
