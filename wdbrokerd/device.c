@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <systemd/sd-bus.h>
 
+#include "cpuplace.h"
 #include "util.h"
 
 int devtable_new(const char *sysfs_root, const char *dev_root, struct devtable **out)
@@ -161,7 +162,7 @@ int devtable_load_topology(struct devtable *t)
 			break;
 		}
 		if (read_one_line(path, &line) == 0) {
-			r = parse_cpulist(line, set_cpu_node, &c);
+			r = wd_cpulist_each(line, set_cpu_node, &c);
 			if (r == -ENOMEM)
 				break;
 			r = 0;

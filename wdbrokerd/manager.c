@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "bus.h"
+#include "cpuplace.h"
 #include "fdstore.h"
 #include "lease.h"
 #include "log.h"
@@ -157,9 +158,9 @@ static void candidates_free(struct candidates *cs)
 	free(cs->order);
 }
 
-static void candidates_collect(struct manager *m, const struct wdp_queue_req *req,
-			       const struct wdp_algs *algs, struct policy_section **sec, int nsec,
-			       struct candidates *cs)
+static void candidates_collect(struct manager *m, struct client *c,
+			       const struct wdp_queue_req *req, const struct wdp_algs *algs,
+			       struct policy_section **sec, int nsec, struct candidates *cs)
 {
 	for (unsigned i = 0; i < m->devs->n; i++) {
 		struct wd_device *d = m->devs->v[i];
@@ -180,6 +181,13 @@ static void candidates_collect(struct manager *m, const struct wdp_queue_req *re
 		pc->leased = d->leased;
 		pc->isolated = d->isolated;
 		pc->allowed = policy_device_allowed(sec, nsec, d->name);
+		/*
+		 * The peer's affinity mask is where its threads may run; a
+		 * client that names a node has chosen, distance decides.
+		 */
+		pc->apart = req->node < 0 &&
+			    wd_place_apart(m->devs->sysfs_root, d->name,
+					   c->ident.pid > 0 ? c->ident.pid : -1);
 		if (pc->allowed) {
 			cs->n_allowed++;
 			if (!pc->isolated && pc->free > 0)
@@ -254,8 +262,9 @@ static int grant_placed(struct manager *m, struct client *c, const struct wdp_qu
 		char placed[128];
 		int r;
 
-		snprintf(placed, sizeof(placed), "node %d, client node %d, %s", d->node, node,
-			 placement_name(mode));
+		snprintf(placed, sizeof(placed), "node %d, client node %d, %s%s", d->node, node,
+			 placement_name(mode),
+			 cs->cand[cs->order[i]].apart ? ", engine apart" : "");
 		r = lease_grant(m, c, d, req->alg, sec, nsec, placed, &res->lease, &res->refusal);
 		if (r != -EAGAIN)
 			return r;
@@ -294,7 +303,7 @@ int manager_request_queue(struct manager *m, struct client *c,
 	if (req->device[0] && !devtable_find(m->devs, req->device))
 		return refuse(res, WDP_REASON_NO_DEVICE, "there is no accelerator device named %s",
 			      req->device);
-	candidates_collect(m, req, &algs, sec, nsec, &cs);
+	candidates_collect(m, c, req, &algs, sec, nsec, &cs);
 	r = refuse_no_device(m, c, req, &algs, &cs, res);
 	if (r < 0)
 		return r;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * placement.c - NUMA-aware ordering of candidate devices.
+ * placement.c - ordering of candidate devices: engine apart from the
+ * client first, then NUMA distance and load.
  *
  * Pure function of its inputs (no I/O) so it can be tested over tables of
  * topologies. The manager tries the devices in the returned order: if one
@@ -32,6 +33,9 @@ static int cmp(const void *pa, const void *pb, void *ud)
 	int db = devtable_distance(s->topo, s->client_node, b->node);
 	int r;
 
+	/* Never make co-location the common case: see cpuplace.h. */
+	if (a->apart != b->apart)
+		return a->apart ? -1 : 1;
 	if (s->mode == PLACE_SPREAD) {
 		r = cmp_int(a->leased, b->leased);
 		if (!r)

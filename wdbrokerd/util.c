@@ -113,34 +113,3 @@ bool strv_contains(char **v, const char *s)
 			return true;
 	return false;
 }
-
-int parse_cpulist(const char *s, int (*fn)(int cpu, void *ud), void *ud)
-{
-	_cleanup_(strv_freep) char **items = NULL;
-	int r;
-
-	r = strv_split(s, ", \n", &items);
-	if (r < 0)
-		return r;
-	for (char **it = items; *it; it++) {
-		long long a, b;
-		char *dash = strchr(*it, '-');
-
-		if (dash) {
-			*dash = 0;
-			if (parse_int(*it, 0, INT_MAX, &a) < 0 ||
-			    parse_int(dash + 1, 0, INT_MAX, &b) < 0 || b < a)
-				return -EINVAL;
-		} else {
-			if (parse_int(*it, 0, INT_MAX, &a) < 0)
-				return -EINVAL;
-			b = a;
-		}
-		for (long long c = a; c <= b; c++) {
-			r = fn((int)c, ud);
-			if (r < 0)
-				return r;
-		}
-	}
-	return 0;
-}

@@ -32,7 +32,5 @@ int parse_int(const char *s, long long min, long long max, long long *out);
 int strv_split(const char *s, const char *seps, char ***out);
 size_t strv_length(char **v);
 bool strv_contains(char **v, const char *s);
-/* Parse a Linux cpu list "0-3,8,10-11" and call fn for each cpu. */
-int parse_cpulist(const char *s, int (*fn)(int cpu, void *ud), void *ud);
 
 #endif

@@ -5,10 +5,12 @@
  * Devices are the entries of /sys/class/uacce. For each one libwd reads the
  * mainline attributes (api, algorithms, flags, available_instances, isolate)
  * and the seed's node_id (falling back to device/numa_node). Placement ranks
- * the candidates by NUMA distance from the wanted node (the calling thread's
- * node for WD_NODE_ANY, from getcpu), then by free instances, then by name,
- * and skips isolated devices. Tests point $WD_SYSFS_ROOT and $WD_DEV_ROOT at
- * a fake tree.
+ * the candidates, for WD_NODE_ANY, first by whether the device's engine can
+ * run off the calling thread's CPUs (the rule the broker applies too,
+ * cpuplace.h), then by NUMA distance from the wanted node (the calling
+ * thread's node for WD_NODE_ANY, from getcpu), then by free instances, then
+ * by name, and skips isolated devices. Tests point $WD_SYSFS_ROOT and
+ * $WD_DEV_ROOT at a fake tree.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cpuplace.h"
 #include "wd-internal.h"
 
 const char *__wd_sysfs_root(void)
@@ -160,6 +163,8 @@ static int cmp_dev(const void *a, const void *b)
 {
 	const struct wd_devinfo *x = a, *y = b;
 
+	if (x->apart != y->apart)
+		return x->apart ? -1 : 1;
 	if (x->distance != y->distance)
 		return x->distance - y->distance;
 	if (x->avail != y->avail)
@@ -216,6 +221,9 @@ static int scan_devices(struct wd_queue *q, const char *only, int want_node,
 			continue;
 		}
 		info.distance = __wd_node_distance(want_node, info.node);
+		/* a caller that names a node has chosen: distance decides */
+		info.apart = q->node == WD_NODE_ANY &&
+			     wd_place_apart(__wd_sysfs_root(), info.name, 0);
 		if (s->n == s->cap) {
 			size_t cap = s->cap ? s->cap * 2 : 8;
 			struct wd_devinfo *p = realloc(s->devs, cap * sizeof(*p));

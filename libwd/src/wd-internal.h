@@ -99,6 +99,7 @@ struct wd_devinfo {
 	int avail;		/* available_instances, -1 unknown */
 	bool isolated;
 	int distance;		/* NUMA distance from the wanted node */
+	bool apart;		/* WD_NODE_ANY: engine off our CPUs (cpuplace.h) */
 	uint32_t lease_ops;	/* ops the broker's lease allows; 0: no lease */
 };
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * test-broker-placement: the broker's device choice over tables of NUMA
- * topologies, loads and strategies (placement_order is a pure function),
+ * topologies, loads, strategies and engines apart from the client or not
+ * (placement_order is a pure function),
  * and the topology reader on a fake sysfs tree.
  */
 #include "placement.h"
@@ -21,6 +22,9 @@ struct tcase {
 };
 
 #define D(nm, nd, fr, ls) { .name = nm, .node = nd, .free = fr, .leased = ls, .allowed = true }
+/* A device whose engine can run off the client's CPUs (cpuplace.h). */
+#define DA(nm, nd, fr, ls) { .name = nm, .node = nd, .free = fr, .leased = ls, .allowed = true, \
+			     .apart = true }
 #define TWO { 10, 20, 20, 10 }
 #define FOUR { 10, 16, 22, 22, 16, 10, 22, 22, 22, 22, 10, 16, 22, 22, 16, 10 }
 
@@ -59,6 +63,22 @@ static const struct tcase cases[] = {
 	  { D("a", -1, 4, 2), D("b", -1, 4, 1), D("c", -1, 4, 1) }, -1, PLACE_NEAREST, "b c a" },
 	{ "device node beyond the topology is remote", 2, TWO, 2,
 	  { D("far", 5, 4, 0), D("near", 0, 4, 3) }, 0, PLACE_NEAREST, "near far" },
+	{ "engine apart beats distance (one CPU per node, client pinned)", 2, TWO, 2,
+	  { D("a", 0, 4, 0), DA("b", 1, 4, 0) }, 0, PLACE_NEAREST, "b a" },
+	{ "engine apart beats fewer leases and more free", 2, TWO, 2,
+	  { D("a", 0, 9, 0), DA("b", 0, 1, 5) }, 0, PLACE_NEAREST, "b a" },
+	{ "spread: engine apart first, then leases", 2, TWO, 3,
+	  { D("a", 0, 4, 0), DA("b", 1, 4, 3), DA("c", 0, 4, 1) }, 0, PLACE_SPREAD, "c b a" },
+	{ "strict-node: apart orders the node's devices, never leaves it", 2, TWO, 3,
+	  { D("a", 0, 4, 0), DA("b", 1, 4, 0), DA("c", 0, 1, 2) }, 0, PLACE_STRICT_NODE, "c a" },
+	{ "every engine apart: distance decides", 2, TWO, 2,
+	  { DA("a", 1, 4, 0), DA("b", 0, 4, 0) }, 0, PLACE_NEAREST, "b a" },
+	{ "no engine apart (client allowed everywhere): distance decides", 2, TWO, 2,
+	  { D("a", 1, 4, 0), D("b", 0, 4, 0) }, 0, PLACE_NEAREST, "b a" },
+	{ "only one device, not apart: still granted", 2, TWO, 1,
+	  { D("a", 0, 4, 0) }, 0, PLACE_NEAREST, "a" },
+	{ "the apart device is full: the co-located one", 2, TWO, 2,
+	  { D("a", 0, 4, 0), DA("b", 1, 0, 4) }, 0, PLACE_NEAREST, "a" },
 	{ "nothing free at all", 2, TWO, 2,
 	  { D("a", 0, 0, 0), D("b", 1, 0, 0) }, 0, PLACE_NEAREST, "" },
 };

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Direct-mode device discovery and placement on a fake sysfs tree: NUMA
- * distance first, then free instances, isolated and full devices skipped,
+ * Direct-mode device discovery and placement on a fake sysfs tree: for
+ * WD_NODE_ANY an engine that can run off the caller's CPUs first, then NUMA
+ * distance, then free instances, isolated and full devices skipped,
  * device chosen by name, node path or link; every failure gives a precise
  * errno and a message that says what to do (no device, no algorithm,
  * unknown api, all full, all isolated, permission denied); no broker ->
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "common/cpu-pin.h"
 #include "test-libwd-double.h"
 #include "wd-internal.h"
 
@@ -19,6 +21,72 @@ static int req(struct wd_queue *q, const char *alg, int node, const char *dev,
 {
 	*q = (struct wd_queue){ .alg = alg, .node = node, .dev = dev, .flags = flags };
 	return wd_request_queue(q);
+}
+
+/* Which device WD_NODE_ANY (or @node) opens among @devs; "" if none. */
+static const char *placed(const struct wdd_dev *devs, int n, int node)
+{
+	static char name[64];
+	struct wd_queue q;
+
+	wdd_sysfs(devs, n, 2);
+	name[0] = 0;
+	if (req(&q, "crc32c", node, NULL, WD_QUEUE_DIRECT) == 0) {
+		snprintf(name, sizeof(name), "%s", q.dev_name);
+		wd_release_queue(&q);
+	}
+	return name;
+}
+
+/*
+ * The calling thread pinned to one CPU: WD_NODE_ANY prefers a device whose
+ * engine can run elsewhere (cpuplace.h) over the nearer one whose engine
+ * only runs on that CPU; a named node, a tie and a lone device fall back
+ * to distance.
+ */
+static void test_engine_apart(void)
+{
+	cpu_set_t mine;
+	char me_s[16], other_s[16];
+	int me, near, far;
+
+	me = pin_first_cpu(&mine);
+	near = __wd_current_node() == 1 ? 1 : 0;
+	far = !near;
+	snprintf(me_s, sizeof(me_s), "%d", me);
+	snprintf(other_s, sizeof(other_s), "%d", me + 1);	/* a list need not exist */
+	{
+		const struct wdd_dev devs[] = {
+			{ .name = "wdsoft-0", .node = near, .avail = 4, .engine_cpus = me_s },
+			{ .name = "wdsoft-1", .node = far, .avail = 1, .engine_cpus = other_s },
+		};
+
+		is_str(placed(devs, 2, WD_NODE_ANY), "wdsoft-1",
+		       "pinned to CPU %d: the far device whose engine runs on %d", me, me + 1);
+		is_str(placed(devs, 2, near), "wdsoft-0",
+		       "a node named: the device on it, engine or not");
+	}
+	{
+		const struct wdd_dev devs[] = {
+			{ .name = "wdsoft-0", .node = near, .avail = 4, .engine_cpus = me_s },
+			{ .name = "wdsoft-1", .node = far, .avail = 4, .engine_cpus = me_s },
+		};
+
+		is_str(placed(devs, 2, WD_NODE_ANY), "wdsoft-0",
+		       "both engines on the caller's CPU: a tie, the nearest");
+		is_str(placed(devs, 1, WD_NODE_ANY), "wdsoft-0",
+		       "one device whose engine shares the caller's CPU: still opened");
+	}
+	{
+		const struct wdd_dev devs[] = {
+			{ .name = "wdsoft-0", .node = near, .avail = 4, .engine_cpus = me_s },
+			{ .name = "wdsoft-1", .node = far, .avail = 4 },
+		};
+
+		is_str(placed(devs, 2, WD_NODE_ANY), "wdsoft-1",
+		       "a device that names no engine CPUs works off the host's: preferred");
+	}
+	unpin(&mine);
 }
 
 int main(void)
@@ -83,6 +151,8 @@ int main(void)
 	ok(strstr(q.errmsg, "isolate"), "message says isolated: %s", q.errmsg);
 	ok_errno(req(&q, "crc32c", 0, "wdsoft-4", WD_QUEUE_DIRECT), -EBUSY, "only a full device -> -EBUSY");
 	ok(strstr(q.errmsg, "out of queues"), "message says full: %s", q.errmsg);
+
+	test_engine_apart();
 
 	/* algorithm nobody offers */
 	{

@@ -914,6 +914,14 @@ const char *wdd_sysfs(const struct wdd_dev *devs, int ndevs, int nodes)
 		write_attr(dir, "isolate", "%d\n", d->isolate);
 		write_attr(dir, "node_id", "%d\n", d->node);
 		write_attr(dir, "region_mmio_size", "%lu\n", PAGE);
+		if (d->engine_cpus) {
+			snprintf(dir, sizeof(dir), "mkdir -p %s/sys/class/uacce/%s/device",
+				 tree, d->name);
+			if (system(dir))
+				abort();
+			snprintf(dir, sizeof(dir), "%s/sys/class/uacce/%s/device", tree, d->name);
+			write_attr(dir, "engine_cpus", "%s\n", d->engine_cpus);
+		}
 		snprintf(dir, sizeof(dir), "%s/dev", tree);
 		write_attr(dir, d->name, "%s", "");
 	}

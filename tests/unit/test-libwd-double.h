@@ -48,6 +48,7 @@ struct wdd_dev {
 	int isolate;
 	unsigned int flags;	/* UACCE_DEV_* */
 	int open_errno;		/* open() fails with this, 0 = works */
+	const char *engine_cpus;	/* device/engine_cpus; NULL: none */
 };
 
 /* Knobs and counters, shared by every queue of the double. */

