@@ -3,9 +3,9 @@
  * digest.c - SHA2-256 and SHA2-224 for the WarpDrive provider.
  *
  * A context starts out gathering input (PENDING). If the whole message
- * stays within the threshold it is hashed in one call to the default
- * provider at final: for small inputs a device round trip costs more than
- * it saves. Once the input passes the threshold the context takes a queue
+ * stays within the threshold it is hashed at once at final, with the
+ * functions the default provider's SHA-2 is made of (swhash.h): for small
+ * inputs a device round trip costs more than it saves. Once the input passes the threshold the context takes a queue
  * from the pool and streams (DEVICE): block-aligned pieces go to the device
  * with the hash state carried in and out (WD_MSG_HASH_IN/OUT), small
  * updates are gathered into chunk-sized pieces, big ones are sent in place,
@@ -349,9 +349,15 @@ static int ctx_final(void *vctx, unsigned char *out, size_t *outl,
 		return 0;
 	switch (c->mode) {
 	case WDP_PENDING:
+		/*
+		 * The whole message is here and small: hashed at once, not
+		 * through a second EVP context (EVP_Digest allocated one and
+		 * the default provider's context in it for every message).
+		 */
 		wdp_count(c->prov, &c->prov->stats.sw_small, 1);
-		ok = EVP_Digest(c->buf ? c->buf : (const unsigned char *)"",
-				c->buflen, out, &n, sw_md(c), NULL);
+		wd_swhash_oneshot(c->alg->sha224, c->buf ? c->buf : (const unsigned char *)"",
+				  c->buflen, out);
+		ok = 1;
 		break;
 	case WDP_SW_EVP:
 		ok = EVP_DigestFinal_ex(c->sw, out, &n);

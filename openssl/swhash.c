@@ -72,3 +72,23 @@ void wd_swhash_free(struct wd_swhash *h)
 		OPENSSL_cleanse(h, sizeof(*h));
 	free(h);
 }
+
+void wd_swhash_oneshot(bool sha224, const void *data, size_t len, unsigned char *out)
+{
+	SHA256_CTX c;
+
+	/*
+	 * Not SHA256() or SHA224(): in OpenSSL 3 those fetch the digest from
+	 * the default library context, which may prefer this very provider.
+	 */
+	if (sha224) {
+		SHA224_Init(&c);
+		SHA224_Update(&c, data, len);
+		SHA224_Final(out, &c);
+	} else {
+		SHA256_Init(&c);
+		SHA256_Update(&c, data, len);
+		SHA256_Final(out, &c);
+	}
+	OPENSSL_cleanse(&c, sizeof(c));
+}

@@ -7,6 +7,7 @@
  * SHA-256 is primed with it: OpenSSL's EVP interface cannot import a state,
  * so this uses the SHA256_CTX interface, deprecated in OpenSSL 3 but kept,
  * whose fields are the same state (chaining value, bit count, partial block).
+ * A small message, hashed whole, takes the same functions directly.
  */
 #ifndef WD_OPENSSL_SWHASH_H
 #define WD_OPENSSL_SWHASH_H
@@ -29,5 +30,13 @@ bool wd_swhash_export(const struct wd_swhash *h, struct wd_hash_state *s);
 /* The 32-byte output (SHA-224 keeps the first 28); frees @h. */
 void wd_swhash_final(struct wd_swhash *h, unsigned char out[WD_SHA256_SIZE]);
 void wd_swhash_free(struct wd_swhash *h);
+
+/*
+ * The SHA-256 (or, with @sha224, SHA-224) of @len bytes at @data, into @out
+ * (32 or 28 bytes): a whole message hashed at once, with no allocation and
+ * no second EVP context. These are the functions the default provider's
+ * SHA-2 digests are built from.
+ */
+void wd_swhash_oneshot(bool sha224, const void *data, size_t len, unsigned char *out);
 
 #endif

@@ -15,8 +15,12 @@
 #include <openssl/evp.h>
 #include <warpdrive/wd.h>
 
-/* Inputs up to this many bytes are hashed in software (measured, README). */
-#define WDP_THRESHOLD_DEFAULT	(16 * 1024)
+/*
+ * Inputs up to this many bytes are hashed in software: from 8 KiB up the
+ * device path cost the client less CPU per digest in every measured run
+ * (tools/bench-openssl --icount, README).
+ */
+#define WDP_THRESHOLD_DEFAULT	(8 * 1024)
 /* Bytes the provider gathers from small updates before one device request. */
 #define WDP_CHUNK_DEFAULT	(256 * 1024)
 /* Queues kept for reuse once no context uses them. */

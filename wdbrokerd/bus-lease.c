@@ -13,6 +13,12 @@
  * What the broker does not see is not shown: requests go from the holder
  * to the device through the ring, never through the broker, so a lease
  * has no request count.
+ *
+ * Who holds a lease (PID, Unit) is shown to root and to the holder's own
+ * uid only, the same readers ListLeases shows a lease to; anyone else, and
+ * the InterfacesAdded signal everyone may receive, reads PID 0 and an
+ * empty Unit. That a lease exists, on which device, for what and for
+ * which uid is public, as the LeaseGranted signal already tells.
  */
 #include "bus.h"
 
@@ -144,14 +150,32 @@ static int prop_uid(sd_bus *bus, const char *path, const char *iface, const char
 							   : UINT32_MAX);
 }
 
+/*
+ * Whether @reply, being filled for a property read, goes to a reader who
+ * may see who holds @l: root or the holder's uid, asking with Get, GetAll
+ * or GetManagedObjects (the call being answered is the bus's current
+ * message). A signal (InterfacesAdded) has no single reader: no.
+ */
+static bool reader_sees_holder(sd_bus *bus, sd_bus_message *reply, const struct lease *l)
+{
+	sd_bus_message *call = sd_bus_get_current_message(bus);
+	uint8_t type = 0;
+	uid_t uid;
+
+	if (!l->client || sd_bus_message_get_type(reply, &type) < 0 ||
+	    type != SD_BUS_MESSAGE_METHOD_RETURN || !call || bus_caller_euid(call, &uid) < 0)
+		return false;
+	return uid == 0 || uid == l->client->ident.uid;
+}
+
 static int prop_pid(sd_bus *bus, const char *path, const char *iface, const char *prop,
 		    sd_bus_message *reply, void *ud, sd_bus_error *error)
 {
 	struct lease *l;
 
 	LEASE_OR_RETURN(l, ud, path);
-	return sd_bus_message_append(reply, "u", l->client && l->client->ident.pid > 0 ?
-				     (uint32_t)l->client->ident.pid : 0);
+	return sd_bus_message_append(reply, "u", reader_sees_holder(bus, reply, l) &&
+				     l->client->ident.pid > 0 ? (uint32_t)l->client->ident.pid : 0);
 }
 
 static int prop_unit(sd_bus *bus, const char *path, const char *iface, const char *prop,
@@ -160,8 +184,8 @@ static int prop_unit(sd_bus *bus, const char *path, const char *iface, const cha
 	struct lease *l;
 
 	LEASE_OR_RETURN(l, ud, path);
-	return sd_bus_message_append(reply, "s", l->client && l->client->ident.unit ?
-				     l->client->ident.unit : "");
+	return sd_bus_message_append(reply, "s", reader_sees_holder(bus, reply, l) &&
+				     l->client->ident.unit ? l->client->ident.unit : "");
 }
 
 static int prop_granted_at(sd_bus *bus, const char *path, const char *iface, const char *prop,

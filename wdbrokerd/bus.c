@@ -181,17 +181,26 @@ static int method_list_devices(sd_bus_message *msg, void *ud, sd_bus_error *erro
 	return sd_bus_send(NULL, reply, NULL);
 }
 
+int bus_caller_euid(sd_bus_message *msg, uid_t *uid)
+{
+	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+	int r;
+
+	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
+	if (r < 0)
+		return r;
+	return sd_bus_creds_get_euid(creds, uid);
+}
+
 static int method_list_leases(sd_bus_message *msg, void *ud, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
 	_cleanup_(freep) struct lease **v = NULL;
 	struct manager *m = ud;
 	uid_t uid = (uid_t)-1;
 	int n, r;
 
-	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
-	if (r < 0 || sd_bus_creds_get_euid(creds, &uid) < 0)
+	if (bus_caller_euid(msg, &uid) < 0)
 		return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "cannot identify the caller");
 	n = lease_table_collect(&m->leases, &v);
 	if (n < 0)

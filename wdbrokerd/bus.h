@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <systemd/sd-bus.h>
 
 struct manager;
@@ -50,6 +51,12 @@ const char *bus_admin_name(sd_bus_message *msg, char *buf, size_t size);
 		if (_r <= 0)						\
 			return _r < 0 ? _r : 1;				\
 	} while (0)
+
+/*
+ * The effective uid of @msg's sender, as the bus daemon recorded it when
+ * the sender connected. 0 or <0 when the caller cannot be identified.
+ */
+int bus_caller_euid(sd_bus_message *msg, uid_t *uid);
 
 /* org.warpdrive.Lease1 objects under LEASE_PREFIX (bus-lease.c). */
 int bus_lease_setup(struct manager *m);

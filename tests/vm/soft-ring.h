@@ -5,6 +5,8 @@
  * Deliberately independent of libwd: it speaks <misc/uacce/wdsoft.h>
  * directly (open, START_Q, map MMIO/DUS/SS, submit with release, reap with
  * acquire, wake on NEED_WAKEUP) so the kernel driver is tested on its own.
+ * Compiled once into the vm tests' library (soft-ring.c); the system
+ * headers below stay because the tests use what they declare.
  */
 #ifndef WD_TESTS_SOFT_RING_H
 #define WD_TESTS_SOFT_RING_H
@@ -47,133 +49,39 @@ struct soft_ring {
 	unsigned int wakes;	/* WDSOFT_CMD_WAKE calls made */
 };
 
-static inline long soft_now_ms(void)
-{
-	struct timespec ts;
+long soft_now_ms(void);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
-
-static inline void soft_sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
+void soft_sleep_ms(long ms);
 
 /* Name of the @index-th wdsoft device (by id), e.g. "wdsoft-0"; -ENOENT. */
-static inline int soft_find_device(int index, char *name, size_t size)
-{
-	int ids[256], n = 0, i, j;
-	struct dirent *de;
-	DIR *d = opendir("/sys/class/uacce");
+int soft_find_device(int index, char *name, size_t size);
 
-	if (!d)
-		return -ENOENT;
-	while ((de = readdir(d)) && n < 256)
-		if (!strncmp(de->d_name, "wdsoft-", 7))
-			ids[n++] = atoi(de->d_name + 7);
-	closedir(d);
-	for (i = 1; i < n; i++)
-		for (j = i; j > 0 && ids[j - 1] > ids[j]; j--) {
-			int t = ids[j];
-
-			ids[j] = ids[j - 1];
-			ids[j - 1] = t;
-		}
-	if (index >= n)
-		return -ENOENT;
-	snprintf(name, size, "wdsoft-%d", ids[index]);
-	return 0;
-}
-
-static inline long soft_attr(const char *dev, const char *attr)
-{
-	long v = -1;
-
-	if (vm_sysfs_long(dev, attr, &v) < 0)
-		return -1;
-	return v;
-}
+long soft_attr(const char *dev, const char *attr);
 
 /*
  * Engine @engine's line of @dev's debugfs "engines": index, pid, queues,
  * parked, cpu, yields. 0, or -ENOENT if the device or the engine is not
  * there.
  */
-static inline int soft_engine_line(const char *dev, unsigned int engine,
-				   int v[5], unsigned long *yields)
-{
-	char path[256], line[256];
-	int idx, r = -ENOENT;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/wdsoft/%s/engines", dev);
-	f = fopen(path, "re");
-	if (!f)
-		return -ENOENT;
-	while (r && fgets(line, sizeof(line), f))
-		if (line[0] != '#' &&
-		    sscanf(line, "%d %d %d %d %d %lu", &idx, &v[0], &v[1], &v[2], &v[3],
-			   yields) == 6 && idx == (int)engine)
-			r = 0;
-	fclose(f);
-	return r;
-}
+int soft_engine_line(const char *dev, unsigned int engine,
+		     int v[5], unsigned long *yields);
 
 /*
  * Engine @engine of @dev, from debugfs "engines": its thread's pid, the
  * queues it serves, whether it is parked (any pointer may be NULL).
  * 0, or -ENOENT if the device or the engine is not there.
  */
-static inline int soft_engine_info(const char *dev, unsigned int engine,
-				   int *pid, int *queues, int *parked)
-{
-	unsigned long y;
-	int v[5];
-	int r = soft_engine_line(dev, engine, v, &y);
-
-	if (r)
-		return r;
-	if (pid)
-		*pid = v[0];
-	if (queues)
-		*queues = v[1];
-	if (parked)
-		*parked = v[2];
-	return 0;
-}
+int soft_engine_info(const char *dev, unsigned int engine,
+		     int *pid, int *queues, int *parked);
 
 /*
  * Engine @engine of @dev: the CPU of its last pass (-1 before the first)
  * and how often it yielded its CPU to another task. 0, or -ENOENT.
  */
-static inline int soft_engine_cpu(const char *dev, unsigned int engine,
-				  int *cpu, unsigned long *yields)
-{
-	int v[5];
-	int r = soft_engine_line(dev, engine, v, yields);
+int soft_engine_cpu(const char *dev, unsigned int engine,
+		    int *cpu, unsigned long *yields);
 
-	if (!r)
-		*cpu = v[3];
-	return r;
-}
-
-static inline void soft_ring_close(struct soft_ring *r)
-{
-	if (r->ss)
-		munmap(r->ss, r->ss_size);
-	if (r->dus)
-		munmap(r->dus, r->dus_size);
-	if (r->mmio)
-		munmap(r->mmio, 4096);
-	if (r->fd >= 0)
-		close(r->fd);
-	memset(r, 0, sizeof(*r));
-	r->fd = -1;
-}
+void soft_ring_close(struct soft_ring *r);
 
 /*
  * Take over the queue @fd of device @dev (it is closed on failure too),
@@ -181,206 +89,50 @@ static inline void soft_ring_close(struct soft_ring *r)
  * @share_fd >= 0, the queue first adopts that queue's SS region
  * (UACCE_CMD_SHARE_SVAS). 0 or -errno.
  */
-static inline int soft_ring_adopt(struct soft_ring *r, int fd, const char *dev,
-				  bool started, bool ss, int share_fd)
-{
-	long ss_size;
-	int e;
-
-	memset(r, 0, sizeof(*r));
-	snprintf(r->dev, sizeof(r->dev), "%s", dev);
-	r->fd = fd;
-	if (share_fd >= 0 && ioctl(r->fd, UACCE_CMD_SHARE_SVAS, share_fd) < 0)
-		goto fail;
-	if (!started && ioctl(r->fd, UACCE_CMD_START_Q) < 0)
-		goto fail;
-	r->mmio = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd,
-		       UACCE_QFRT_MMIO * 4096);
-	if (r->mmio == MAP_FAILED) {
-		r->mmio = NULL;
-		goto fail;
-	}
-	if (r->mmio->magic != WDSOFT_MAGIC || r->mmio->version != WDSOFT_VERSION) {
-		errno = EPROTO;
-		goto fail;
-	}
-	r->dus_size = r->mmio->dus_size;
-	r->dus = mmap(NULL, r->dus_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      r->fd, UACCE_QFRT_DUS * 4096);
-	if (r->dus == MAP_FAILED) {
-		r->dus = NULL;
-		goto fail;
-	}
-	r->hdr = r->dus;
-	r->sq = (struct wdsoft_sqe *)((char *)r->dus + r->mmio->sq_offset);
-	r->cq = (struct wdsoft_cqe *)((char *)r->dus + r->mmio->cq_offset);
-	r->mask = r->mmio->sq_entries - 1;
-	/* A queue that already ran: go on from its user-side indices. */
-	r->sq_tail = __atomic_load_n(&r->mmio->sq_tail, __ATOMIC_RELAXED);
-	r->cq_head = __atomic_load_n(&r->hdr->cq_head, __ATOMIC_RELAXED);
-	if (ss) {
-		ss_size = soft_attr(dev, "region_ss_size");
-		if (ss_size <= 0) {
-			errno = ENODEV;
-			goto fail;
-		}
-		r->ss_size = ss_size;
-		r->ss = mmap(NULL, r->ss_size, PROT_READ | PROT_WRITE,
-			     MAP_SHARED, r->fd, UACCE_QFRT_SS * 4096);
-		if (r->ss == MAP_FAILED) {
-			r->ss = NULL;
-			goto fail;
-		}
-	}
-	return 0;
-fail:
-	e = errno;
-	soft_ring_close(r);
-	return -e;
-}
+int soft_ring_adopt(struct soft_ring *r, int fd, const char *dev,
+		    bool started, bool ss, int share_fd);
 
 /* Open @dev and soft_ring_adopt() the new queue. 0 or -errno. */
-static inline int soft_ring_open_share(struct soft_ring *r, const char *dev,
-				       bool ss, int share_fd)
-{
-	char path[128];
-	int fd;
+int soft_ring_open_share(struct soft_ring *r, const char *dev, bool ss, int share_fd);
 
-	snprintf(path, sizeof(path), "/dev/%s", dev);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	return soft_ring_adopt(r, fd, dev, false, ss, share_fd);
-}
-
-static inline int soft_ring_open(struct soft_ring *r, const char *dev, bool ss)
-{
-	return soft_ring_open_share(r, dev, ss, -1);
-}
+int soft_ring_open(struct soft_ring *r, const char *dev, bool ss);
 
 /*
  * The usual start of a wdsoft vm test: inside the VM, the modules loaded
  * with @params, the first device's name in @dev. Bails out otherwise.
  */
-static inline void soft_setup(const char *params, char *dev, size_t size)
-{
-	int e;
-
-	vm_require();
-	e = vm_load_modules(params);
-	if (e)
-		bail_out("cannot load the modules (%s): %s", params, strerror(-e));
-	if (soft_find_device(0, dev, size))
-		bail_out("no wdsoft device under /sys/class/uacce");
-}
+void soft_setup(const char *params, char *dev, size_t size);
 
 /* soft_setup(), then a started queue on that device in @r. */
-static inline void soft_setup_ring(const char *params, char *dev, size_t size,
-				   struct soft_ring *r)
-{
-	int e;
-
-	soft_setup(params, dev, size);
-	e = soft_ring_open(r, dev, false);
-	if (e)
-		bail_out("cannot open a queue on %s: %s", dev, strerror(-e));
-}
+void soft_setup_ring(const char *params, char *dev, size_t size, struct soft_ring *r);
 
 /* Ring the doorbell for what was queued; wake the engine only if parked. */
-static inline void soft_ring_doorbell(struct soft_ring *r)
-{
-	__atomic_store_n(&r->mmio->sq_tail, r->sq_tail, __ATOMIC_RELEASE);
-	/* Pairs with the engine's barrier between NEED_WAKEUP and its re-check. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&r->mmio->status, __ATOMIC_RELAXED) &
-	    WDSOFT_STATUS_NEED_WAKEUP) {
-		r->wakes++;
-		ioctl(r->fd, WDSOFT_CMD_WAKE);
-	}
-}
+void soft_ring_doorbell(struct soft_ring *r);
 
 /*
  * Whether the queue still has the driver's pages behind its mappings: once
  * it is revoked or its device removed, every page reads as zeros.
  */
-static inline bool soft_ring_alive(const struct soft_ring *r)
-{
-	return __atomic_load_n(&r->mmio->magic, __ATOMIC_ACQUIRE) == WDSOFT_MAGIC;
-}
+bool soft_ring_alive(const struct soft_ring *r);
 
 /* Queue @sqe without ringing; -EAGAIN when the ring is full, -ENODEV if dead. */
-static inline int soft_ring_queue(struct soft_ring *r,
-				  const struct wdsoft_sqe *sqe)
-{
-	uint32_t head = __atomic_load_n(&r->hdr->sq_head, __ATOMIC_ACQUIRE);
+int soft_ring_queue(struct soft_ring *r, const struct wdsoft_sqe *sqe);
 
-	if (r->sq_tail - head > r->mask)
-		return soft_ring_alive(r) ? -EAGAIN : -ENODEV;
-	r->sq[r->sq_tail & r->mask] = *sqe;
-	r->sq_tail++;
-	return 0;
-}
-
-static inline int soft_ring_submit(struct soft_ring *r,
-				   const struct wdsoft_sqe *sqe)
-{
-	int e = soft_ring_queue(r, sqe);
-
-	if (!e)
-		soft_ring_doorbell(r);
-	return e;
-}
+int soft_ring_submit(struct soft_ring *r, const struct wdsoft_sqe *sqe);
 
 /*
  * Take one completion if there is one: 1, or 0 if none. A dead queue has
  * none: what its zero pages hold is not a completion (the magic is checked
  * after the copy, so a copy that raced with the kill is dropped too).
  */
-static inline int soft_ring_peek(struct soft_ring *r, struct wdsoft_cqe *cqe)
-{
-	uint32_t tail = __atomic_load_n(&r->hdr->cq_tail, __ATOMIC_ACQUIRE);
-
-	if (tail == r->cq_head)
-		return 0;
-	*cqe = r->cq[r->cq_head & r->mask];
-	if (!soft_ring_alive(r))
-		return 0;
-	r->cq_head++;
-	__atomic_store_n(&r->hdr->cq_head, r->cq_head, __ATOMIC_RELEASE);
-	return 1;
-}
+int soft_ring_peek(struct soft_ring *r, struct wdsoft_cqe *cqe);
 
 /*
  * Wait up to @timeout_ms for one completion, sleeping in poll(2) with the
  * interrupt armed. 0, -ETIMEDOUT, -ENODEV once the queue is dead (revoked
  * or its device removed), or -errno.
  */
-static inline int soft_ring_reap(struct soft_ring *r, struct wdsoft_cqe *cqe,
-				 int timeout_ms)
-{
-	long end = soft_now_ms() + timeout_ms;
-
-	for (;;) {
-		struct pollfd p = { .fd = r->fd, .events = POLLIN };
-		long left;
-
-		if (soft_ring_peek(r, cqe))
-			return 0;
-		__atomic_store_n(&r->mmio->irq_armed, 1, __ATOMIC_RELAXED);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (soft_ring_peek(r, cqe))
-			return 0;
-		if (!soft_ring_alive(r))
-			return -ENODEV;
-		left = end - soft_now_ms();
-		if (left <= 0)
-			return -ETIMEDOUT;
-		if (poll(&p, 1, left > 100 ? 100 : (int)left) < 0 && errno != EINTR)
-			return -errno;
-		if (p.revents & (POLLERR | POLLHUP))
-			return soft_ring_peek(r, cqe) ? 0 : -ENODEV;
-	}
-}
+int soft_ring_reap(struct soft_ring *r, struct wdsoft_cqe *cqe, int timeout_ms);
 
 /*
  * How much slower than a plain guest this kernel is allowed to be:
@@ -388,189 +140,46 @@ static inline int soft_ring_reap(struct soft_ring *r, struct wdsoft_cqe *cqe,
  * deflate of 1 MiB take far longer than on the distribution kernel). A
  * missing, malformed or out-of-range value means 1.
  */
-static inline int soft_time_scale(void)
-{
-	const char *env = getenv("WD_TIME_SCALE");
-	char *end;
-	long v;
-
-	if (!env || !*env)
-		return 1;
-	v = strtol(env, &end, 10);
-	return *end || v < 1 || v > 100 ? 1 : (int)v;
-}
+int soft_time_scale(void);
 
 /*
  * Submit one descriptor and wait for its completion: 10 s at most, times
  * soft_time_scale(). A completion that arrives after the wait gave up would
  * be reaped by the next call, which then reports -EBADE.
  */
-static inline int soft_ring_run(struct soft_ring *r, struct wdsoft_sqe *sqe,
-				struct wdsoft_cqe *cqe)
-{
-	int e;
-
-	sqe->cookie = ((uint64_t)rand() << 20) ^ r->sq_tail;
-	e = soft_ring_submit(r, sqe);
-	if (e)
-		return e;
-	e = soft_ring_reap(r, cqe, 10000 * soft_time_scale());
-	if (e)
-		return e;
-	if (cqe->cookie != sqe->cookie)
-		return -EBADE;
-	return 0;
-}
+int soft_ring_run(struct soft_ring *r, struct wdsoft_sqe *sqe, struct wdsoft_cqe *cqe);
 
 /* A descriptor for @op on plain buffers (SVA virtual addresses). */
-static inline struct wdsoft_sqe soft_sqe(uint8_t op, const void *src,
-					 uint64_t slen, void *dst,
-					 uint64_t dlen)
-{
-	struct wdsoft_sqe s = {
-		.op = op,
-		.src = (uintptr_t)src,
-		.src_len = slen,
-		.dst = (uintptr_t)dst,
-		.dst_len = dlen,
-	};
-	return s;
-}
+struct wdsoft_sqe soft_sqe(uint8_t op, const void *src,
+			   uint64_t slen, void *dst,
+			   uint64_t dlen);
 
 /* Deterministic test data: random, or compressible text-like bytes. */
-static inline void soft_fill(void *buf, size_t n, bool compressible,
-			     unsigned int seed)
-{
-	unsigned char *p = buf;
-	uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
-	static const char words[] = "warpdrive queue ring engine deflate ";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		p[i] = compressible ? (unsigned char)words[(i + (x & 3 ? 0 : x % 7)) %
-						 (sizeof(words) - 1)]
-				    : (unsigned char)x;
-	}
-}
+void soft_fill(void *buf, size_t n, bool compressible, unsigned int seed);
 
 /* Write @val to /sys/kernel/debug/wdsoft/@dev/@file. 0 or -errno. */
-static inline int soft_debugfs_write(const char *dev, const char *file,
-				     const char *val)
-{
-	return vm_write(val, "/sys/kernel/debug/wdsoft/%s/%s", dev, file);
-}
+int soft_debugfs_write(const char *dev, const char *file, const char *val);
 
 /* Read a "name value" line of /sys/kernel/debug/wdsoft/@dev/stats. */
-static inline long long soft_stat(const char *dev, const char *name)
-{
-	char path[256], key[64];
-	long long v, found = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/wdsoft/%s/stats", dev);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", key, &v) == 2)
-		if (!strcmp(key, name))
-			found = v;
-	fclose(f);
-	return found;
-}
+long long soft_stat(const char *dev, const char *name);
 
 /* xorshift64*: the fuzzers' PRNG, so that a printed seed replays a run. */
-static inline uint64_t soft_rand(uint64_t *state)
-{
-	*state ^= *state >> 12;
-	*state ^= *state << 25;
-	*state ^= *state >> 27;
-	return *state * 0x2545F4914F6CDD1DULL;
-}
+uint64_t soft_rand(uint64_t *state);
 
 /* Pass @fd over @sock with SCM_RIGHTS (one data byte). 0 or -errno. */
-static inline int soft_send_fd(int sock, int fd, int flags)
-{
-	char c = 'q';
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr m = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-
-	memset(&u, 0, sizeof(u));
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &m, flags | MSG_NOSIGNAL) == 1 ? 0 : -errno;
-}
+int soft_send_fd(int sock, int fd, int flags);
 
 /*
  * Receive one fd from @sock (close-on-exec); any further fds in the
  * message are closed. The fd, or -errno (-EBADMSG: none in the message).
  */
-static inline int soft_recv_fd(int sock, int flags)
-{
-	char c;
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
-	} u;
-	struct msghdr m = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *cm;
-	int fd = -EBADMSG;
-
-	if (recvmsg(sock, &m, flags | MSG_CMSG_CLOEXEC) != 1)
-		return -errno;
-	for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
-		int got[4], n, i;
-
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		memcpy(got, CMSG_DATA(cm), n * sizeof(int));
-		for (i = 0; i < n; i++) {
-			if (fd < 0)
-				fd = got[i];
-			else
-				close(got[i]);
-		}
-	}
-	return fd;
-}
+int soft_recv_fd(int sock, int flags);
 
 /*
  * Value of @key in /sys/kernel/debug/@module/live, the module's live-object
  * counters ("name count" lines); -1 if absent.
  */
-static inline long soft_live(const char *module, const char *key)
-{
-	char path[128], k[64];
-	long v, found = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/%s/live", module);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %ld", k, &v) == 2)
-		if (!strcmp(k, key))
-			found = v;
-	fclose(f);
-	return found;
-}
+long soft_live(const char *module, const char *key);
 
 /*
  * Load $WD_KMOD_DIR/@module.ko with @params, or unload @module, by system
@@ -578,72 +187,21 @@ static inline long soft_live(const char *module, const char *key)
  * each, which is slow under emulation. 0 or -errno (EEXIST: loaded
  * already; EWOULDBLOCK: in use).
  */
-static inline int soft_kmod_load(const char *module, const char *params)
-{
-	const char *dir = getenv("WD_KMOD_DIR");
-	char path[512];
-	int fd, r;
+int soft_kmod_load(const char *module, const char *params);
 
-	if (!dir)
-		return -EINVAL;
-	snprintf(path, sizeof(path), "%s/%s.ko", dir, module);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	r = syscall(SYS_finit_module, fd, params ? params : "", 0) ? -errno : 0;
-	close(fd);
-	return r;
-}
-
-static inline int soft_kmod_unload(const char *module)
-{
-	return syscall(SYS_delete_module, module, O_NONBLOCK) ? -errno : 0;
-}
+int soft_kmod_unload(const char *module);
 
 /*
  * Wait up to @ms, times soft_time_scale(), for @dev to show @want free
  * instances; the last count read (so a test can print what it saw).
  */
-static inline long soft_wait_instances(const char *dev, long want, long ms)
-{
-	long end = soft_now_ms() + ms * soft_time_scale(), v;
-
-	while ((v = soft_attr(dev, "available_instances")) != want &&
-	       soft_now_ms() < end)
-		soft_sleep_ms(5);
-	return v;
-}
+long soft_wait_instances(const char *dev, long want, long ms);
 
 /*
  * A fresh queue on @dev copies @n bytes of data from @seed correctly: 0, or
  * -errno from opening the queue or running the request, the completion's
  * status, or -EIO if the copy differs.
  */
-static inline int soft_memcpy_check(const char *dev, size_t n, unsigned int seed)
-{
-	struct wdsoft_cqe cqe = { 0 };
-	struct wdsoft_sqe sqe;
-	struct soft_ring r;
-	uint8_t *a = malloc(n), *b = malloc(n);
-	int e = -ENOMEM;
-
-	if (!a || !b)
-		goto out;
-	e = soft_ring_open(&r, dev, false);
-	if (e)
-		goto out;
-	soft_fill(a, n, false, seed);
-	sqe = soft_sqe(WDSOFT_OP_MEMCPY, a, n, b, n);
-	e = soft_ring_run(&r, &sqe, &cqe);
-	if (!e)
-		e = cqe.status;
-	if (!e && memcmp(a, b, n))
-		e = -EIO;
-	soft_ring_close(&r);
-out:
-	free(a);
-	free(b);
-	return e;
-}
+int soft_memcpy_check(const char *dev, size_t n, unsigned int seed);
 
 #endif /* WD_TESTS_SOFT_RING_H */
