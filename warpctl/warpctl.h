@@ -22,6 +22,7 @@ enum {
 #define WD_BUS_PATH "/org/warpdrive"
 #define WD_MANAGER_IFACE "org.warpdrive.Manager1"
 #define WD_DEVICE_IFACE "org.warpdrive.Device1"
+#define WD_LEASE_IFACE "org.warpdrive.Lease1"
 
 struct warpctl_args {
 	enum json_mode json;
