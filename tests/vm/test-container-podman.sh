@@ -7,8 +7,9 @@
 # devices appeared load in podman; with --device warpdrive.org/broker=default
 # the container gets a queue and runs crc32c and deflate, checked; without
 # it there is no socket and no device node and the client says why; each
-# podman container has a quota of its own ([cgroup:...libpod-*.scope]) and
-# all of them one together ([slice:machine.slice]), apart from the host's
+# container may get a quota of its own ([cgroup:...libpod-ID.scope], added
+# by a reload while it holds a queue) and all of them share one
+# ([slice:machine.slice]), apart from the host's
 # uid 1000; warpctl leases and Lease1.Cgroup show the container's cgroup;
 # a D-Bus Revoke makes the container's next request fail cleanly; stopping
 # a container releases its lease; a container sees neither another's
@@ -50,12 +51,7 @@ run() {
 }
 
 mkdir -p "$(dirname "$pol")"
-cat > "$pol" <<'EOF'
-[slice:machine.slice]
-max_queues = 2
-[cgroup:/machine.slice/libpod-*.scope]
-max_queues = 1
-EOF
+printf '[slice:machine.slice]\nmax_queues = 2\n' > "$pol"
 systemctl start wdbroker.socket wdbroker.service && wait_for 60 active wdbroker.service
 ok $? "the broker runs with a per-container policy"
 
@@ -90,8 +86,12 @@ wait_for 120 grep -q '^lease ' "$tmp/a.out"
 ok $? "container A holds a queue: $(head -n 1 "$tmp/a.out")"
 lease_a=$(sed -n 's/^lease //p' "$tmp/a.out")
 id_a=$($P inspect --format '{{.Id}}' ctr-a)
+# A pattern section's quota is shared by all it matches: A's own limit is
+# a section naming A's scope, added while A holds its queue.
+printf '[cgroup:/machine.slice/libpod-%s.scope]\nmax_queues = 1\n' "$id_a" >> "$pol"
+systemctl reload wdbroker.service && sleep 1
 $P exec --user 1000:1000 ctr-a /usr/bin/wd-client run > "$tmp/a2.out" 2>&1
-[ $? = 1 ] && grep -q 'quota of 1 queues for cgroup /machine.slice/libpod-\*.scope reached' "$tmp/a2.out"
+[ $? = 1 ] && grep -q "quota of 1 queues for cgroup /machine.slice/libpod-$id_a.scope reached" "$tmp/a2.out"
 ok $? "a second queue in A is refused by the container's own quota: $(head -n 1 "$tmp/a2.out")"
 setpriv --reuid=1000 --regid=1000 --clear-groups "$R/usr/bin/wd-client" run > "$tmp/host.out" 2>&1
 ok $? "uid 1000 on the host still gets one: $(head -n 1 "$tmp/host.out")"
