@@ -25,6 +25,8 @@ build_rootfs() {
 		*) cp -L "$l" "$r/lib/x86_64-linux-gnu/" ;;
 		esac || return 1
 	done
+	# systemd-nspawn wants an OS tree: /usr and an os-release.
+	mkdir -p "$r/usr/lib" && printf 'ID=wdtest\nNAME="WarpDrive test"\n' > "$r/usr/lib/os-release" || return 1
 	printf 'root:x:0:0::/:/bin/sh\napp:x:1000:1000::/:/bin/sh\n' > "$r/etc/passwd"
 	printf 'root:x:0:\napp:x:1000:\n' > "$r/etc/group"
 }

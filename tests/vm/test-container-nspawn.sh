@@ -45,7 +45,8 @@ ok $? "the broker runs"
 spawn wdtestbind --bind="$sock" /usr/bin/wd-client run > "$tmp/run.out" 2>&1
 rc=$?
 [ $rc = 0 ] && grep -q 'crc32c ok, deflate ok' "$tmp/run.out"
-ok $? "with --bind=$sock: $(head -n 1 "$tmp/run.out")"
+ok $? "with --bind=$sock: $(tail -n 1 "$tmp/run.out")"
+[ $rc = 0 ] || diag < "$tmp/run.out"
 
 spawn wdtestnone /usr/bin/wd-client run > "$tmp/none.out" 2>&1
 [ $? != 0 ] && grep -qi 'broker' "$tmp/none.out"
