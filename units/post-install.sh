@@ -61,6 +61,10 @@ if [ -d /run/systemd/system ]; then
 	say "Reloading systemd"
 	systemctl daemon-reload || warn "systemctl daemon-reload failed"
 fi
+if [ -d /run/systemd/system ]; then
+	say "Writing the CDI specs for containers: systemctl start warpdrive-cdi.service"
+	systemctl start warpdrive-cdi.service || warn "warpdrive-cdi.service failed"
+fi
 if udevadm control --ping >/dev/null 2>&1; then
 	say "Reloading udev rules (apply them with: udevadm trigger --subsystem-match=uacce)"
 	udevadm control --reload || warn "udevadm control --reload failed"

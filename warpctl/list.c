@@ -260,12 +260,27 @@ int verb_devices(int argc, char **argv)
 	return show_per_device(ARRAY_SIZE(keys), headers, keys, device_row, argc - 1, argv + 1);
 }
 
+/*
+ * The cgroup of lease @id (its Lease1 object's Cgroup), "" if the broker
+ * does not know it or the lease ended meanwhile. Caller frees.
+ */
+static char *lease_cgroup(sd_bus *bus, uint64_t id)
+{
+	char path[64], *cg = NULL;
+
+	snprintf(path, sizeof(path), WD_BUS_PATH "/lease/%llu", (unsigned long long)id);
+	if (sd_bus_get_property_string(bus, WD_BUS_NAME, path, WD_LEASE_IFACE, "Cgroup",
+				       NULL, &cg) < 0)
+		return strdup("");
+	return cg;
+}
+
 int verb_leases(int argc, char **argv)
 {
 	static const char *const headers[] = { "LEASE", "DEVICE", "ALGORITHM", "UID", "USER",
-					       "PID", "UNIT" };
+					       "PID", "UNIT", "CGROUP" };
 	static const char *const keys[] = { "lease", "device", "algorithm", "uid", "user",
-					    "pid", "unit" };
+					    "pid", "unit", "cgroup" };
 	_cleanup_(table_freep) struct table *t = table_new(ARRAY_SIZE(keys), headers, keys);
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -289,12 +304,19 @@ int verb_leases(int argc, char **argv)
 	r = sd_bus_message_enter_container(reply, 'a', "(tssuus)");
 	while (r >= 0 && (r = sd_bus_message_read(reply, "(tssuus)", &id, &dev, &alg, &uid, &pid,
 						  &unit)) > 0) {
+		_cleanup_(freep) char *cg = NULL;
 		struct passwd *pw = getpwuid(uid);
 		char num[16];
 
 		snprintf(num, sizeof(num), "%u", uid);
+		/* The reply's strings stay valid: the property call is another message. */
+		cg = lease_cgroup(bus, id);
+		if (!cg) {
+			r = -ENOMEM;
+			break;
+		}
 		r = TABLE_ROW(t, C_UINT(id), C_STR(dev), C_STR(alg), C_UINT(uid),
-			      C_STR(pw ? pw->pw_name : num), C_UINT(pid), C_STR(unit));
+			      C_STR(pw ? pw->pw_name : num), C_UINT(pid), C_STR(unit), C_STR(cg));
 	}
 	if (r < 0) {
 		fprintf(stderr, "warpctl: cannot read the broker's lease list: %s\n", strerror(-r));

@@ -9,9 +9,10 @@ _warpctl()
 	local cur prev words cword
 	_init_completion -n = || return
 
-	local cmds='devices leases stats revoke reload check-policy bench'
+	local cmds='devices leases stats revoke reload check-policy bench cdi'
 	local opts='--help --version --json= --no-legend --user --no-ask-password --sysfs-root='
 	local bench_opts='--op= --size= --depth= --seconds= --path='
+	local cdi_opts='--kind= --output='
 	local verb='' nargs=0 root=/sys user='' i
 
 	# What the line says so far: the verb, its arguments, the options that
@@ -46,10 +47,18 @@ _warpctl()
 		COMPREPLY=($(compgen -P --sysfs-root= -S / -d -- "${cur#*=}"))
 		compopt -o nospace
 		return ;;
+	--kind=*)
+		COMPREPLY=($(compgen -P --kind= -W 'broker uacce' -- "${cur#*=}"))
+		return ;;
+	--output=*)
+		local IFS=$'\n'
+		COMPREPLY=($(compgen -P --output= -f -- "${cur#*=}"))
+		return ;;
 	--size=* | --depth=* | --seconds=*)
 		return ;;
 	-*)
 		[[ -z $verb || $verb == bench ]] && opts="$opts $bench_opts"
+		[[ -z $verb || $verb == cdi ]] && opts="$opts $cdi_opts"
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 		[[ ${COMPREPLY[0]-} == *= ]] && compopt -o nospace
 		return ;;
@@ -76,6 +85,9 @@ _warpctl()
 		;;
 	check-policy)
 		((nargs == 0)) && _filedir -d
+		;;
+	cdi)
+		((nargs == 0)) && COMPREPLY=($(compgen -W 'generate' -- "$cur"))
 		;;
 	esac
 } &&

@@ -26,6 +26,7 @@ struct warpctl_args arg = {
 	.legend = true,
 	.ask_password = true,
 	.sysfs_root = "/sys",
+	.cdi_kind = "broker",
 };
 
 static void help(void)
@@ -39,7 +40,8 @@ static void help(void)
 	       "  revoke LEASE         revoke a lease; its holder gets an error\n"
 	       "  reload               make the broker reload its policy\n"
 	       "  check-policy DIR     validate a policy directory and show what it grants\n"
-	       "  bench                measure the data path of this machine's device\n\n"
+	       "  bench                measure the data path of this machine's device\n"
+	       "  cdi generate         write a CDI spec for containers (podman --device)\n\n"
 	       "Options:\n"
 	       "  -h --help            show this help\n"
 	       "     --version         show the version\n"
@@ -50,6 +52,9 @@ static void help(void)
 	       "     --sysfs-root=DIR  read devices from DIR/class/uacce and engine statistics\n"
 	       "                       from DIR/kernel/debug when the broker is not running\n"
 	       "                       (default /sys)\n\n"
+	       "Options of cdi generate:\n"
+	       "     --kind=KIND       broker (the socket; default) or uacce (device nodes)\n"
+	       "     --output=FILE     write to FILE (atomically) instead of stdout\n\n"
 	       "Options of bench:\n"
 	       "     --op=OP           memcpy, crc32c, sha256 or deflate (default memcpy)\n"
 	       "     --size=BYTES      request size; K, M suffixes allowed (default 4K)\n"
@@ -75,6 +80,7 @@ static const struct verb verbs[] = {
 	{ "reload", 1, 1, verb_reload },
 	{ "check-policy", 2, 2, verb_check_policy },
 	{ "bench", 1, 1, verb_bench },
+	{ "cdi", 2, 2, verb_cdi },
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -93,7 +99,8 @@ static int usage_error(const char *fmt, ...)
 int main(int argc, char **argv)
 {
 	enum { ARG_VERSION = 0x100, ARG_JSON, ARG_NO_LEGEND, ARG_USER, ARG_NO_ASK,
-	       ARG_SYSFS, ARG_OP, ARG_SIZE, ARG_DEPTH, ARG_SECONDS, ARG_PATH };
+	       ARG_SYSFS, ARG_OP, ARG_SIZE, ARG_DEPTH, ARG_SECONDS, ARG_PATH, ARG_KIND,
+	       ARG_OUTPUT };
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
@@ -107,9 +114,11 @@ int main(int argc, char **argv)
 		{ "depth", required_argument, NULL, ARG_DEPTH },
 		{ "seconds", required_argument, NULL, ARG_SECONDS },
 		{ "path", required_argument, NULL, ARG_PATH },
+		{ "kind", required_argument, NULL, ARG_KIND },
+		{ "output", required_argument, NULL, ARG_OUTPUT },
 		{}
 	};
-	bool bench_opts = false;
+	bool bench_opts = false, cdi_opts = false;
 	int c, r;
 
 	opterr = 0;	/* our own message, with the hint */
@@ -152,6 +161,14 @@ int main(int argc, char **argv)
 				return r;
 			bench_opts = true;
 			break;
+		case ARG_KIND:
+			arg.cdi_kind = optarg;
+			cdi_opts = true;
+			break;
+		case ARG_OUTPUT:
+			arg.output = optarg;
+			cdi_opts = true;
+			break;
 		case '?':
 		default:
 			if (optopt && optopt < 0x100)
@@ -162,7 +179,7 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("which command? devices, leases, stats, revoke, reload, "
-				   "check-policy or bench.");
+				   "check-policy, bench or cdi.");
 	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++) {
 		const struct verb *v = &verbs[i];
 		int n = argc - optind;
@@ -176,6 +193,9 @@ int main(int argc, char **argv)
 		if (bench_opts && v->run != verb_bench)
 			return usage_error("--op, --size, --depth, --seconds and --path are options "
 					   "of bench, not of %s.", v->name);
+		if (cdi_opts && v->run != verb_cdi)
+			return usage_error("--kind and --output are options of cdi generate, not of %s.",
+					   v->name);
 		return v->run(n, argv + optind);
 	}
 	return usage_error("unknown command \"%s\".", argv[optind]);

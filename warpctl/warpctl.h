@@ -22,6 +22,7 @@ enum {
 #define WD_BUS_PATH "/org/warpdrive"
 #define WD_MANAGER_IFACE "org.warpdrive.Manager1"
 #define WD_DEVICE_IFACE "org.warpdrive.Device1"
+#define WD_LEASE_IFACE "org.warpdrive.Lease1"
 
 struct warpctl_args {
 	enum json_mode json;
@@ -29,6 +30,8 @@ struct warpctl_args {
 	bool user_bus;		/* --user: the session bus (development brokers) */
 	bool ask_password;
 	const char *sysfs_root;	/* --sysfs-root; debugfs is <root>/kernel/debug */
+	const char *output;	/* cdi generate --output; NULL or "-": stdout */
+	const char *cdi_kind;	/* cdi generate --kind: broker or uacce */
 };
 
 extern struct warpctl_args arg;
@@ -53,6 +56,7 @@ int verb_revoke(int argc, char **argv);
 int verb_reload(int argc, char **argv);
 int verb_check_policy(int argc, char **argv);
 int verb_bench(int argc, char **argv);
+int verb_cdi(int argc, char **argv);
 
 /* The options of bench, in the order of warpctl.c's option enum. */
 enum bench_opt { BENCH_OP, BENCH_SIZE, BENCH_DEPTH, BENCH_SECONDS, BENCH_PATH };

@@ -188,6 +188,16 @@ static int prop_unit(sd_bus *bus, const char *path, const char *iface, const cha
 				     l->client->ident.unit ? l->client->ident.unit : "");
 }
 
+static int prop_cgroup(sd_bus *bus, const char *path, const char *iface, const char *prop,
+		       sd_bus_message *reply, void *ud, sd_bus_error *error)
+{
+	struct lease *l;
+
+	LEASE_OR_RETURN(l, ud, path);
+	return sd_bus_message_append(reply, "s", l->client && l->client->ident.cgroup ?
+				     l->client->ident.cgroup : "");
+}
+
 static int prop_granted_at(sd_bus *bus, const char *path, const char *iface, const char *prop,
 			   sd_bus_message *reply, void *ud, sd_bus_error *error)
 {
@@ -232,6 +242,7 @@ static const sd_bus_vtable lease_vtable[] = {
 	SD_BUS_PROPERTY("UID", "u", prop_uid, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("PID", "u", prop_pid, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Unit", "s", prop_unit, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Cgroup", "s", prop_cgroup, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("GrantedAt", "t", prop_granted_at, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_METHOD_WITH_ARGS("Revoke", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,
 		method_revoke, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -56,7 +56,7 @@ static const char *const reason_errors[WDP_REASON_MAX] = {
  *
  * The bus vouches for no unit: neither dbus-daemon 1.14 nor sd-bus 252
  * hands out a pidfd pinned at connect time, and a pid looked up later may
- * name another process. So the unit stays unknown (NULL), and so do the
+ * name another process. So the unit and the cgroup stay unknown (NULL), and so do the
  * groups (n_groups 0) on a bus daemon that does not report UnixGroupIDs;
  * bus_unvouched_section() refuses requests that such a section could
  * judge. The primary gid is not told apart from the others (gid -1): the
@@ -138,8 +138,8 @@ fail:
 
 /*
  * The first section of the policy that could apply to @id but needs what
- * the bus does not vouch for (see sender_identity()): any [unit:X], and
- * any [group:X] when the bus gave no groups. Judging such a request
+ * the bus does not vouch for (see sender_identity()): any [unit:X],
+ * [slice:X] or [cgroup:X] (the cgroup is the unit's kin), and any [group:X] when the bus gave no groups. Judging such a request
  * without it would skip a limit that may be the caller's; guessing it from
  * /proc would be racy. NULL when the policy can judge @id.
  */
@@ -147,7 +147,8 @@ static const struct policy_section *bus_unvouched_section(const struct policy *p
 							  const struct identity *id)
 {
 	for (unsigned i = 0; i < p->n; i++)
-		if (p->v[i]->kind == SEC_UNIT || (p->v[i]->kind == SEC_GROUP && !id->n_groups))
+		if (p->v[i]->kind == SEC_UNIT || p->v[i]->kind == SEC_SLICE ||
+		    p->v[i]->kind == SEC_CGROUP || (p->v[i]->kind == SEC_GROUP && !id->n_groups))
 			return p->v[i];
 	return NULL;
 }

@@ -518,7 +518,7 @@ int manager_set_quota(struct manager *m, const char *section, long long max, cha
 
 	r = policy_section_get(m->policy, section, true, &s);
 	if (r < 0) {
-		if (error && asprintf(error, "\"%s\" is not a policy section; use global, user:NAME, group:NAME or unit:NAME",
+		if (error && asprintf(error, "\"%s\" is not a policy section; use global, user:NAME, group:NAME, unit:NAME, slice:NAME.slice or cgroup:/PATTERN",
 				      section) < 0)
 			*error = NULL;
 		return r;

@@ -4,8 +4,10 @@
  *
  * Everything comes from the kernel, never from the client: credentials and
  * groups are those the socket captured at connect(), so a client cannot
- * change identity later by exec'ing something else. The unit is read from
- * the peer's cgroup through libsystemd.
+ * change identity later by exec'ing something else. The unit and the cgroup
+ * path are read from the peer's /proc entry through libsystemd when it
+ * connects: a process that moves to another cgroup later keeps the identity
+ * of its connection, as it keeps its uid.
  */
 #include "peer.h"
 
@@ -147,6 +149,14 @@ int peer_identify(int fd, struct identity *id)
 	}
 	if (r < 0)
 		id->unit = NULL;	/* not in a unit (or no systemd) */
+	/* The same holds for the cgroup, which [slice:] and [cgroup:] match. */
+	r = sd_peer_get_cgroup(fd, &id->cgroup);
+	if (r == -EMFILE || r == -ENFILE || r == -ENOMEM) {
+		identity_clear(id);
+		return r;
+	}
+	if (r < 0)
+		id->cgroup = NULL;
 	return 0;
 }
 

@@ -8,7 +8,7 @@
 /*
  * Fill @id from the kernel: SO_PEERCRED (uid, gid, pid), SO_PEERGROUPS
  * (supplementary groups as of connect()), user and group names through NSS
- * (numbers when unknown), and the systemd unit of the peer's cgroup.
+ * (numbers when unknown), the peer's cgroup path and its systemd unit.
  */
 int peer_identify(int fd, struct identity *id);
 /* Name of a uid/gid, its number if it has no entry; -errno if the lookup fails. */

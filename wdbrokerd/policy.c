@@ -3,7 +3,13 @@
  * policy.c - parsing and evaluating the broker policy (policy/policy.conf).
  *
  * A policy is a list of sections: [global] and any number of [user:X],
- * [group:X] and [unit:X]. A request must pass every section that matches
+ * [group:X], [unit:X], [slice:X] and [cgroup:PATTERN]. The last two place
+ * containers and other groups of units: a slice matches every process
+ * whose cgroup lies under it, however deep, and a cgroup pattern matches a
+ * process whose cgroup or any cgroup above it the pattern matches
+ * (fnmatch(3) with FNM_PATHNAME, so a '*' stays within one path
+ * component). Both read the cgroup path the peer had when it connected
+ * (peer.c). A request must pass every section that matches
  * the caller; each section's max_queues is its own quota counted over all
  * the callers it matches (the counter lives in the section, see
  * policy_section.used, maintained by the manager as leases come and go).
@@ -32,6 +38,7 @@
 #include <limits.h>
 #include <sys/stat.h>
 
+#include "cgroup.h"
 #include "util.h"
 
 void identity_clear(struct identity *id)
@@ -49,6 +56,8 @@ void identity_clear(struct identity *id)
 	id->user = NULL;
 	free(id->unit);
 	id->unit = NULL;
+	free(id->cgroup);
+	id->cgroup = NULL;
 }
 
 static struct policy_section *section_free(struct policy_section *s)
@@ -79,6 +88,8 @@ static const char *const kind_names[] = {
 	[SEC_USER] = "user",
 	[SEC_GROUP] = "group",
 	[SEC_UNIT] = "unit",
+	[SEC_SLICE] = "slice",
+	[SEC_CGROUP] = "cgroup",
 };
 
 const char *policy_section_label(const struct policy_section *s, char *buf, size_t size)
@@ -104,30 +115,54 @@ static bool section_name_ok(const char *n)
 	return true;
 }
 
+/* Why @name cannot name a section of @kind, or NULL if it can. */
+static const char *name_problem(enum section_kind kind, const char *name)
+{
+	switch (kind) {
+	case SEC_SLICE:
+		return cgroup_slice_problem(name);
+	case SEC_CGROUP:
+		return cgroup_pattern_problem(name);
+	default:
+		return section_name_ok(name) ? NULL :
+			"must be 1-255 printable characters without blanks, brackets or '/'";
+	}
+}
+
+static const struct {
+	const char *prefix;
+	enum section_kind kind;
+} kinds[] = {
+	{ "user:", SEC_USER },
+	{ "group:", SEC_GROUP },
+	{ "unit:", SEC_UNIT },
+	{ "slice:", SEC_SLICE },
+	{ "cgroup:", SEC_CGROUP },
+};
+
+/* The kind of "KIND:NAME" @spec and where NAME starts; -EINVAL if none. */
+static int section_kind_of(const char *spec, enum section_kind *kind, const char **name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (!strncmp(spec, kinds[i].prefix, strlen(kinds[i].prefix))) {
+			*kind = kinds[i].kind;
+			*name = spec + strlen(kinds[i].prefix);
+			return 0;
+		}
+	return -EINVAL;
+}
+
 int policy_section_get(struct policy *p, const char *spec, bool create,
 		       struct policy_section **out)
 {
 	enum section_kind kind;
-	const char *name = NULL, *colon;
+	const char *name = NULL;
 	struct policy_section *s, **nv;
 
 	if (!strcmp(spec, "global")) {
 		kind = SEC_GLOBAL;
-	} else {
-		colon = strchr(spec, ':');
-		if (!colon)
-			return -EINVAL;
-		if (!strncmp(spec, "user:", 5))
-			kind = SEC_USER;
-		else if (!strncmp(spec, "group:", 6))
-			kind = SEC_GROUP;
-		else if (!strncmp(spec, "unit:", 5))
-			kind = SEC_UNIT;
-		else
-			return -EINVAL;
-		name = colon + 1;
-		if (!section_name_ok(name))
-			return -EINVAL;
+	} else if (section_kind_of(spec, &kind, &name) < 0 || name_problem(kind, name)) {
+		return -EINVAL;
 	}
 	for (unsigned i = 0; i < p->n; i++) {
 		s = p->v[i];
@@ -191,11 +226,11 @@ struct parse_ctx {
 	FILE *f;		/* source: a file, */
 	const char *str;	/* or a string */
 	/* Full name of the section inih is in ("" before the first header). */
-	char section[sizeof("group:") + 256];
+	char section[sizeof("cgroup:") + 256];
 	/* inih would take an indented line as a continuation (it has a key). */
 	bool have_key;
 	/* inih calls again for continuation lines of a multi-line value. */
-	char prev_section[sizeof("group:") + 256];
+	char prev_section[sizeof("cgroup:") + 256];
 	char prev_key[64];
 };
 
@@ -331,11 +366,15 @@ static const char *find_or_comment(const char *s, const char *chars)
 /* The header of a new section: name checked, section registered. */
 static bool check_header(struct parse_ctx *c, const char *start)
 {
-	const char *end = find_or_comment(start + 1, "]"), *colon;
+	const char *end = find_or_comment(start + 1, "]"), *name;
 	const char *after;
 	struct policy_section *s;
+	enum section_kind kind;
 	int r;
 
+	if (*end == ']' && memchr(start + 1, '[', (size_t)(end - start - 1)))
+		return refuse(c, "section header \"%.*s\" holds a '['; section names have no brackets (in a [cgroup:] pattern, use * and ?)",
+			      (int)strcspn(start, "\r\n"), start);
 	if (*end != ']')
 		return refuse(c, "section header \"%.*s\" has no closing ']'",
 			      (int)strcspn(start, "\r\n"), start);
@@ -352,13 +391,14 @@ static bool check_header(struct parse_ctx *c, const char *start)
 	r = policy_section_get(c->p, c->section, true, &s);
 	if (r == -ENOMEM)
 		return refuse(c, "out of memory");
-	colon = strchr(c->section, ':');
-	if (r < 0 && colon && (!strncmp(c->section, "user:", 5) || !strncmp(c->section, "group:", 6) ||
-			       !strncmp(c->section, "unit:", 5)))
-		return refuse(c, "section [%s]: the name after \"%.*s:\" must be 1-255 printable characters without blanks, brackets or '/'",
-			      c->section, (int)(colon - c->section), c->section);
+	if (r < 0 && section_kind_of(c->section, &kind, &name) == 0 &&
+	    (kind == SEC_SLICE || kind == SEC_CGROUP))
+		return refuse(c, "section [%s]: %s", c->section, name_problem(kind, name));
+	if (r < 0 && section_kind_of(c->section, &kind, &name) == 0)
+		return refuse(c, "section [%s]: the name after \"%.*s\" %s", c->section,
+			      (int)(name - c->section), c->section, name_problem(kind, name));
 	if (r < 0)
-		return refuse(c, "unknown section [%s]; expected [global], [user:NAME], [group:NAME] or [unit:NAME]",
+		return refuse(c, "unknown section [%s]; expected [global], [user:NAME], [group:NAME], [unit:NAME], [slice:NAME.slice] or [cgroup:/PATH-PATTERN]",
 			      c->section);
 	free(s->file);
 	s->file = strdup(c->file);
@@ -682,6 +722,10 @@ static bool section_matches(const struct policy_section *s, const struct identit
 		return false;
 	case SEC_UNIT:
 		return id->unit && !strcmp(id->unit, s->name);
+	case SEC_SLICE:
+		return id->cgroup && cgroup_in_slice(id->cgroup, s->name);
+	case SEC_CGROUP:
+		return id->cgroup && cgroup_matches(id->cgroup, s->name);
 	}
 	return false;
 }
@@ -753,15 +797,32 @@ struct policy_section *policy_quota_full(struct policy_section **m, int n, unsig
 	return NULL;
 }
 
+/* How specific @s is: the order of policy_placement() (policy.h). */
+static unsigned section_rank(const struct policy_section *s)
+{
+	static const unsigned kind_rank[] = {
+		[SEC_GLOBAL] = 0, [SEC_GROUP] = 1, [SEC_USER] = 2,
+		[SEC_SLICE] = 3, [SEC_UNIT] = 4, [SEC_CGROUP] = 5,
+	};
+	unsigned depth = 0;
+
+	/* A slice's depth is in its name (a-b.slice is in a.slice), a pattern's in its '/'s. */
+	if (s->kind == SEC_SLICE || s->kind == SEC_CGROUP)
+		for (const char *c = s->name; *c; c++)
+			depth += *c == (s->kind == SEC_SLICE ? '-' : '/');
+	return kind_rank[s->kind] * 1024 + depth;
+}
+
 enum placement policy_placement(struct policy_section **m, int n)
 {
-	static const enum section_kind order[] = { SEC_UNIT, SEC_USER, SEC_GROUP, SEC_GLOBAL };
+	const struct policy_section *best = NULL;
 
-	for (size_t k = 0; k < ARRAY_SIZE(order); k++)
-		for (int i = 0; i < n; i++)
-			if (m[i]->kind == order[k] && m[i]->placement != PLACE_UNSET)
-				return m[i]->placement;
-	return PLACE_NEAREST;
+	/* @m is in the order the sections were read: a later equal wins. */
+	for (int i = 0; i < n; i++)
+		if (m[i]->placement != PLACE_UNSET &&
+		    (!best || section_rank(m[i]) >= section_rank(best)))
+			best = m[i];
+	return best ? best->placement : PLACE_NEAREST;
 }
 
 const char *placement_name(enum placement p)
@@ -778,7 +839,10 @@ enum wdp_reason policy_quota_reason(const struct policy_section *s)
 	switch (s->kind) {
 	case SEC_USER:	return WDP_REASON_QUOTA_USER;
 	case SEC_GROUP:	return WDP_REASON_QUOTA_GROUP;
-	case SEC_UNIT:	return WDP_REASON_QUOTA_UNIT;
+	/* A slice and a cgroup are units too: a container's scope, its slice. */
+	case SEC_UNIT:
+	case SEC_SLICE:
+	case SEC_CGROUP: return WDP_REASON_QUOTA_UNIT;
 	default:	return WDP_REASON_QUOTA_GLOBAL;
 	}
 }

@@ -20,13 +20,16 @@ enum section_kind {
 	SEC_USER,
 	SEC_GROUP,
 	SEC_UNIT,
+	SEC_SLICE,
+	SEC_CGROUP,
 };
 
 #define QUOTA_UNLIMITED (-1LL)
 
 struct policy_section {
 	enum section_kind kind;
-	char *name;		/* NULL for [global]; user/group name or number, unit */
+	char *name;		/* NULL for [global]; user/group name or number, unit,
+				 * slice, cgroup path pattern */
 	bool has_max;
 	long long max_queues;	/* QUOTA_UNLIMITED or >= 0 */
 	char **algorithms;	/* NULL: not set; else patterns */
@@ -52,6 +55,7 @@ struct identity {
 	char *user;		/* name, or the uid in decimal */
 	char **group_names;	/* parallel to groups (name or number) */
 	char *unit;		/* systemd unit, NULL if none */
+	char *cgroup;		/* cgroup path ("/machine.slice/x.scope"), NULL if unknown */
 };
 
 void identity_clear(struct identity *id);
@@ -102,7 +106,12 @@ bool policy_device_allowed(struct policy_section **m, int n, const char *device)
  */
 struct policy_section *policy_quota_full(struct policy_section **m, int n, unsigned extra);
 
-/* The placement mode for @m: unit > user > group > global > nearest. */
+/*
+ * The placement mode for @m, from the most specific section that sets one:
+ * cgroup (the deeper pattern first) > unit > slice (the inner one first) >
+ * user > group > global; between equals, the section read last. Nearest if
+ * none sets it.
+ */
 enum placement policy_placement(struct policy_section **m, int n);
 
 const char *placement_name(enum placement p);

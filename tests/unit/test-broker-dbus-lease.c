@@ -13,7 +13,9 @@
  */
 #include <sys/time.h>
 #include <systemd/sd-bus.h>
+#include <systemd/sd-login.h>
 
+#include "cleanup.h"
 #include "common/child-pipe.h"
 #include "test-broker-bus.h"
 
@@ -106,7 +108,7 @@ static bool om_signal_seen(sd_bus *b, const char *member, const char *path, int 
 struct lease_props {
 	uint64_t id, granted_at;
 	uint32_t uid, pid;
-	char device[64], device_object[128], unit[128], algs[128];
+	char device[64], device_object[128], unit[128], cgroup[512], algs[128];
 	int n;				/* properties read */
 };
 
@@ -153,6 +155,8 @@ static int read_prop(sd_bus_message *m, const char *name, struct lease_props *p)
 		snprintf(p->device, sizeof(p->device), "%s", s);
 	else if (r > 0 && !strcmp(name, "Unit"))
 		snprintf(p->unit, sizeof(p->unit), "%s", s);
+	else if (r > 0 && !strcmp(name, "Cgroup"))
+		snprintf(p->cgroup, sizeof(p->cgroup), "%s", s);
 	return r;
 }
 
@@ -317,7 +321,7 @@ int main(void)
 	   "InterfacesAdded announces %s", lease_path(lease));
 	is(sig_pid, 0, "and, sent to every peer, shows PID 0 and not the holder's");
 	r = get_all(b, lease, &lp, &e);
-	ok(r >= 0 && lp.n == 8, "GetAll on the lease object gives its 8 properties (%s)",
+	ok(r >= 0 && lp.n == 9, "GetAll on the lease object gives its 9 properties (%s)",
 	   e.message ? e.message : "ok");
 	sd_bus_error_free(&e);
 	ok(lp.id == lease && !strcmp(lp.device, "wdsoft-0") &&
@@ -325,8 +329,8 @@ int main(void)
 	   "Id %llu, Device %s, DeviceObject %s", (unsigned long long)lp.id, lp.device,
 	   lp.device_object);
 	is_str(lp.algs, "zlib,gzip", "Algorithms: each name of the set, in order");
-	ok(lp.uid == geteuid() && lp.pid == (uint32_t)getpid() && !lp.unit[0],
-	   "UID %u and PID %u are the caller's, Unit is empty on D-Bus", lp.uid, lp.pid);
+	ok(lp.uid == geteuid() && lp.pid == (uint32_t)getpid() && !lp.unit[0] && !lp.cgroup[0],
+	   "UID %u and PID %u are the caller's, Unit and Cgroup are empty on D-Bus", lp.uid, lp.pid);
 	ok(lp.granted_at >= before && lp.granted_at <= after,
 	   "GrantedAt is the time of the grant (%llu in [%llu, %llu])",
 	   (unsigned long long)lp.granted_at, (unsigned long long)before, (unsigned long long)after);
@@ -345,6 +349,14 @@ int main(void)
 	ok(r >= 0 && lp.id == sock_lease && lp.uid == geteuid() && lp.pid == (uint32_t)getpid() &&
 	   !strcmp(lp.algs, "gzip"), "its UID, PID and Algorithms are the socket peer's and request's");
 	sd_bus_error_free(&e);
+	{
+		_cleanup_(freep) char *cg = NULL;
+
+		r = sd_pid_get_cgroup(0, &cg);
+		ok(r >= 0 && cg && !strcmp(lp.cgroup, cg),
+		   "its Cgroup is the socket peer's, %s (the kernel says %s)", lp.cgroup,
+		   cg ? cg : strerror(-r));
+	}
 	tree = introspect(b, "/org/warpdrive/lease");
 	ok(tree && strstr(tree, "<node name=\"") && managed(b, lease_path(lease)) &&
 	   managed(b, lease_path(sock_lease)),

@@ -7,26 +7,10 @@
  * (symbolic links, group- or world-writable, another owner).
  */
 #include "policy.h"
+#include "test-policy-parse.h"
 #include "test-broker-lib.h"
 
-static struct policy *parse(const char *text, char **err)
-{
-	struct policy *p;
-
-	*err = NULL;
-	if (policy_new_default(&p) < 0)
-		bail_out("oom");
-	if (policy_parse_string(p, "test.conf", text, err) < 0)
-		return policy_free(p);
-	return p;
-}
-
-struct bad {
-	const char *text;
-	const char *want;	/* substring of the error */
-};
-
-static const struct bad bad_files[] = {
+static const struct tp_bad bad_files[] = {
 	{ "[global]\nmax_queues = lots\n", "test.conf:2: max_queues = \"lots\"" },
 	{ "[global]\nmax_queues = -3\n", "test.conf:2: max_queues" },
 	{ "[global]\nmax_queues = 99999999999\n", "test.conf:2: max_queues" },
@@ -62,17 +46,7 @@ static const struct bad bad_files[] = {
 
 static void test_bad(void)
 {
-	for (size_t i = 0; i < sizeof(bad_files) / sizeof(bad_files[0]); i++) {
-		char *err;
-		struct policy *p = parse(bad_files[i].text, &err);
-
-		ok(!p && err && strstr(err, bad_files[i].want), "bad file %zu refused: %s", i,
-		   bad_files[i].want);
-		if (!err || !strstr(err, bad_files[i].want))
-			diag("  got: %s", err ? err : "(no error)");
-		free(err);
-		policy_free(p);
-	}
+	tp_check_bad(bad_files, sizeof(bad_files) / sizeof(bad_files[0]));
 }
 
 static void test_good(void)
@@ -90,7 +64,7 @@ static void test_good(void)
 	alice.unit = "nginx.service";
 	bob.groups = bg; bob.n_groups = 1; bob.group_names = bn; bob.user = "bob";
 
-	p = parse("# comment\n; comment\n"
+	p = tp_parse("# comment\n; comment\n"
 		  "[global]\nmax_queues = 10\nalgorithms = zlib, gzip, sha*\ndevices = *\n"
 		  "placement = nearest\n"
 		  "[user:alice]\nmax_queues = 4\n"
@@ -149,7 +123,7 @@ static void test_good(void)
 	free(m);
 	policy_free(p);
 
-	p = parse("[global]\nmax_queues = 0\n", &err);
+	p = tp_parse("[global]\nmax_queues = 0\n", &err);
 	n = policy_match(p, &bob, &m);
 	full = policy_quota_full(m, n, 1);
 	ok(full == p->global, "max_queues = 0 forbids");
@@ -170,7 +144,7 @@ static void test_headers(void)
 	char *err, text[512];
 	int n;
 
-	p = parse("[global]\nmax_queues = 3\n[user:alice]\n\n[group:27]\n# placeholder\n", &err);
+	p = tp_parse("[global]\nmax_queues = 3\n[user:alice]\n\n[group:27]\n# placeholder\n", &err);
 	ok(p && p->n == 3, "known sections without keys are accepted");
 	if (p) {
 		n = policy_match(p, &id, &m);
@@ -186,7 +160,7 @@ static void test_headers(void)
 	policy_free(p);
 
 	snprintf(text, sizeof(text), "[unit:%s]\nmax_queues = 1\n", long_unit);
-	p = parse(text, &err);
+	p = tp_parse(text, &err);
 	ok(p && policy_section_get(p, text + 1, false, &s) < 0 &&
 	   policy_section_get(p, "unit:a-unit-name-well-beyond-the-forty-nine-characters-inih-keeps.service",
 			      false, &s) == 0 && s->max_queues == 1,
@@ -203,12 +177,12 @@ static void test_headers(void)
 	free(err);
 	policy_free(p);
 
-	p = parse("\xef\xbb\xbf[global]\nmax_queues = 2\n", &err);
+	p = tp_parse("\xef\xbb\xbf[global]\nmax_queues = 2\n", &err);
 	ok(p && p->global->max_queues == 2, "a UTF-8 BOM before the first header is skipped");
 	free(err);
 	policy_free(p);
 
-	p = parse("[global]\nalgorithms = zlib,\n  [gz]ip\n  ; c\n\n  crc32c\n[user:bob]\n", &err);
+	p = tp_parse("[global]\nalgorithms = zlib,\n  [gz]ip\n  ; c\n\n  crc32c\n[user:bob]\n", &err);
 	ok(p && p->global->algorithms && p->global->algorithms[2] && !p->global->algorithms[3],
 	   "an indented line after a key continues its value, even one starting with '['");
 	free(err);

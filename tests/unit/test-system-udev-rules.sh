@@ -4,8 +4,10 @@
 # The WarpDrive udev rules, run by the real udev rule engine (`udevadm test`)
 # against a fake sysfs: a uacce device gets root:wdbroker 0660, /dev/uaN from
 # its "id", /dev/uacce/by-node/NODE/NAME from its "node_id" ("none" for -1),
-# the systemd tag and SYSTEMD_WANTS=wdbroker.service; other subsystems and
-# removals are left alone; the rules parse without a complaint, and a broken
+# the systemd tag and SYSTEMD_WANTS=wdbroker.service; additions and removals
+# restart warpdrive-cdi.service (the CDI specs list the devices), removals do
+# nothing else; other subsystems are left alone; the rules parse without a
+# complaint, and a broken
 # copy is complained about.
 #
 # systemd 252 has no `udevadm verify`. The test runs in a private mount
@@ -97,11 +99,16 @@ runrules add other-0
 	[ "$(stat -c '%g:%a' /dev/other-0)" != 4242:660 ]
 ok $? "another subsystem is left alone"
 
+grep -q 'run: .*systemctl --no-block restart warpdrive-cdi.service' "$work/wdsoft-0.add.log"
+ok $? "an addition refreshes the CDI specs (warpdrive-cdi.service)"
+
 runrules remove wdsoft-0
 # (The event still carries the properties udev stored at "add".)
 grep -q 'No reference left for .*/dev/ua0' "$work/wdsoft-0.remove.log" &&
-	! grep -qE '70-warpdrive\.rules:[0-9]+ ' "$work/wdsoft-0.remove.log" && [ ! -e /dev/ua0 ]
-ok $? "a removal runs none of the rules and drops the links"
+	! grep -E '70-warpdrive\.rules:[0-9]+ ' "$work/wdsoft-0.remove.log" | grep -qv 'RUN' &&
+	grep -q 'run: .*systemctl --no-block restart warpdrive-cdi.service' "$work/wdsoft-0.remove.log" &&
+	[ ! -e /dev/ua0 ]
+ok $? "a removal only refreshes the CDI specs and drops the links"
 
 # The checks above must be able to fail: a broken copy of the rules.
 sed 's/^ATTR{id}=="?\*", SYMLINK+=/ATTR{id}=="?*", SYMLNK+=/' "$work/rules" > /run/udev/rules.d/70-warpdrive.rules

@@ -5,7 +5,8 @@
 # nothing, `systemd-analyze security --offline=true` rates the service at an
 # overall exposure of at most 1.5, the units say what the design fixes
 # (names, socket path, Type=notify, watchdog, device ACL), and both checks
-# do catch a broken or weakened unit.
+# do catch a broken or weakened unit; warpdrive-cdi.service verifies clean,
+# scores an exposure of at most 2.5 and writes both CDI specs to /run/cdi.
 set -u
 units=${WD_BUILD_ROOT:?run me from meson test}/units
 max_exposure=1.5
@@ -84,6 +85,23 @@ has "$svc" 'RestrictAddressFamilies=AF_UNIX AF_NETLINK'
 ok $? "address families: AF_UNIX and AF_NETLINK only"
 grep -qE '^FileDescriptorStoreMax=[1-9]' "$svc"
 ok $? "fd store enabled (leases survive restart)"
+
+# warpdrive-cdi.service: clean too, exposure at most 2.5 (it runs as root to
+# write /run/cdi, which the broker's user may not), and it writes both specs.
+cdi=$units/warpdrive-cdi.service
+mkdir "$tmp/cdi"
+sed "s|^ExecStart=\(-\?\)[^ ]*|ExecStart=\\1$WD_BUILD_ROOT/warpctl/warpctl|" "$cdi" > "$tmp/cdi/warpdrive-cdi.service"
+(cd "$tmp/cdi" && systemd-analyze verify ./warpdrive-cdi.service) > "$tmp/cdi.log" 2>&1
+[ $? = 0 ] && [ ! -s "$tmp/cdi.log" ]
+ok $? "systemd-analyze verify warpdrive-cdi.service is clean"
+[ -s "$tmp/cdi.log" ] && diag < "$tmp/cdi.log"
+e=$(exposure "$tmp/cdi/warpdrive-cdi.service")
+le "$e" 2.5
+ok $? "warpdrive-cdi.service exposure ${e:-?} <= 2.5"
+grep -q '^ExecStart=.* cdi generate --kind broker --output /run/cdi/warpdrive-broker.json$' "$cdi" &&
+	grep -q '^ExecStart=-.* cdi generate --kind uacce --output /run/cdi/warpdrive-uacce.json$' "$cdi" &&
+	has "$cdi" 'ReadWritePaths=/run/cdi'
+ok $? "warpdrive-cdi.service writes both CDI specs into /run/cdi, and only there"
 
 echo "1..$n"
 [ $failed = 0 ]

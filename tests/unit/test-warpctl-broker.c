@@ -99,12 +99,28 @@ static void check_tables(uint64_t lease)
 	   column_of(r.out, "LEASE", "DEVICE") == column_of(r.out, "gzip,zlib", "wdsoft-0") &&
 	   column_of(r.out, "LEASE", "ALGORITHM") == column_of(r.out, "gzip,zlib", "gzip,zlib"),
 	   "leases: the live lease, its device and algorithm set, aligned");
+	ok(strstr(r.out, "CGROUP"), "leases: a CGROUP column");
 	run_clear(&r);
 	is(wt_run(&r, "--user", "--json=short", "leases"), 0, "leases --json: exit 0");
 	a = wt_json_array(r.out);
 	d = a && json_object_array_length(a) == 1 ? json_object_array_get_idx(a, 0) : NULL;
 	ok(wt_json_int(d, "lease") == (long long)lease && wt_json_int(d, "uid") == geteuid() &&
 	   wt_json_int(d, "pid") == getpid(), "leases JSON: lease id, uid and pid of the holder");
+	{
+		struct json_object *cg = NULL;
+		char self[512] = "";
+		FILE *f = fopen("/proc/self/cgroup", "re");
+
+		/* cgroup v2's line "0::PATH", which the broker reads too */
+		while (f && fgets(self, sizeof(self), f) && strncmp(self, "0::", 3))
+			self[0] = 0;
+		if (f)
+			fclose(f);
+		self[strcspn(self, "\n")] = 0;
+		ok(d && json_object_object_get_ex(d, "cgroup", &cg) && self[0] &&
+		   !strcmp(json_object_get_string(cg), self + 3),
+		   "leases JSON: the holder's cgroup %s", self[0] ? self + 3 : "(none in /proc/self/cgroup)");
+	}
 	json_object_put(a);
 	run_clear(&r);
 

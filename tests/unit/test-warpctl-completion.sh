@@ -40,7 +40,7 @@ out=$(XDG_DATA_DIRS=$tmp/share bash --norc --noprofile -c '
 ok $? "bash-completion loads it on demand: $out"
 
 w=$b/warpctl/warpctl
-is "commands" "bench check-policy devices leases reload revoke stats" "$w" ""
+is "commands" "bench cdi check-policy devices leases reload revoke stats" "$w" ""
 is "a command from its start" "check-policy" "$w" ch
 is "bench's options before any command" "--depth=" "$w" --de
 is "options" "--no-ask-password --no-legend" "$w" --no
@@ -49,6 +49,9 @@ is "--json value from its start" "--json=short" "$w" --json=sh
 is "bench --op values" "--op=crc32c" "$w" bench --op=c
 is "bench --path values" "--path=libwd --path=libwd-idle" "$w" bench --path=libwd
 is "no bench options after another command" "" "$w" devices --dep
+is "cdi's subcommand" "generate" "$w" cdi ""
+is "cdi --kind values" "--kind=broker --kind=uacce" "$w" cdi generate --kind=
+is "no cdi options after another command" "" "$w" devices --ki
 
 mkdir -p "$tmp/sys/class/uacce/wdsoft-0" "$tmp/sys/class/uacce/wdsoft-3" "$tmp/sys/class/uacce/hisi-zip-1"
 is "device names from --sysfs-root=DIR" "hisi-zip-1 wdsoft-0 wdsoft-3" "$w" --sysfs-root="$tmp/sys" devices ""

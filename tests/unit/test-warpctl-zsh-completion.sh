@@ -43,7 +43,7 @@ ok $? "installed as ${inst:-nothing}, in a directory of zsh's fpath"
 is() { comp_is "$1" "$2" zcomp_run "$dir" "$3"; }
 opts="--help --json --no-ask-password --no-legend --sysfs-root --user --version -h"
 
-is "commands" "bench check-policy devices leases reload revoke stats" "warpctl "
+is "commands" "bench cdi check-policy devices leases reload revoke stats" "warpctl "
 is "a command from its start" "check-policy" "warpctl ch"
 is "options" "--no-ask-password --no-legend" "warpctl --no"
 is "bench's options before any command" "--depth" "warpctl --de"
@@ -52,6 +52,9 @@ is "--json value after the command" "pretty" "warpctl devices --json=p"
 is "bench --op values" "crc32c" "warpctl bench --op=c"
 is "bench --path values" "libwd libwd-idle" "warpctl bench --path=libwd"
 is "no bench options after another command" "" "warpctl devices --dep"
+is "cdi's subcommand" "generate" "warpctl cdi "
+is "cdi --kind values" "broker uacce" "warpctl cdi generate --kind="
+is "no cdi options after another command" "" "warpctl devices --ki"
 
 mkdir -p "$tmp/sys/class/uacce/wdsoft-0" "$tmp/sys/class/uacce/wdsoft-3" "$tmp/sys/class/uacce/hisi-zip-1"
 is "device names from --sysfs-root=DIR" "hisi-zip-1 wdsoft-0 wdsoft-3" "warpctl --sysfs-root=$tmp/sys devices "
