@@ -14,10 +14,10 @@
  * to the device through the ring, never through the broker, so a lease
  * has no request count.
  *
- * Who holds a lease (PID, Unit) is shown to root and to the holder's own
- * uid only, the same readers ListLeases shows a lease to; anyone else, and
- * the InterfacesAdded signal everyone may receive, reads PID 0 and an
- * empty Unit. That a lease exists, on which device, for what and for
+ * Who holds a lease (PID, Unit, Cgroup) is shown to root and to the
+ * holder's own uid only, the same readers ListLeases shows a lease to;
+ * anyone else, and the InterfacesAdded signal everyone may receive, reads
+ * PID 0 and an empty Unit and Cgroup (a cgroup names the container). That a lease exists, on which device, for what and for
  * which uid is public, as the LeaseGranted signal already tells.
  */
 #include "bus.h"
@@ -194,8 +194,8 @@ static int prop_cgroup(sd_bus *bus, const char *path, const char *iface, const c
 	struct lease *l;
 
 	LEASE_OR_RETURN(l, ud, path);
-	return sd_bus_message_append(reply, "s", l->client && l->client->ident.cgroup ?
-				     l->client->ident.cgroup : "");
+	return sd_bus_message_append(reply, "s", reader_sees_holder(bus, reply, l) &&
+				     l->client->ident.cgroup ? l->client->ident.cgroup : "");
 }
 
 static int prop_granted_at(sd_bus *bus, const char *path, const char *iface, const char *prop,

@@ -233,7 +233,7 @@ static char *introspect(sd_bus *b, const char *path)
 
 /*
  * uid 65534 looks at root's lease @id: it reads the lease but not who holds
- * it (PID 0, Unit empty), and its Revoke is refused.
+ * it (PID 0, Unit and Cgroup empty), and its Revoke is refused.
  */
 static void unprivileged_reader(uint64_t id)
 {
@@ -252,8 +252,9 @@ static void unprivileged_reader(uint64_t id)
 
 		if (setgroups(0, NULL) == 0 && setgid(65534) == 0 && setuid(65534) == 0)
 			b = pbus_connect(&pb);
-		if (b && get_all(b, id, &lp, &e) >= 0 && lp.n == 8)
-			res[0] = lp.id == id && lp.uid == 0 && !lp.pid && !lp.unit[0] ? 'h' : 'H';
+		if (b && get_all(b, id, &lp, &e) >= 0 && lp.n == 9)
+			res[0] = lp.id == id && lp.uid == 0 && !lp.pid && !lp.unit[0] &&
+				 !lp.cgroup[0] ? 'h' : 'H';
 		sd_bus_error_free(&e);
 		if (b)
 			r = sd_bus_call_method(b, DEST, lease_path(id), LEASE_IFACE, "Revoke", &e,
@@ -265,7 +266,7 @@ static void unprivileged_reader(uint64_t id)
 		res[0] = res[1] = '?';
 	close(fd);
 	wait(NULL);
-	ok(res[0] == 'h', "uid 65534 reads root's lease with UID 0 but PID 0 and no Unit (%c)",
+	ok(res[0] == 'h', "uid 65534 reads root's lease with UID 0 but PID 0, no Unit, no Cgroup (%c)",
 	   res[0]);
 	ok(res[1] == 'd', "Revoke refused to uid 65534 with no polkit to ask (AccessDenied)");
 }

@@ -71,11 +71,13 @@ ok $? "UID $nobody_uid and PID $holder: the holder's ($(prop UID), $(prop PID))"
 unit=$(sed -n 's|^0::.*/\([^/]*\)$|\1|p' /proc/$holder/cgroup)
 [ -n "$unit" ] && [ "$(prop Unit)" = "s \"$unit\"" ]
 ok $? "Unit is the holder's cgroup's unit $unit ($(prop Unit))"
-[ "$(prop_as nobody PID)" = "u $holder" ] && [ "$(prop_as nobody Unit)" = "s \"$unit\"" ]
-ok $? "nobody, the holder, sees its own PID and Unit too"
+[ "$(prop_as nobody PID)" = "u $holder" ] && [ "$(prop_as nobody Unit)" = "s \"$unit\"" ] &&
+	[ "$(prop_as nobody Cgroup)" = "$(prop Cgroup)" ] && [ "$(prop Cgroup)" != 's ""' ]
+ok $? "nobody, the holder, sees its own PID, Unit and Cgroup too ($(prop_as nobody Cgroup))"
 [ "$(prop_as $other PID)" = "u 0" ] && [ "$(prop_as $other Unit)" = 's ""' ] &&
+	[ "$(prop_as $other Cgroup)" = 's ""' ] &&
 	[ "$(prop_as $other UID)" = "u $nobody_uid" ] && [ "$(prop_as $other Id)" = "t $id" ]
-ok $? "$other sees the lease and its UID, but PID 0 and no Unit ($(prop_as $other PID), $(prop_as $other Unit))"
+ok $? "$other sees the lease and its UID, but PID 0, no Unit, no Cgroup ($(prop_as $other PID), $(prop_as $other Unit), $(prop_as $other Cgroup))"
 granted=$(prop GrantedAt | sed -n 's/^t //p')
 [ "${granted:-0}" -ge "$before" ] && [ "$granted" -le "$after" ]
 ok $? "GrantedAt $granted lies between $before and $after"
