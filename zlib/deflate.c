@@ -474,8 +474,6 @@ WDZ_EXPORT int ZEXPORT deflatePending(z_streamp strm, unsigned *pending, int *bi
 	return r;
 }
 
-/* Duplicate @src's state for @dst (deflateCopy, inflateCopy). */
-int wdz_copy(z_streamp dest, z_streamp source, uint32_t magic);
 int wdz_copy(z_streamp dest, z_streamp source, uint32_t magic)
 {
 	struct wdz_stream *s = wdz_stream(source, magic), *d;

@@ -23,8 +23,6 @@
 
 #include "wdz.h"
 
-int wdz_copy(z_streamp dest, z_streamp source, uint32_t magic);
-
 static uint32_t le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -108,6 +106,14 @@ static int device_inflate(z_streamp strm, struct wdz_stream *s, int flush, enum 
 		}
 		body_len = n - body_off - 8;
 		isize = le32(in + n - 4);
+		/*
+		 * deflate expands at most 1032:1; a larger ISIZE is not this
+		 * member's trailer (more data follows the member, or it is cut)
+		 */
+		if (isize / 1032 > body_len) {
+			*why = WDZ_NOT_WHOLE;
+			return 1;
+		}
 	} else if (wrap == 1) {
 		if (n >= 2 && (in[1] & 0x20)) {	/* FDICT: Z_NEED_DICT comes from software */
 			*why = WDZ_DICTIONARY;
@@ -118,6 +124,10 @@ static int device_inflate(z_streamp strm, struct wdz_stream *s, int flush, enum 
 	want = wrap == 2 ? (isize ? isize : 1) : n * 4 + 65536;
 	direct = strm->avail_out >= (wrap == 2 ? isize : n);
 	cap = direct ? strm->avail_out : want;
+	if (!direct && cap > wdz_config()->max_buffer) {
+		*why = WDZ_SIZE;
+		return 1;
+	}
 	for (;;) {
 		if (!direct && !wdz_reserve(&s->out, &s->out_cap, 0, cap))
 			return Z_MEM_ERROR;
@@ -127,7 +137,7 @@ static int device_inflate(z_streamp strm, struct wdz_stream *s, int flush, enum 
 			break;
 		cap = direct ? (want > 2 * cap ? want : 2 * cap) : 4 * cap;
 		direct = false;
-		if (cap > wdz_config()->max_buffer && cap > want) {
+		if (cap > wdz_config()->max_buffer) {
 			*why = WDZ_SIZE;
 			return 1;
 		}

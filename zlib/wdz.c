@@ -253,6 +253,13 @@ long wdz_device(bool inflate, const void *src, size_t slen, void *dst,
 	return r;
 }
 
+unsigned long wdz_count(int what)
+{
+	if (what < 0)
+		return atomic_load(&stats.streams[what == -2]);
+	return atomic_load(&stats.fallback[what]);
+}
+
 /* WD_ZLIB_STATS=1: one line at exit, only from a copy that was used. */
 __attribute__((destructor)) static void stats_print(void)
 {

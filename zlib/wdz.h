@@ -110,6 +110,15 @@ bool wdz_may_offload(size_t len, enum wdz_reason *why);
 long wdz_device(bool inflate, const void *src, size_t slen, void *dst,
 		size_t dlen, unsigned int flags, enum wdz_reason *why);
 
+/* Duplicate @source's state for @dest (deflateCopy, inflateCopy). */
+int wdz_copy(z_streamp dest, z_streamp source, uint32_t magic);
+
+/*
+ * For the unit tests: streams the device finished (@what -1 deflate, -2
+ * inflate) or streams that went to software for reason @what.
+ */
+unsigned long wdz_count(int what);
+
 /* The message zlib gives for @code (the real zlib's zError). */
 const char *wdz_msg(int code);
 
