@@ -78,9 +78,10 @@ static void go_soft(struct wdz_stream *s, enum wdz_reason why)
 }
 
 /*
- * Inflate the first call's input on the device. Returns a zlib code, or 1
- * when the stream must run in software (*@why says why).
+ * Inflate the first call's input on the device. Returns a zlib code, or
+ * SOFTWARE when the stream must run in software (*@why says why).
  */
+#define SOFTWARE 100
 static int device_inflate(z_streamp strm, struct wdz_stream *s, int flush, enum wdz_reason *why)
 {
 	const uint8_t *in = strm->next_in;
@@ -94,7 +95,7 @@ static int device_inflate(z_streamp strm, struct wdz_stream *s, int flush, enum 
 
 	if (wrap < 0) {
 		*why = WDZ_WINDOW;
-		return 1;
+		return SOFTWARE;
 	}
 	if (wrap == 3)
 		wrap = n >= 2 && in[0] == 0x1f && in[1] == 0x8b ? 2 : 1;
@@ -102,7 +103,7 @@ static int device_inflate(z_streamp strm, struct wdz_stream *s, int flush, enum 
 		body_off = gzip_header_len(in, n);
 		if (!body_off) {
 			*why = WDZ_NOT_WHOLE;
-			return 1;
+			return SOFTWARE;
 		}
 		body_len = n - body_off - 8;
 		isize = le32(in + n - 4);
@@ -112,12 +113,12 @@ static int device_inflate(z_streamp strm, struct wdz_stream *s, int flush, enum 
 		 */
 		if (isize / 1032 > body_len) {
 			*why = WDZ_NOT_WHOLE;
-			return 1;
+			return SOFTWARE;
 		}
 	} else if (wrap == 1) {
 		if (n >= 2 && (in[1] & 0x20)) {	/* FDICT: Z_NEED_DICT comes from software */
 			*why = WDZ_DICTIONARY;
-			return 1;
+			return SOFTWARE;
 		}
 		flags |= WD_MSG_ZLIB;
 	}
@@ -126,7 +127,7 @@ static int device_inflate(z_streamp strm, struct wdz_stream *s, int flush, enum 
 	cap = direct ? strm->avail_out : want;
 	if (!direct && cap > wdz_config()->max_buffer) {
 		*why = WDZ_SIZE;
-		return 1;
+		return SOFTWARE;
 	}
 	for (;;) {
 		if (!direct && !wdz_reserve(&s->out, &s->out_cap, 0, cap))
@@ -139,13 +140,13 @@ static int device_inflate(z_streamp strm, struct wdz_stream *s, int flush, enum 
 		direct = false;
 		if (cap > wdz_config()->max_buffer) {
 			*why = WDZ_SIZE;
-			return 1;
+			return SOFTWARE;
 		}
 	}
 	if (r == -EBADMSG || r == -EMSGSIZE)
 		*why = WDZ_NOT_WHOLE;
 	if (r < 0)
-		return 1;
+		return SOFTWARE;
 	if (wrap == 2) {
 		uint32_t crc = (uint32_t)wdz_real()->crc32(0, Z_NULL, 0);
 
@@ -158,7 +159,7 @@ static int device_inflate(z_streamp strm, struct wdz_stream *s, int flush, enum 
 		/* a bad trailer: software reports it as zlib does */
 		if (crc != le32(in + n - 8) || (uint32_t)r != isize) {
 			*why = WDZ_NOT_WHOLE;
-			return 1;
+			return SOFTWARE;
 		}
 		strm->adler = crc;
 	} else if (wrap == 1) {
@@ -251,7 +252,7 @@ WDZ_EXPORT int ZEXPORT inflateResetKeep(z_streamp strm)
 WDZ_EXPORT int ZEXPORT inflate(z_streamp strm, int flush)
 {
 	struct wdz_stream *s = wdz_stream(strm, WDZ_INFLATE_MAGIC);
-	enum wdz_reason why;
+	enum wdz_reason why = WDZ_DEVICE_ERROR;
 	int r;
 
 	if (!s || !strm->next_out || (!strm->next_in && strm->avail_in))
@@ -269,7 +270,7 @@ WDZ_EXPORT int ZEXPORT inflate(z_streamp strm, int flush)
 		if (flush == Z_BLOCK || flush == Z_TREES)
 			why = WDZ_FLUSH;
 		else if (wdz_may_offload(strm->avail_in, &why) &&
-			 (r = device_inflate(strm, s, flush, &why)) != 1)
+			 (r = device_inflate(strm, s, flush, &why)) != SOFTWARE)
 			return r;
 		go_soft(s, why);
 	}
