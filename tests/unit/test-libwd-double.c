@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <openssl/sha.h>
+#undef Z_PREFIX	/* the real zlib, also in a program built with libwdz's -DZ_PREFIX */
 #include <zlib.h>
 
 #include <misc/uacce/uacce.h>

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* zlib-stock.c - the real zlib, for libwdz's unit tests (zlib-stock.h). */
+#undef Z_PREFIX	/* the real zlib, also in a program built with libwdz's -DZ_PREFIX */
 #include <zlib.h>
 
 #include "zlib-stock.h"
