@@ -154,7 +154,8 @@ static int wdsoft_get_queue(struct uacce_device *uacce, unsigned long arg,
 	wq->mmio->sq_offset = (void *)wq->sq - wq->dus;
 	wq->mmio->cq_offset = (void *)wq->cq - wq->dus;
 	wq->mmio->dus_size = sdev->dus_size;
-	wq->mmio->features = WDSOFT_FEAT_ENGINE_CPU | WDSOFT_FEAT_HASH_STATE;
+	wq->mmio->features = WDSOFT_FEAT_ENGINE_CPU | WDSOFT_FEAT_HASH_STATE |
+			     WDSOFT_FEAT_INFLATE_EXACT;
 	wq->mmio->engine_cpu = WDSOFT_ENGINE_CPU_NONE;
 	q->priv = wq;
 	return 0;

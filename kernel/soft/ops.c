@@ -495,7 +495,7 @@ static int wdsoft_deflate(struct wdsoft_work *w, struct wdsoft_iter *src,
 }
 
 static int wdsoft_inflate(struct wdsoft_work *w, struct wdsoft_iter *src,
-			  struct wdsoft_iter *dst, bool zlib)
+			  struct wdsoft_iter *dst, bool zlib, bool exact)
 {
 	struct z_stream_s *zs = &w->zs;
 	int r = 0, zr;
@@ -536,8 +536,12 @@ static int wdsoft_inflate(struct wdsoft_work *w, struct wdsoft_iter *src,
 			if (r)
 				break;
 		}
-		if (zr == Z_STREAM_END)
+		if (zr == Z_STREAM_END) {
+			/* WDSOFT_SQE_EXACT: nothing may follow the stream. */
+			if (exact && (zs->avail_in || wdsoft_iter_left(src)))
+				r = -EMSGSIZE;
 			break;
+		}
 		/* No progress with all input consumed: the stream is cut short. */
 		if (!zs->avail_in && !wdsoft_iter_left(src) &&
 		    (zr == Z_BUF_ERROR ||
@@ -555,7 +559,7 @@ static int wdsoft_check_sqe(const struct wdsoft_sqe *sqe,
 {
 	const u16 known = WDSOFT_SQE_ZLIB | WDSOFT_SQE_SRC_SGL |
 			  WDSOFT_SQE_DST_SGL | WDSOFT_SQE_HASH_IN |
-			  WDSOFT_SQE_HASH_OUT;
+			  WDSOFT_SQE_HASH_OUT | WDSOFT_SQE_EXACT;
 
 	if (sqe->op >= WDSOFT_OP_MAX)
 		return -EOPNOTSUPP;
@@ -570,6 +574,8 @@ static int wdsoft_check_sqe(const struct wdsoft_sqe *sqe,
 		return -EINVAL;
 	if ((sqe->flags & (WDSOFT_SQE_HASH_IN | WDSOFT_SQE_HASH_OUT)) &&
 	    sqe->op != WDSOFT_OP_SHA256)
+		return -EINVAL;
+	if ((sqe->flags & WDSOFT_SQE_EXACT) && sqe->op != WDSOFT_OP_INFLATE)
 		return -EINVAL;
 	return 0;
 }
@@ -622,7 +628,8 @@ void wdsoft_execute(struct wdsoft_work *w, const struct wdsoft_xfer *x,
 		r = wdsoft_deflate(w, &src, &dst, sqe->level ?: 6, zlib);
 		break;
 	case WDSOFT_OP_INFLATE:
-		r = wdsoft_inflate(w, &src, &dst, zlib);
+		r = wdsoft_inflate(w, &src, &dst, zlib,
+				   sqe->flags & WDSOFT_SQE_EXACT);
 		break;
 	default:
 		r = -EOPNOTSUPP;

@@ -235,6 +235,9 @@ static int wdsoft_send(struct wd_queue_priv *p, struct wd_msg *m, bool publish)
 	if (unlikely((m->flags & WD_MSG_HASH_MASK) &&
 		     !(w->features & WDSOFT_FEAT_HASH_STATE)))
 		return -EOPNOTSUPP;
+	if (unlikely((m->flags & WD_MSG_EXACT) &&
+		     !(w->features & WDSOFT_FEAT_INFLATE_EXACT)))
+		return -EOPNOTSUPP;
 	r = wdsoft_addr(p, w, m->src, m->src_len, &sqe.src);
 	if (likely(!r))
 		r = wdsoft_addr(p, w, m->dst, m->dst_len, &sqe.dst);
@@ -257,6 +260,8 @@ static int wdsoft_send(struct wd_queue_priv *p, struct wd_msg *m, bool publish)
 		sqe.flags |= WDSOFT_SQE_HASH_IN;
 	if (m->flags & WD_MSG_HASH_OUT)
 		sqe.flags |= WDSOFT_SQE_HASH_OUT;
+	if (m->flags & WD_MSG_EXACT)
+		sqe.flags |= WDSOFT_SQE_EXACT;
 	sqe.src_len = m->src_len;
 	sqe.dst_len = m->dst_len;
 	sqe.cookie = (uint64_t)w->slots[slot].gen << 32 | slot;

@@ -199,7 +199,8 @@ static ssize_t helper_zip(uint32_t op, const void *src, size_t src_len,
 	int r;
 
 	if ((src_len && !src) || (dst_len && !dst) ||
-	    (flags & ~(WD_MSG_ZLIB | WD_MSG_LEVEL_MASK)))
+	    (flags & ~(WD_MSG_ZLIB | WD_MSG_LEVEL_MASK | WD_MSG_EXACT)) ||
+	    ((flags & WD_MSG_EXACT) && op != WD_OP_INFLATE))
 		return -EINVAL;
 	r = helper_run(&m);
 	if (r < 0)

@@ -419,8 +419,11 @@ static inline int msg_check(struct wd_queue_priv *p, const struct wd_msg *m)
 		return -EINVAL;
 	if (unlikely(!(p->ops & (1U << m->op))))
 		return -EOPNOTSUPP;
-	if (unlikely(m->flags & ~(WD_MSG_ZLIB | WD_MSG_LEVEL_MASK | WD_MSG_HASH_MASK) ||
+	if (unlikely(m->flags & ~(WD_MSG_ZLIB | WD_MSG_LEVEL_MASK | WD_MSG_HASH_MASK |
+				  WD_MSG_EXACT) ||
 		     (m->flags & WD_MSG_LEVEL_MASK) > WD_MSG_LEVEL(9)))
+		return -EINVAL;
+	if (unlikely((m->flags & WD_MSG_EXACT) && m->op != WD_OP_INFLATE))
 		return -EINVAL;
 	if (unlikely(m->flags & WD_MSG_HASH_MASK) && __wd_hash_msg_check(m))
 		return -EINVAL;

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <openssl/sha.h>
+#undef Z_PREFIX	/* the real zlib, also in a program built with libwdz's -DZ_PREFIX */
 #include <zlib.h>
 
 #include <misc/uacce/uacce.h>
@@ -129,7 +130,7 @@ static int do_deflate(const void *src, size_t slen, void *dst, size_t dlen,
 }
 
 static int do_inflate(const void *src, size_t slen, void *dst, size_t dlen,
-		      bool zlib, uint64_t *out)
+		      bool zlib, bool exact, uint64_t *out)
 {
 	z_stream z = { 0 };
 	int r;
@@ -144,7 +145,7 @@ static int do_inflate(const void *src, size_t slen, void *dst, size_t dlen,
 	*out = z.total_out;
 	inflateEnd(&z);
 	if (r == Z_STREAM_END)
-		return 0;
+		return exact && z.avail_in ? -EMSGSIZE : 0;
 	if (r == Z_BUF_ERROR && z.avail_out == 0 && z.avail_in)
 		return -ENOSPC;
 	return -EBADMSG;
@@ -261,7 +262,8 @@ static void process(struct wddq *q, const struct wdsoft_sqe *sqe,
 		st = do_deflate(src, sqe->src_len, dst, sqe->dst_len, sqe->level, zlib, &out);
 		break;
 	case WDSOFT_OP_INFLATE:
-		st = do_inflate(src, sqe->src_len, dst, sqe->dst_len, zlib, &out);
+		st = do_inflate(src, sqe->src_len, dst, sqe->dst_len, zlib,
+				sqe->flags & WDSOFT_SQE_EXACT, &out);
 		break;
 	default:
 		st = -EOPNOTSUPP;
@@ -725,7 +727,8 @@ void wdd_install(const struct wdd_config *c)
 	if (!cfg.version)
 		cfg.version = WDSOFT_VERSION;
 	if (!cfg.features)
-		cfg.features = WDSOFT_FEAT_ENGINE_CPU | WDSOFT_FEAT_HASH_STATE;
+		cfg.features = WDSOFT_FEAT_ENGINE_CPU | WDSOFT_FEAT_HASH_STATE |
+			       WDSOFT_FEAT_INFLATE_EXACT;
 	else if (cfg.features == WDD_NO_FEATURES)
 		cfg.features = 0;
 	if (cfg.no_engine_cpu)

@@ -26,6 +26,23 @@ vm_require() {
 	: "${WD_BUILD_ROOT:?run me from meson test}"
 }
 
+# user_with_broker USER: WarpDrive installed, the modules loaded, the broker
+# socket-activated, and USER (created if missing) who cannot open a device
+# node, so that every queue of theirs comes from the broker; defines
+# as_user CMD... (two TAP results).
+user_with_broker() {
+	install_once || bail "meson install failed"
+	quiesce || bail "cannot stop the broker and unload the modules"
+	modprobe wdsoft && udevadm trigger --subsystem-match=uacce --action=add && udevadm settle -t 30
+	systemctl start wdbroker.socket
+	ok $? "modules loaded, broker socket listening"
+	id "$1" >/dev/null 2>&1 || useradd --no-create-home --shell /bin/sh "$1"
+	as_user_name=$1
+	as_user() { runuser -u "$as_user_name" -- "$@"; }
+	as_user sh -c 'exec 3<>/dev/wdsoft-0' 2>/dev/null
+	ok $([ $? != 0 ]; echo $?) "$1 cannot open /dev/wdsoft-0: queues must come from the broker"
+}
+
 have_broker() { [ -x "$WD_BUILD_ROOT/wdbrokerd/wdbrokerd" ]; }
 no_broker_reason="wdbrokerd is not built yet (no $WD_BUILD_ROOT/wdbrokerd/wdbrokerd)"
 

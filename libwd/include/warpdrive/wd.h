@@ -93,6 +93,14 @@ enum wd_op {
  */
 #define WD_MSG_HASH_IN		(1U << 1)
 #define WD_MSG_HASH_OUT		(1U << 2)
+/*
+ * WD_MSG_EXACT: WD_OP_INFLATE only: the stream must end exactly at the end
+ *	of @src; input left after its end fails the request with -EMSGSIZE
+ *	(without the flag such input is ignored). A caller that must know how
+ *	much input a stream used learns it from success: all of it. Devices
+ *	that cannot check (wd_send: -EOPNOTSUPP) predate the flag.
+ */
+#define WD_MSG_EXACT		(1U << 3)
 #define WD_MSG_LEVEL(n)		(((uint32_t)(n) & 0xfU) << 8)
 #define WD_MSG_LEVEL_MASK	(0xfU << 8)
 
@@ -182,7 +190,9 @@ struct wd_queue {
  * @dst_len: output capacity in bytes.
  * @out_len: set on completion: bytes written to @dst.
  * @status: set on completion: 0, or a negative errno (-ENOSPC: @dst too
- *	small; -EBADMSG: corrupt compressed stream; -EFAULT: bad address;
+ *	small; -EBADMSG: corrupt (or cut short) compressed stream; -EMSGSIZE:
+ *	input left after the stream's end, with WD_MSG_EXACT; -EFAULT: bad
+ *	address;
  *	-EOPNOTSUPP: op not offered by the device; -EACCES: op not permitted
  *	on this queue, the broker restricted it to other algorithms (request
  *	a set, see wd_queue.alg);
@@ -346,9 +356,10 @@ int wd_queue_arm(struct wd_queue *q);
  *	negative errno.
  * wd_sha256(): writes the 32-byte digest to @digest; 0 or -errno.
  * wd_compress()/wd_decompress(): deflate or inflate @src into @dst; flags
- *	are WD_MSG_ZLIB and WD_MSG_LEVEL(n). Return the bytes written to @dst,
- *	or -ENOSPC when @dst is too small, -EBADMSG for a corrupt stream, or
- *	another -errno.
+ *	are WD_MSG_ZLIB and WD_MSG_LEVEL(n), and WD_MSG_EXACT for
+ *	wd_decompress(). Return the bytes written to @dst, or -ENOSPC when
+ *	@dst is too small, -EBADMSG for a corrupt stream, -EMSGSIZE for input
+ *	left after the stream (WD_MSG_EXACT), or another -errno.
  */
 int64_t wd_crc32c(const void *buf, size_t len);
 int wd_sha256(const void *buf, size_t len, uint8_t digest[WD_SHA256_SIZE]);

@@ -73,6 +73,13 @@
  * dst shorter than the state with HASH_IN or HASH_OUT is -ENOSPC. The
  * state is written only when the descriptor succeeds, so a failed or
  * cancelled piece leaves dst as it was and may be sent again.
+ *
+ * WDSOFT_FEAT_INFLATE_EXACT (bit 2): WDSOFT_SQE_EXACT on WDSOFT_OP_INFLATE
+ * asks the engine to check that the stream ends exactly at src_len. Input
+ * left over after the stream's end completes with -EMSGSIZE (without the
+ * flag it is ignored), so a consumer that must know how much input a
+ * stream used (zlib's inflate leaves what follows the stream unconsumed)
+ * learns it from success: all of it. The flag on any other op is -EINVAL.
  */
 #ifndef _UAPI_MISC_UACCE_WDSOFT_H
 #define _UAPI_MISC_UACCE_WDSOFT_H
@@ -102,6 +109,7 @@ enum wdsoft_op {
 #define WDSOFT_SQE_DST_SGL	(1U << 2) /* dst: wdsoft_sge[dst_len] */
 #define WDSOFT_SQE_HASH_IN	(1U << 3) /* sha256: continue from the state at dst */
 #define WDSOFT_SQE_HASH_OUT	(1U << 4) /* sha256: more follows, write the state to dst */
+#define WDSOFT_SQE_EXACT	(1U << 5) /* inflate: the stream ends at src_len */
 
 
 /**
@@ -131,6 +139,7 @@ struct wdsoft_hash_state {
 /* wdsoft_mmio.features, written by the driver with line 0 */
 #define WDSOFT_FEAT_ENGINE_CPU		(1U << 0)	/* engine_cpu is kept */
 #define WDSOFT_FEAT_HASH_STATE		(1U << 1)	/* WDSOFT_SQE_HASH_IN/OUT */
+#define WDSOFT_FEAT_INFLATE_EXACT	(1U << 2)	/* WDSOFT_SQE_EXACT */
 
 /* wdsoft_mmio.engine_cpu before the engine ran */
 #define WDSOFT_ENGINE_CPU_NONE		0xffffffffU
