@@ -12,10 +12,12 @@
  * bits 2-4 the output buffer size (1 byte up to all of it), bit 5 feed the
  * input in two pieces -- then the compressed bytes.
  *
- * Invariants: both reach Z_STREAM_END or neither does; when they do, the
- * output is byte for byte the same and so is the input consumed (input
- * after the stream stays unconsumed); libwdz never writes beyond its
- * output buffer (ASan) nor leaks.
+ * Invariants: both reach Z_STREAM_END or neither does, and both ask for a
+ * dictionary (Z_NEED_DICT, which like zlib sets no msg) or neither; when
+ * they reach the end, the output is byte for byte the same and so is the
+ * input consumed (input after the stream stays unconsumed); any other
+ * error comes with a msg; libwdz never writes beyond its output buffer
+ * (ASan) nor leaks.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -81,8 +83,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r == Z_STREAM_END && (z.total_out != stock_len || z.total_in != stock_used ||
 				  memcmp(ours, stock, stock_len)))
 		abort();
-	if (r != Z_STREAM_END && r != Z_OK && r != Z_BUF_ERROR && !z.msg)
-		abort();	/* errors come with a message */
+	if ((r == Z_NEED_DICT) != (want == Z_NEED_DICT))
+		abort();
+	/* Errors come with a message; Z_NEED_DICT is a request, as in zlib. */
+	if (r != Z_STREAM_END && r != Z_OK && r != Z_BUF_ERROR && r != Z_NEED_DICT && !z.msg)
+		abort();
 	inflateEnd(&z);
 	return 0;
 }
