@@ -106,8 +106,10 @@ ok $? "warpctl leases shows it too"
 warpctl leases 2>/dev/null | grep -E "CGROUP|libpod" | diag
 
 # 6. Container B takes the slice's second queue; a third container is refused.
+# 7>&-: B's podman (and its conmon) must not hold A's stdin open, or A
+# never sees the end of it in step 8.
 $P run -i --name ctr-b --network none --user 1000:1000 \
-	--device warpdrive.org/broker=default --rootfs "$R" /usr/bin/wd-client hold < "$tmp/b.in" > "$tmp/b.out" 2>&1 &
+	--device warpdrive.org/broker=default --rootfs "$R" /usr/bin/wd-client hold < "$tmp/b.in" > "$tmp/b.out" 2>&1 7>&- &
 exec 8> "$tmp/b.in"
 wait_for 120 grep -q '^lease ' "$tmp/b.out"
 ok $? "container B holds a queue too: $(head -n 1 "$tmp/b.out")"
