@@ -27,6 +27,22 @@ build_rootfs() {
 	done
 	# systemd-nspawn wants an OS tree: /usr and an os-release.
 	mkdir -p "$r/usr/lib" && printf 'ID=wdtest\nNAME="WarpDrive test"\n' > "$r/usr/lib/os-release" || return 1
+	# systemd-nspawn --user=NAME runs getent passwd and getent initgroups
+	# inside the container; busybox has none, so a small one over /etc.
+	cat > "$r/usr/bin/getent" <<-'EOF' || return 1
+	#!/bin/sh
+	case $1 in
+	passwd|group) grep -E "^$2:|^[^:]*:[^:]*:$2:" "/etc/$1" || exit 2 ;;
+	initgroups)
+		IFS=: read -r name x uid gid rest <<-END || exit 2
+		$(grep "^$2:" /etc/passwd)
+		END
+		[ -n "$gid" ] || exit 2
+		echo "$name $gid" ;;
+	*) exit 1 ;;
+	esac
+	EOF
+	chmod 755 "$r/usr/bin/getent" || return 1
 	printf 'root:x:0:0::/:/bin/sh\napp:x:1000:1000::/:/bin/sh\n' > "$r/etc/passwd"
 	printf 'root:x:0:\napp:x:1000:\n' > "$r/etc/group"
 }

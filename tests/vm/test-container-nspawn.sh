@@ -31,12 +31,15 @@ cleanup() {
 trap cleanup EXIT
 build_rootfs "$tmp/rootfs" || bail "cannot build the container's root file system"
 sock=/run/warpdrive/broker.sock
-# -q: no banner; --register=yes: a machine-NAME.scope as podman's scopes.
+# -q: no banner; --register=yes: a machine-NAME.scope as podman's scopes;
+# --console=pipe: the payload gets our stdin (the hold fifo) and plain
+# output, where the default off a terminal (read-only) reads no input and
+# writes through a pty (CR LF lines).
 spawn() {
 	name=$1
 	shift
 	systemd-nspawn -q --register=yes --machine="$name" -D "$tmp/rootfs" --user=app \
-		--private-network "$@"
+		--console=pipe --private-network "$@"
 }
 
 systemctl start wdbroker.socket wdbroker.service && wait_for 60 active wdbroker.service

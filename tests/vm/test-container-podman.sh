@@ -39,6 +39,9 @@ cleanup() {
 trap cleanup EXIT
 build_rootfs "$tmp/rootfs" || bail "cannot build the container's root file system"
 R=$tmp/rootfs
+# crun leaves the CDI mount targets (an empty /run/warpdrive/broker.sock) in
+# a --rootfs directory: the containers without the device get their own.
+build_rootfs "$tmp/plain" || bail "cannot build the container's root file system"
 # run [--device NAME] COMMAND...: a throw-away container as uid 1000.
 # (--rootfs is a flag: the directory is podman's first argument.)
 run() {
@@ -47,7 +50,9 @@ run() {
 		dev_opt="--device $2"
 		shift 2
 	fi
-	$P run --rm --network none --user 1000:1000 $dev_opt --rootfs "$R" "$@"
+	root=$R
+	[ -n "$dev_opt" ] || root=$tmp/plain
+	$P run --rm --network none --user 1000:1000 $dev_opt --rootfs "$root" "$@"
 }
 
 mkdir -p "$(dirname "$pol")"
@@ -106,8 +111,10 @@ ok $? "warpctl leases shows it too"
 warpctl leases 2>/dev/null | grep -E "CGROUP|libpod" | diag
 
 # 6. Container B takes the slice's second queue; a third container is refused.
+# 7>&-: B's podman (and its conmon) must not hold A's stdin open, or A
+# never sees the end of it in step 8.
 $P run -i --name ctr-b --network none --user 1000:1000 \
-	--device warpdrive.org/broker=default --rootfs "$R" /usr/bin/wd-client hold < "$tmp/b.in" > "$tmp/b.out" 2>&1 &
+	--device warpdrive.org/broker=default --rootfs "$R" /usr/bin/wd-client hold < "$tmp/b.in" > "$tmp/b.out" 2>&1 7>&- &
 exec 8> "$tmp/b.in"
 wait_for 120 grep -q '^lease ' "$tmp/b.out"
 ok $? "container B holds a queue too: $(head -n 1 "$tmp/b.out")"
@@ -140,10 +147,12 @@ code=$(timeout 60 $P wait ctr-a 2>&1)
 ok $? "and A's client goes on to release the queue and exit 0 (exit code $code)"
 
 # 9. Stopping a container releases its lease.
-$P stop -t 5 ctr-b > /dev/null 2>&1
+$P stop -t 5 ctr-b > "$tmp/stop.out" 2>&1
 [ -n "$lease_b" ] && busctl --list tree org.warpdrive | grep -qx "/org/warpdrive/lease/$lease_b" &&
 	wait_for 60 sh -c "! busctl --list tree org.warpdrive | grep -qx /org/warpdrive/lease/$lease_b"
-ok $? "podman stop releases B's lease $lease_b"
+rc=$?
+ok $rc "podman stop releases B's lease $lease_b"
+[ $rc = 0 ] || { diag < "$tmp/stop.out"; busctl --list tree org.warpdrive | diag; }
 
 # 10. The uacce kind, for trusted containers: the nodes, as root.
 $P run --rm --network none --device warpdrive.org/uacce=all --rootfs "$R" /bin/ls /dev > "$tmp/nodes.out" 2>&1
