@@ -24,7 +24,6 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -229,19 +228,6 @@ static int write_atomic(const char *path, const char *text)
 	return r;
 }
 
-__attribute__((format(printf, 1, 2)))
-static int cdi_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "warpctl: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'warpctl --help'.\n");
-	return EXIT_USAGE;
-}
-
 int verb_cdi(int argc, char **argv)
 {
 	struct json_object *spec = NULL;
@@ -249,7 +235,7 @@ int verb_cdi(int argc, char **argv)
 	int r;
 
 	if (strcmp(argv[1], "generate"))
-		return cdi_usage("cdi: unknown subcommand \"%s\"; the only one is generate.", argv[1]);
+		return usage_error("cdi: unknown subcommand \"%s\"; the only one is generate.", argv[1]);
 	if (!strcmp(arg.cdi_kind, "broker")) {
 		spec = spec_broker();
 	} else if (!strcmp(arg.cdi_kind, "uacce")) {
@@ -257,7 +243,7 @@ int verb_cdi(int argc, char **argv)
 		if (r != EXIT_OK)
 			return r;
 	} else {
-		return cdi_usage("--kind takes broker or uacce, not \"%s\".", arg.cdi_kind);
+		return usage_error("--kind takes broker or uacce, not \"%s\".", arg.cdi_kind);
 	}
 	text = json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PRETTY |
 					      JSON_C_TO_STRING_NOSLASHESCAPE);

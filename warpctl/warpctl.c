@@ -83,8 +83,7 @@ static const struct verb verbs[] = {
 	{ "cdi", 2, 2, verb_cdi },
 };
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
+int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 

@@ -49,6 +49,9 @@ int bus_error_exit(const char *what, const sd_bus_error *e, int r);
 /* The hint for commands that need the broker. */
 int no_broker_exit(const char *what);
 
+/* A bad command line: "warpctl: MESSAGE", a pointer to --help; EXIT_USAGE. */
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 int verb_devices(int argc, char **argv);
 int verb_leases(int argc, char **argv);
 int verb_stats(int argc, char **argv);
