@@ -47,26 +47,8 @@ static struct json_object *jstr(const char *s)
 	return json_object_new_string(s);
 }
 
-static void add_env_and_socket(struct json_object *edits, const char *socket)
-{
-	struct json_object *env = json_object_new_array(), *mounts = json_object_new_array();
-	struct json_object *mnt = json_object_new_object(), *opts = json_object_new_array();
-	char *kv = NULL;
-
-	if (asprintf(&kv, WDP_SOCKET_ENV "=%s", socket) >= 0)
-		json_object_array_add(env, jstr(kv));
-	free(kv);
-	json_object_object_add(edits, "env", env);
-	json_object_object_add(mnt, "hostPath", jstr(socket));
-	json_object_object_add(mnt, "containerPath", jstr(socket));
-	json_object_array_add(opts, jstr("bind"));
-	json_object_array_add(opts, jstr("rw"));
-	json_object_object_add(mnt, "options", opts);
-	json_object_array_add(mounts, mnt);
-	json_object_object_add(edits, "mounts", mounts);
-}
-
-static void add_ro_mount(struct json_object *edits, const char *path)
+/* A bind mount of @path at the same place in the container, @mode "rw" or "ro". */
+static void add_mount(struct json_object *edits, const char *path, const char *mode)
 {
 	struct json_object *mounts, *mnt = json_object_new_object(), *opts = json_object_new_array();
 
@@ -77,9 +59,21 @@ static void add_ro_mount(struct json_object *edits, const char *path)
 	json_object_object_add(mnt, "hostPath", jstr(path));
 	json_object_object_add(mnt, "containerPath", jstr(path));
 	json_object_array_add(opts, jstr("bind"));
-	json_object_array_add(opts, jstr("ro"));
+	json_object_array_add(opts, jstr(mode));
 	json_object_object_add(mnt, "options", opts);
 	json_object_array_add(mounts, mnt);
+}
+
+static void add_env_and_socket(struct json_object *edits, const char *socket)
+{
+	struct json_object *env = json_object_new_array();
+	char *kv = NULL;
+
+	if (asprintf(&kv, WDP_SOCKET_ENV "=%s", socket) >= 0)
+		json_object_array_add(env, jstr(kv));
+	free(kv);
+	json_object_object_add(edits, "env", env);
+	add_mount(edits, socket, "rw");
 }
 
 static struct json_object *device_new(struct json_object *devices, const char *name)
@@ -114,7 +108,7 @@ static struct json_object *spec_broker(void)
 		struct json_object *edits = device_new(devices, "libwd");
 
 		add_env_and_socket(edits, socket);
-		add_ro_mount(edits, WD_LIBWD_PATH);
+		add_mount(edits, WD_LIBWD_PATH, "ro");
 	}
 	return spec;
 }
