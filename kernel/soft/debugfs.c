@@ -75,6 +75,17 @@ static int wdsoft_engines_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(wdsoft_engines);
 
+/* The engines all pick the same drivers; engine 0 speaks for them. */
+static int wdsoft_impl_show(struct seq_file *m, void *unused)
+{
+	struct wdsoft_dev *sdev = m->private;
+
+	if (sdev->nr_engines)
+		wdsoft_work_show_algs(m, &sdev->engines[0].work);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(wdsoft_impl);
+
 static ssize_t wdsoft_stall_read(struct file *f, char __user *buf,
 				 size_t count, loff_t *ppos)
 {
@@ -146,6 +157,7 @@ void wdsoft_debugfs_add(struct wdsoft_dev *sdev, const char *name)
 	debugfs_create_file("stats", 0444, d, sdev, &wdsoft_stats_fops);
 	debugfs_create_file("queues", 0444, d, sdev, &wdsoft_queues_fops);
 	debugfs_create_file("engines", 0444, d, sdev, &wdsoft_engines_fops);
+	debugfs_create_file("impl", 0444, d, sdev, &wdsoft_impl_fops);
 	debugfs_create_atomic_t("fail_next", 0600, d, &sdev->fault.fail_next);
 	debugfs_create_u32("delay_us", 0600, d, &sdev->fault.delay_us);
 	debugfs_create_file("stall", 0600, d, sdev, &wdsoft_stall_fops);

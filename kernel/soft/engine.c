@@ -712,6 +712,7 @@ int wdsoft_engines_start(struct wdsoft_dev *sdev, unsigned int nr,
 		r = wdsoft_work_init(&eng->work, sdev->node);
 		if (r)
 			goto err;
+		wdsoft_work_algs_init(&eng->work, sdev->node);
 		t = kthread_create_on_node(wdsoft_engine_fn, eng, sdev->node,
 					   "%s/%u", name, i);
 		if (IS_ERR(t)) {

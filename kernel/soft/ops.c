@@ -29,6 +29,8 @@
 #include <linux/mmap_lock.h>
 #include <linux/vmalloc.h>
 #include <linux/zutil.h>
+#include <linux/seq_file.h>
+#include <crypto/hash.h>
 #include <crypto/sha2.h>
 #include <wd_compat.h>
 
@@ -309,18 +311,34 @@ static int wdsoft_crc32c(struct wdsoft_work *w, struct wdsoft_iter *src,
 {
 	u32 crc = ~0U;
 	__le32 le;
+	int r = 0;
 
 	/* The value is always in the completion; dst may be empty. */
 	if (dst->total && dst->total < sizeof(le))
 		return -ENOSPC;
-	while (wdsoft_iter_left(src)) {
+	/* The shash starts from its default key, ~0, as the library path. */
+	if (w->crc)
+		r = crypto_shash_init(w->crc);
+	while (!r && wdsoft_iter_left(src)) {
 		long c = wdsoft_read_chunk(w, src);
 
 		if (c < 0)
 			return c;
-		crc = __crc32c_le(crc, w->in, c);
+		if (w->crc)
+			r = crypto_shash_update(w->crc, w->in, c);
+		else
+			crc = __crc32c_le(crc, w->in, c);
 	}
-	crc = ~crc;
+	if (w->crc) {
+		/* crc32c's shash digest is the final value, little-endian. */
+		if (!r)
+			r = crypto_shash_final(w->crc, (u8 *)&le);
+		if (r)
+			return r;
+		crc = le32_to_cpu(le);
+	} else {
+		crc = ~crc;
+	}
 	*result = crc;
 	if (!dst->total)
 		return 0;
@@ -381,10 +399,16 @@ static int wdsoft_sha256_check(const struct wdsoft_iter *src,
  * version 1" in wdsoft.h). The kernel's sha256 library keeps the state as
  * chaining value plus byte count, which is what travels between pieces:
  * a piece ends on a block boundary, so no partial block is ever carried.
+ * With w->sha the crypto API driver hashes; a streaming piece moves the
+ * state in and out of it with import/export, whose format
+ * wdsoft_work_algs_init() checked to be that same struct sha256_state, or
+ * else runs on the library.
  */
 static int wdsoft_sha256(struct wdsoft_work *w, struct wdsoft_iter *src,
 			 struct wdsoft_iter *dst, u16 flags)
 {
+	const u16 stream = WDSOFT_SQE_HASH_IN | WDSOFT_SQE_HASH_OUT;
+	struct shash_desc *d = w->sha;
 	struct sha256_state st;
 	struct wdsoft_hash_state hs = { };
 	u8 digest[SHA256_DIGEST_SIZE];
@@ -393,6 +417,8 @@ static int wdsoft_sha256(struct wdsoft_work *w, struct wdsoft_iter *src,
 	r = wdsoft_sha256_check(src, dst, flags);
 	if (r)
 		return r;
+	if ((flags & stream) && !w->sha_state)
+		d = NULL;
 	sha256_init(&st);
 	if (flags & WDSOFT_SQE_HASH_IN) {
 		r = wdsoft_hash_state_in(dst, &st);
@@ -403,27 +429,48 @@ static int wdsoft_sha256(struct wdsoft_work *w, struct wdsoft_iter *src,
 			goto out;
 		}
 	}
-	while (wdsoft_iter_left(src)) {
+	if (d) {
+		r = crypto_shash_init(d);
+		if (!r && (flags & WDSOFT_SQE_HASH_IN))
+			r = crypto_shash_import(d, &st);
+	}
+	while (!r && wdsoft_iter_left(src)) {
 		long c = wdsoft_read_chunk(w, src);
 
 		if (c < 0) {
 			r = c;
 			goto out;
 		}
-		sha256_update(&st, w->in, c);
+		if (d)
+			r = crypto_shash_update(d, w->in, c);
+		else
+			sha256_update(&st, w->in, c);
 	}
+	if (r)
+		goto out;
 	if (flags & WDSOFT_SQE_HASH_OUT) {
+		if (d) {
+			r = crypto_shash_export(d, &st);
+			if (r)
+				goto out;
+		}
 		memcpy(hs.h, st.state, sizeof(hs.h));
 		hs.bytes = st.count;
 		r = wdsoft_iter_xfer(dst, &hs, sizeof(hs), true);
 		memzero_explicit(&hs, sizeof(hs));
 		goto out;
 	}
-	sha256_final(&st, digest);
-	r = wdsoft_iter_xfer(dst, digest, sizeof(digest), true);
+	if (d)
+		r = crypto_shash_final(d, digest);
+	else
+		sha256_final(&st, digest);
+	if (!r)
+		r = wdsoft_iter_xfer(dst, digest, sizeof(digest), true);
 	memzero_explicit(digest, sizeof(digest));
 out:
 	memzero_explicit(&st, sizeof(st));
+	if (d)
+		memzero_explicit(shash_desc_ctx(d), crypto_shash_descsize(d->tfm));
 	return r;
 }
 
@@ -669,8 +716,62 @@ int wdsoft_work_init(struct wdsoft_work *w, int node)
 	return 0;
 }
 
+/*
+ * The digests' implementations. The engine computes crc32c and sha256 with
+ * what the crypto API gives for those algorithm names: the driver of
+ * highest priority the kernel has (crc32c-intel, sha256-ni, sha256-avx2,
+ * ... or the generic C ones), as AF_ALG would. Each engine allocates its
+ * tfms once, when it starts (allocation may sleep and load modules); the
+ * shash calls on them do not sleep, so the engine runs them under its
+ * mutex and mmap_lock. SIMD drivers check crypto_simd_usable() themselves
+ * and fall back to their generic code where the FPU cannot be had.
+ *
+ * wdsoft's own crc32c-wdsoft and sha256-wdsoft (crypto.c) must never be
+ * picked: they would run the engine's code from inside itself. They only
+ * exist with uacce_mode=0, where there are no engines, and rank below the
+ * generic drivers; a driver name ending in "-wdsoft" is refused anyway.
+ * Without a usable driver the engine keeps the crc32c and sha256 library
+ * routines. The debugfs file "impl" names what each digest runs on.
+ */
+static const char wdsoft_own_suffix[] = "-wdsoft";
+
+static struct shash_desc *wdsoft_shash_get(const char *name, int node)
+{
+	size_t sfx = sizeof(wdsoft_own_suffix) - 1;
+	struct crypto_shash *tfm;
+	struct shash_desc *d;
+	const char *drv;
+	size_t len;
+
+	tfm = crypto_alloc_shash(name, 0, 0);
+	if (IS_ERR(tfm))
+		return NULL;
+	drv = crypto_shash_driver_name(tfm);
+	len = strlen(drv);
+	if (len >= sfx && !strcmp(drv + len - sfx, wdsoft_own_suffix))
+		goto out_tfm;
+	d = kzalloc_node(sizeof(*d) + crypto_shash_descsize(tfm), GFP_KERNEL,
+			 node);
+	if (!d)
+		goto out_tfm;
+	d->tfm = tfm;
+	return d;
+out_tfm:
+	crypto_free_shash(tfm);
+	return NULL;
+}
+
+static void wdsoft_shash_put(struct shash_desc *d)
+{
+	if (!d)
+		return;
+	crypto_free_shash(d->tfm);
+	kfree_sensitive(d);
+}
+
 /**
- * wdsoft_work_free() - free what wdsoft_work_init() allocated
+ * wdsoft_work_free() - free what wdsoft_work_init() and
+ *	wdsoft_work_algs_init() allocated
  * @w: scratch structure (partially initialised is fine)
  */
 void wdsoft_work_free(struct wdsoft_work *w)
@@ -681,5 +782,85 @@ void wdsoft_work_free(struct wdsoft_work *w)
 	kfree(w->dst_sgl);
 	vfree(w->deflate_ws);
 	kvfree(w->inflate_ws);
+	wdsoft_shash_put(w->crc);
+	wdsoft_shash_put(w->sha);
 	memset(w, 0, sizeof(*w));
+}
+
+/*
+ * Whether @d's exported state is struct sha256_state as the library keeps
+ * it (the "version 1" hash state of wdsoft.h is made from it): export after
+ * two blocks must give the library's state, and hashing a third block
+ * after importing that state must give the library's state after three
+ * (an import that did nothing would leave one block's worth).
+ */
+static bool wdsoft_sha_state_ok(struct shash_desc *d)
+{
+	struct sha256_state want, got;
+	u8 block[SHA256_BLOCK_SIZE];
+	bool ok = false;
+	unsigned int i;
+
+	if (crypto_shash_statesize(d->tfm) != sizeof(got))
+		return false;
+	for (i = 0; i < sizeof(block); i++)
+		block[i] = i * 7 + 1;
+	sha256_init(&want);
+	sha256_update(&want, block, sizeof(block));
+	sha256_update(&want, block, sizeof(block));
+	if (crypto_shash_init(d) ||
+	    crypto_shash_update(d, block, sizeof(block)) ||
+	    crypto_shash_update(d, block, sizeof(block)) ||
+	    crypto_shash_export(d, &got))
+		goto out;
+	if (memcmp(got.state, want.state, sizeof(got.state)) ||
+	    got.count != want.count)
+		goto out;
+	sha256_update(&want, block, sizeof(block));
+	if (crypto_shash_init(d) || crypto_shash_import(d, &got) ||
+	    crypto_shash_update(d, block, sizeof(block)) ||
+	    crypto_shash_export(d, &got))
+		goto out;
+	ok = !memcmp(got.state, want.state, sizeof(got.state)) &&
+	     got.count == want.count;
+out:
+	memzero_explicit(shash_desc_ctx(d), crypto_shash_descsize(d->tfm));
+	return ok;
+}
+
+/**
+ * wdsoft_work_algs_init() - pick the digests' implementations of an engine
+ * @w: scratch structure set up by wdsoft_work_init()
+ * @node: NUMA node to allocate on, or NUMA_NO_NODE
+ *
+ * Process context only. Never fails: what cannot be had stays on the
+ * library (see "The digests' implementations" above).
+ */
+void wdsoft_work_algs_init(struct wdsoft_work *w, int node)
+{
+	w->crc = wdsoft_shash_get("crc32c", node);
+	w->sha = wdsoft_shash_get("sha256", node);
+	w->sha_state = w->sha && wdsoft_sha_state_ok(w->sha);
+}
+
+static const char *wdsoft_shash_name(const struct shash_desc *d, bool use)
+{
+	return d && use ? crypto_shash_driver_name(d->tfm) : "library";
+}
+
+/**
+ * wdsoft_work_show_algs() - print what each digest of @w runs on
+ * @m: debugfs file
+ * @w: an engine's scratch structure
+ *
+ * One line each: "crc32c DRIVER", "sha256 DRIVER" (one-shot descriptors)
+ * and "sha256-stream DRIVER" (WDSOFT_SQE_HASH_IN/OUT), where DRIVER is a
+ * crypto API driver name or "library".
+ */
+void wdsoft_work_show_algs(struct seq_file *m, const struct wdsoft_work *w)
+{
+	seq_printf(m, "crc32c %s\n", wdsoft_shash_name(w->crc, true));
+	seq_printf(m, "sha256 %s\n", wdsoft_shash_name(w->sha, true));
+	seq_printf(m, "sha256-stream %s\n",
+		   wdsoft_shash_name(w->sha, w->sha_state));
 }

@@ -33,6 +33,8 @@
 #define WDSOFT_PAGE_REQ_TRIES	64
 
 struct platform_device;
+struct seq_file;
+struct shash_desc;
 struct uacce_device;
 struct uacce_queue;
 struct dentry;
@@ -144,6 +146,13 @@ struct wdsoft_iter {
  * @atomic: the caller may hold a spinlock (the crypto API runs scomp under
  *	one): never reschedule between chunks
  * @uva: SVA state of the descriptor in progress (engine threads only)
+ * @crc: the kernel's best crc32c (crypto API shash by algorithm name) with
+ *	its descriptor, or NULL to use the crc32c library (see "The digests'
+ *	implementations" in ops.c); set by wdsoft_work_algs_init()
+ * @sha: the same for sha256
+ * @sha_state: @sha's exported state is struct sha256_state, so streaming
+ *	sha256 descriptors (WDSOFT_SQE_HASH_IN/OUT) run on it too; if false
+ *	they use the sha256 library
  */
 struct wdsoft_work {
 	u8 *in;
@@ -156,6 +165,9 @@ struct wdsoft_work {
 	const bool *cancel;
 	bool atomic;
 	struct wdsoft_uva uva;
+	struct shash_desc *crc;
+	struct shash_desc *sha;
+	bool sha_state;
 };
 
 /**
@@ -331,6 +343,8 @@ void wdsoft_page_req_exit(void);
 /* ops.c: the algorithms, shared by the engine and the crypto API */
 int wdsoft_work_init(struct wdsoft_work *w, int node);
 void wdsoft_work_free(struct wdsoft_work *w);
+void wdsoft_work_algs_init(struct wdsoft_work *w, int node);
+void wdsoft_work_show_algs(struct seq_file *m, const struct wdsoft_work *w);
 void wdsoft_unpin_all(struct wdsoft_uva *uva);
 int wdsoft_iter_init(struct wdsoft_iter *it, const struct wdsoft_xfer *x,
 		     u64 addr, u64 len, bool sgl, struct wdsoft_sge *sgl_buf);
