@@ -127,6 +127,16 @@ int wdb_fail(struct wdb_cell *c, int err, const char *fmt, ...)
 
 uint64_t wdb_now_ns(void);
 
+/* The CPU's spin-wait hint (x86 pause, arm64 yield), between empty looks. */
+static inline void wdb_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
 /* check.c: reference results and output checks. */
 uint32_t wdb_crc32c_ref(uint32_t crc, const void *buf, size_t len);
 uint32_t wdb_crc32c_fast(uint32_t crc, const void *buf, size_t len);

@@ -3,8 +3,9 @@
  * path-libwd.c - the WarpDrive data path: one libwd queue, every slot in
  * flight on its ring.
  *
- * "libwd" polls the completion ring (wd_recv_batch) and never sleeps; the
- * engine keeps polling too, as it does while work keeps coming.
+ * "libwd" polls the completion ring (wd_recv_batch) and never sleeps, with
+ * a pause between empty looks; the engine keeps polling too, as it does
+ * while work keeps coming.
  * "libwd-idle" measures the other end: wdsoft's idle_us is set to 0 for
  * the run so the engine parks as soon as its rings are empty, every
  * request has to wake it (the doorbell ioctl libwd issues when the engine
@@ -137,6 +138,14 @@ static int lw_reap(struct wdb_worker *w, struct wdb_slot **done, int max)
 		return wdb_fail(c, r, "wd_recv_batch on %s failed: %s", l->q.dev_name,
 				wd_strerror(r));
 	n += r;
+	/*
+	 * Nothing yet: a pause before the next look, as any busy poller
+	 * does. On a CPU with a sibling thread it gives the core to the
+	 * sibling; under QEMU's TCG it ends the vCPU's turn, so an engine on
+	 * another vCPU runs at once instead of after the turn's budget.
+	 */
+	if (!n)
+		wdb_cpu_relax();
 	for (int i = 0; i < n; i++) {
 		struct wd_msg *m = l->done[i];
 		struct wdb_slot *s = m->cookie;
