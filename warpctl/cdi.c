@@ -150,6 +150,7 @@ static int spec_uacce(struct json_object **out)
 {
 	struct json_object *devices, *spec = spec_new(CDI_VENDOR "/uacce", &devices), *all;
 	struct devtable *t = NULL;
+	struct stat st;
 	int r;
 
 	r = devtable_new(arg.sysfs_root, "/dev", &t);
@@ -181,8 +182,13 @@ static int spec_uacce(struct json_object **out)
 		json_object_put(spec);
 		fprintf(stderr, "warpctl: no uacce devices in %s/class/uacce; load a driver "
 			"(modprobe wdsoft) and run this again\n", arg.sysfs_root);
-		/* A spec of devices that are gone would hand containers dead nodes. */
-		if (arg.output && strcmp(arg.output, "-") && unlink(arg.output) == 0)
+		/*
+		 * A spec of devices that are gone would hand containers dead
+		 * nodes. Only a regular file is a spec: --output /dev/stdout
+		 * (a symlink) or a fifo stays.
+		 */
+		if (arg.output && strcmp(arg.output, "-") && lstat(arg.output, &st) == 0 &&
+		    S_ISREG(st.st_mode) && unlink(arg.output) == 0)
 			fprintf(stderr, "warpctl: removed %s\n", arg.output);
 		return EXIT_FAIL;
 	}
