@@ -16,14 +16,17 @@
  *
  * The uacce devices are those in sysfs when the spec is written; the unit
  * warpdrive-cdi.service writes both files again whenever a device comes or
- * goes (udev starts it). A file is written to a temporary name and renamed,
- * so a runtime never reads half a spec.
+ * goes (udev restarts it). A file is written to a temporary name and
+ * renamed, so a runtime never reads half a spec; the termination signals
+ * wait while the temporary file exists, so a restart that stops a running
+ * generation leaves no temporary file behind.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -203,18 +206,30 @@ static int spec_uacce(struct json_object **out)
 	return EXIT_OK;
 }
 
-/* Write @text to @path through a temporary file in the same directory. */
+/*
+ * Write @text to @path through a temporary file in the same directory. A
+ * SIGTERM (systemd stopping the unit), SIGINT or SIGHUP arriving meanwhile
+ * is held until the temporary file is renamed or removed, then acts.
+ */
 static int write_atomic(const char *path, const char *text)
 {
 	_cleanup_(freep) char *tmp = NULL;
 	size_t len = strlen(text);
+	sigset_t term, old;
 	int fd, r = 0;
 
 	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
 		return -ENOMEM;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	sigaddset(&term, SIGHUP);
+	sigprocmask(SIG_BLOCK, &term, &old);
 	fd = mkstemp(tmp);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
 	/* Runtimes run as root, but rootless podman reads the file too. */
 	if (fchmod(fd, 0644) < 0 || write(fd, text, len) != (ssize_t)len ||
 	    write(fd, "\n", 1) != 1 || fsync(fd) < 0)
@@ -225,6 +240,8 @@ static int write_atomic(const char *path, const char *text)
 		r = -errno;
 	if (r)
 		unlink(tmp);
+out:
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	return r;
 }
 
