@@ -16,14 +16,17 @@
  *
  * The uacce devices are those in sysfs when the spec is written; the unit
  * warpdrive-cdi.service writes both files again whenever a device comes or
- * goes (udev starts it). A file is written to a temporary name and renamed,
- * so a runtime never reads half a spec.
+ * goes (udev restarts it). A file is written to a temporary name and
+ * renamed, so a runtime never reads half a spec; the termination signals
+ * wait while the temporary file exists, so a restart that stops a running
+ * generation leaves no temporary file behind.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -150,6 +153,7 @@ static int spec_uacce(struct json_object **out)
 {
 	struct json_object *devices, *spec = spec_new(CDI_VENDOR "/uacce", &devices), *all;
 	struct devtable *t = NULL;
+	struct stat st;
 	int r;
 
 	r = devtable_new(arg.sysfs_root, "/dev", &t);
@@ -181,8 +185,13 @@ static int spec_uacce(struct json_object **out)
 		json_object_put(spec);
 		fprintf(stderr, "warpctl: no uacce devices in %s/class/uacce; load a driver "
 			"(modprobe wdsoft) and run this again\n", arg.sysfs_root);
-		/* A spec of devices that are gone would hand containers dead nodes. */
-		if (arg.output && strcmp(arg.output, "-") && unlink(arg.output) == 0)
+		/*
+		 * A spec of devices that are gone would hand containers dead
+		 * nodes. Only a regular file is a spec: --output /dev/stdout
+		 * (a symlink) or a fifo stays.
+		 */
+		if (arg.output && strcmp(arg.output, "-") && lstat(arg.output, &st) == 0 &&
+		    S_ISREG(st.st_mode) && unlink(arg.output) == 0)
 			fprintf(stderr, "warpctl: removed %s\n", arg.output);
 		return EXIT_FAIL;
 	}
@@ -197,18 +206,30 @@ static int spec_uacce(struct json_object **out)
 	return EXIT_OK;
 }
 
-/* Write @text to @path through a temporary file in the same directory. */
+/*
+ * Write @text to @path through a temporary file in the same directory. A
+ * SIGTERM (systemd stopping the unit), SIGINT or SIGHUP arriving meanwhile
+ * is held until the temporary file is renamed or removed, then acts.
+ */
 static int write_atomic(const char *path, const char *text)
 {
 	_cleanup_(freep) char *tmp = NULL;
 	size_t len = strlen(text);
+	sigset_t term, old;
 	int fd, r = 0;
 
 	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
 		return -ENOMEM;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	sigaddset(&term, SIGHUP);
+	sigprocmask(SIG_BLOCK, &term, &old);
 	fd = mkstemp(tmp);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
 	/* Runtimes run as root, but rootless podman reads the file too. */
 	if (fchmod(fd, 0644) < 0 || write(fd, text, len) != (ssize_t)len ||
 	    write(fd, "\n", 1) != 1 || fsync(fd) < 0)
@@ -219,6 +240,8 @@ static int write_atomic(const char *path, const char *text)
 		r = -errno;
 	if (r)
 		unlink(tmp);
+out:
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	return r;
 }
 

@@ -287,6 +287,19 @@ static void check_uacce(const char *sys, const char *dir)
 	ok(access(out, F_OK) < 0 && errno == ENOENT,
 	   "and the stale spec is removed, so runtimes offer no device that is gone");
 	run_clear(&r);
+	{
+		char link[sizeof(out) + 8];
+
+		snprintf(link, sizeof(link), "%s.link", out);
+		ok(symlink("/proc/self/fd/1", link) == 0, "a symlink as --output");
+		is(wt_run(&r, "--sysfs-root", sys, "cdi", "generate", "--kind", "uacce", "--output",
+			  link), 1, "no devices, --output a symlink: exit 1");
+		ok(!strstr(r.err, "removed"), "and nothing is said to be removed: %s", r.err);
+		ok(lstat(link, &st) == 0 && S_ISLNK(st.st_mode),
+		   "the symlink stays: only a regular file is a stale spec");
+		unlink(link);
+		run_clear(&r);
+	}
 }
 
 int main(void)
