@@ -390,6 +390,59 @@ static unsigned int msg_version(const struct wdp_msg *m)
 	}
 }
 
+/* Size of @m encoded in version @v, or -EINVAL if it is not valid there. */
+static ssize_t msg_size(const struct wdp_msg *m, unsigned int v)
+{
+	switch (m->type) {
+	case WDP_REQ_QUEUE: {
+		const struct wdp_queue_req *q = &m->queue;
+
+		if (!alg_fits(q->alg, v) || !str_fits(q->device, WDP_NAME_MAX) ||
+		    (q->device[0] && !wdp_name_valid(q->device)) ||
+		    !node_valid(q->node) || (q->flags & ~WDP_QUEUE_FLAGS_ALL))
+			return -EINVAL;
+		return (ssize_t)(HDR_SZ + queue_size(v));
+	}
+	case WDP_REQ_RELEASE:
+	case WDP_REP_RELEASED:
+	case WDP_EVT_REVOKED:
+		if (m->lease == 0)
+			return -EINVAL;
+		return (ssize_t)(HDR_SZ + sizeof(struct wdp_wire_lease_id));
+	case WDP_REQ_LIST:
+		return (ssize_t)HDR_SZ;
+	case WDP_REP_GRANT:
+		if (!lease_valid(&m->grant, v))
+			return -EINVAL;
+		return (ssize_t)(HDR_SZ + lease_size(v));
+	case WDP_REP_REFUSE:
+		if (m->refusal.reason == WDP_REASON_NONE ||
+		    m->refusal.reason >= WDP_REASON_MAX ||
+		    !str_fits(m->refusal.text, WDP_TEXT_MAX) ||
+		    !text_valid(m->refusal.text))
+			return -EINVAL;
+		return (ssize_t)(HDR_SZ + sizeof(struct wdp_wire_refuse));
+	case WDP_REP_LEASES:
+		if (m->list.count > WDP_LIST_MAX || m->list.total < m->list.count ||
+		    (m->list.count && !m->list.leases))
+			return -EINVAL;
+		for (uint32_t i = 0; i < m->list.count; i++)
+			if (!lease_valid(&m->list.leases[i], v))
+				return -EINVAL;
+		return (ssize_t)leases_size(v, m->list.count);
+	case WDP_REQ_COUNTERS:
+		if (v < 3 || !counters_valid(&m->counters))
+			return -EINVAL;
+		return (ssize_t)counters_size(m->counters.count);
+	case WDP_REP_COUNTED:
+		if (v < 3)
+			return -EINVAL;
+		return (ssize_t)(HDR_SZ + sizeof(struct wdp_wire_counted));
+	default:
+		return -EINVAL;
+	}
+}
+
 ssize_t wdp_encode(const struct wdp_msg *m, void *buf, size_t size)
 {
 	struct wdp_wire_hdr h = {
@@ -399,67 +452,16 @@ ssize_t wdp_encode(const struct wdp_msg *m, void *buf, size_t size)
 	};
 	unsigned char *p = buf;
 	unsigned int v = m->version ? m->version : msg_version(m);
+	ssize_t r;
 	size_t need;
 
 	if (v < WDP_VERSION_MIN || v > WDP_VERSION)
 		return -EINVAL;
 	h.version = (uint16_t)v;
-	switch (m->type) {
-	case WDP_REQ_QUEUE: {
-		const struct wdp_queue_req *q = &m->queue;
-
-		if (!alg_fits(q->alg, v) || !str_fits(q->device, WDP_NAME_MAX) ||
-		    (q->device[0] && !wdp_name_valid(q->device)) ||
-		    !node_valid(q->node) || (q->flags & ~WDP_QUEUE_FLAGS_ALL))
-			return -EINVAL;
-		need = HDR_SZ + queue_size(v);
-		break;
-	}
-	case WDP_REQ_RELEASE:
-	case WDP_REP_RELEASED:
-	case WDP_EVT_REVOKED:
-		if (m->lease == 0)
-			return -EINVAL;
-		need = HDR_SZ + sizeof(struct wdp_wire_lease_id);
-		break;
-	case WDP_REQ_LIST:
-		need = HDR_SZ;
-		break;
-	case WDP_REP_GRANT:
-		if (!lease_valid(&m->grant, v))
-			return -EINVAL;
-		need = HDR_SZ + lease_size(v);
-		break;
-	case WDP_REP_REFUSE:
-		if (m->refusal.reason == WDP_REASON_NONE ||
-		    m->refusal.reason >= WDP_REASON_MAX ||
-		    !str_fits(m->refusal.text, WDP_TEXT_MAX) ||
-		    !text_valid(m->refusal.text))
-			return -EINVAL;
-		need = HDR_SZ + sizeof(struct wdp_wire_refuse);
-		break;
-	case WDP_REP_LEASES:
-		if (m->list.count > WDP_LIST_MAX || m->list.total < m->list.count ||
-		    (m->list.count && !m->list.leases))
-			return -EINVAL;
-		for (uint32_t i = 0; i < m->list.count; i++)
-			if (!lease_valid(&m->list.leases[i], v))
-				return -EINVAL;
-		need = leases_size(v, m->list.count);
-		break;
-	case WDP_REQ_COUNTERS:
-		if (v < 3 || !counters_valid(&m->counters))
-			return -EINVAL;
-		need = counters_size(m->counters.count);
-		break;
-	case WDP_REP_COUNTED:
-		if (v < 3)
-			return -EINVAL;
-		need = HDR_SZ + sizeof(struct wdp_wire_counted);
-		break;
-	default:
-		return -EINVAL;
-	}
+	r = msg_size(m, v);
+	if (r < 0)
+		return r;
+	need = (size_t)r;
 	if (size < need)
 		return -EMSGSIZE;
 
