@@ -328,3 +328,23 @@ int wdp_client_list(int sock, struct wdp_lease **leases, size_t *count,
 	*count = rep.list.count;
 	return 0;
 }
+
+int wdp_client_report(int sock, const struct wdp_counter *v, uint32_t n,
+		      struct wdp_counted *counted, struct wdp_refusal *refusal)
+{
+	struct wdp_msg req = { .type = WDP_REQ_COUNTERS }, rep;
+	int r;
+
+	req.counters.count = n;
+	req.counters.v = (struct wdp_counter *)v;
+	r = call(sock, &req, &rep, NULL, refusal);
+	if (r < 0)
+		return r;
+	if (rep.type != WDP_REP_COUNTED) {
+		wdp_msg_clear(&rep);
+		return -EBADMSG;
+	}
+	if (counted)
+		*counted = rep.counted;
+	return 0;
+}

@@ -16,6 +16,9 @@
  * 2 wire structures; a version 1 message is widened on the way in and
  * narrowed on the way out (get_wire/put_wire), so every check is written
  * once.
+ *
+ * Version 3 adds COUNTERS and COUNTED, which exist only in version 3;
+ * every other message has its version 2 layout there.
  */
 #include "wdproto.h"
 
@@ -81,7 +84,26 @@ struct wdp_wire_leases {
 	/* struct wdp_wire_lease[count] follows */
 };
 
+struct wdp_wire_counters {
+	uint32_t count;
+	uint32_t reserved;
+	/* struct wdp_wire_counter[count] follows */
+};
+
+struct wdp_wire_counter {
+	char name[WDP_NAME_MAX];
+	uint64_t value;
+};
+
+struct wdp_wire_counted {
+	uint32_t stored;
+	uint32_t dropped;
+};
+
 _Static_assert(sizeof(struct wdp_wire_hdr) == 16, "wire header layout");
+_Static_assert(sizeof(struct wdp_wire_counters) == 8, "wire counters layout");
+_Static_assert(sizeof(struct wdp_wire_counter) == 72, "wire counter layout");
+_Static_assert(sizeof(struct wdp_wire_counted) == 8, "wire counted layout");
 _Static_assert(sizeof(struct wdp_wire_queue) == 136, "wire queue layout");
 _Static_assert(sizeof(struct wdp_wire_lease) == 208, "wire lease layout");
 _Static_assert(sizeof(struct wdp_wire_queue2) == 328, "wire queue layout, version 2");
@@ -116,6 +138,16 @@ static size_t leases_size(unsigned int v, size_t n)
 	return HDR_SZ + sizeof(struct wdp_wire_leases) + n * lease_size(v);
 }
 
+static size_t counters_size(size_t n)
+{
+	return HDR_SZ + sizeof(struct wdp_wire_counters) + n * sizeof(struct wdp_wire_counter);
+}
+
+_Static_assert(HDR_SZ + sizeof(struct wdp_wire_counters) +
+	       WDP_COUNTERS_MAX * sizeof(struct wdp_wire_counter) <
+	       HDR_SZ + sizeof(struct wdp_wire_leases) + WDP_LIST_MAX * sizeof(struct wdp_wire_lease2),
+	       "the longest message is still a full lease list");
+
 size_t wdp_msg_size_max(void)
 {
 	return leases_size(WDP_VERSION, WDP_LIST_MAX);
@@ -129,6 +161,10 @@ void wdp_msg_clear(struct wdp_msg *m)
 		free(m->list.leases);
 		m->list.leases = NULL;
 		m->list.count = 0;
+	} else if (m->type == WDP_REQ_COUNTERS) {
+		free(m->counters.v);
+		m->counters.v = NULL;
+		m->counters.count = 0;
 	}
 }
 
@@ -276,6 +312,21 @@ static bool alg_fits(const char *alg, unsigned int v)
 	return str_fits(alg, WDP_ALGS_MAX) && algs_valid(alg) && algs_version(alg) <= v;
 }
 
+/* 1..WDP_COUNTERS_MAX counters, each a valid name, no name twice. */
+static bool counters_valid(const struct wdp_counters *c)
+{
+	if (c->count == 0 || c->count > WDP_COUNTERS_MAX || !c->v)
+		return false;
+	for (uint32_t i = 0; i < c->count; i++) {
+		if (!str_fits(c->v[i].name, WDP_NAME_MAX) || !wdp_name_valid(c->v[i].name))
+			return false;
+		for (uint32_t j = 0; j < i; j++)
+			if (!strcmp(c->v[i].name, c->v[j].name))
+				return false;
+	}
+	return true;
+}
+
 static bool lease_valid(const struct wdp_lease *l, unsigned int v)
 {
 	return l->id != 0 && str_fits(l->device, WDP_NAME_MAX) &&
@@ -331,8 +382,64 @@ static unsigned int msg_version(const struct wdp_msg *m)
 			if (algs_version(m->list.leases[i].alg) > v)
 				v = algs_version(m->list.leases[i].alg);
 		return v;
+	case WDP_REQ_COUNTERS:
+	case WDP_REP_COUNTED:
+		return 3;
 	default:
 		return v;
+	}
+}
+
+/* Size of @m encoded in version @v, or -EINVAL if it is not valid there. */
+static ssize_t msg_size(const struct wdp_msg *m, unsigned int v)
+{
+	switch (m->type) {
+	case WDP_REQ_QUEUE: {
+		const struct wdp_queue_req *q = &m->queue;
+
+		if (!alg_fits(q->alg, v) || !str_fits(q->device, WDP_NAME_MAX) ||
+		    (q->device[0] && !wdp_name_valid(q->device)) ||
+		    !node_valid(q->node) || (q->flags & ~WDP_QUEUE_FLAGS_ALL))
+			return -EINVAL;
+		return (ssize_t)(HDR_SZ + queue_size(v));
+	}
+	case WDP_REQ_RELEASE:
+	case WDP_REP_RELEASED:
+	case WDP_EVT_REVOKED:
+		if (m->lease == 0)
+			return -EINVAL;
+		return (ssize_t)(HDR_SZ + sizeof(struct wdp_wire_lease_id));
+	case WDP_REQ_LIST:
+		return (ssize_t)HDR_SZ;
+	case WDP_REP_GRANT:
+		if (!lease_valid(&m->grant, v))
+			return -EINVAL;
+		return (ssize_t)(HDR_SZ + lease_size(v));
+	case WDP_REP_REFUSE:
+		if (m->refusal.reason == WDP_REASON_NONE ||
+		    m->refusal.reason >= WDP_REASON_MAX ||
+		    !str_fits(m->refusal.text, WDP_TEXT_MAX) ||
+		    !text_valid(m->refusal.text))
+			return -EINVAL;
+		return (ssize_t)(HDR_SZ + sizeof(struct wdp_wire_refuse));
+	case WDP_REP_LEASES:
+		if (m->list.count > WDP_LIST_MAX || m->list.total < m->list.count ||
+		    (m->list.count && !m->list.leases))
+			return -EINVAL;
+		for (uint32_t i = 0; i < m->list.count; i++)
+			if (!lease_valid(&m->list.leases[i], v))
+				return -EINVAL;
+		return (ssize_t)leases_size(v, m->list.count);
+	case WDP_REQ_COUNTERS:
+		if (v < 3 || !counters_valid(&m->counters))
+			return -EINVAL;
+		return (ssize_t)counters_size(m->counters.count);
+	case WDP_REP_COUNTED:
+		if (v < 3)
+			return -EINVAL;
+		return (ssize_t)(HDR_SZ + sizeof(struct wdp_wire_counted));
+	default:
+		return -EINVAL;
 	}
 }
 
@@ -345,57 +452,16 @@ ssize_t wdp_encode(const struct wdp_msg *m, void *buf, size_t size)
 	};
 	unsigned char *p = buf;
 	unsigned int v = m->version ? m->version : msg_version(m);
+	ssize_t r;
 	size_t need;
 
 	if (v < WDP_VERSION_MIN || v > WDP_VERSION)
 		return -EINVAL;
 	h.version = (uint16_t)v;
-	switch (m->type) {
-	case WDP_REQ_QUEUE: {
-		const struct wdp_queue_req *q = &m->queue;
-
-		if (!alg_fits(q->alg, v) || !str_fits(q->device, WDP_NAME_MAX) ||
-		    (q->device[0] && !wdp_name_valid(q->device)) ||
-		    !node_valid(q->node) || (q->flags & ~WDP_QUEUE_FLAGS_ALL))
-			return -EINVAL;
-		need = HDR_SZ + queue_size(v);
-		break;
-	}
-	case WDP_REQ_RELEASE:
-	case WDP_REP_RELEASED:
-	case WDP_EVT_REVOKED:
-		if (m->lease == 0)
-			return -EINVAL;
-		need = HDR_SZ + sizeof(struct wdp_wire_lease_id);
-		break;
-	case WDP_REQ_LIST:
-		need = HDR_SZ;
-		break;
-	case WDP_REP_GRANT:
-		if (!lease_valid(&m->grant, v))
-			return -EINVAL;
-		need = HDR_SZ + lease_size(v);
-		break;
-	case WDP_REP_REFUSE:
-		if (m->refusal.reason == WDP_REASON_NONE ||
-		    m->refusal.reason >= WDP_REASON_MAX ||
-		    !str_fits(m->refusal.text, WDP_TEXT_MAX) ||
-		    !text_valid(m->refusal.text))
-			return -EINVAL;
-		need = HDR_SZ + sizeof(struct wdp_wire_refuse);
-		break;
-	case WDP_REP_LEASES:
-		if (m->list.count > WDP_LIST_MAX || m->list.total < m->list.count ||
-		    (m->list.count && !m->list.leases))
-			return -EINVAL;
-		for (uint32_t i = 0; i < m->list.count; i++)
-			if (!lease_valid(&m->list.leases[i], v))
-				return -EINVAL;
-		need = leases_size(v, m->list.count);
-		break;
-	default:
-		return -EINVAL;
-	}
+	r = msg_size(m, v);
+	if (r < 0)
+		return r;
+	need = (size_t)r;
 	if (size < need)
 		return -EMSGSIZE;
 
@@ -447,6 +513,29 @@ ssize_t wdp_encode(const struct wdp_msg *m, void *buf, size_t size)
 			put_lease(p, &m->list.leases[i], v);
 			p += lease_size(v);
 		}
+		break;
+	}
+	case WDP_REQ_COUNTERS: {
+		struct wdp_wire_counters w = { .count = m->counters.count };
+
+		memcpy(p, &w, sizeof(w));
+		p += sizeof(w);
+		for (uint32_t i = 0; i < m->counters.count; i++) {
+			struct wdp_wire_counter e = { .value = m->counters.v[i].value };
+
+			put_str(e.name, sizeof(e.name), m->counters.v[i].name);
+			memcpy(p, &e, sizeof(e));
+			p += sizeof(e);
+		}
+		break;
+	}
+	case WDP_REP_COUNTED: {
+		struct wdp_wire_counted w = {
+			.stored = m->counted.stored,
+			.dropped = m->counted.dropped,
+		};
+
+		memcpy(p, &w, sizeof(w));
 		break;
 	}
 	default:
@@ -614,6 +703,52 @@ static int decode_leases(const unsigned char *p, size_t body, size_t len, unsign
 	return 0;
 }
 
+/* @len: the whole datagram, which the count must agree with. */
+static int decode_counters(const unsigned char *p, size_t body, size_t len,
+			   struct wdp_msg *m, const char **why)
+{
+	struct wdp_wire_counters w;
+	struct wdp_counter *c;
+
+	if (body < sizeof(w))
+		BAD("counters shorter than their header");
+	memcpy(&w, p, sizeof(w));
+	if (w.count == 0)
+		BAD("counters message with no counter");
+	if (w.count > WDP_COUNTERS_MAX)
+		BAD("counters message longer than the protocol allows");
+	if (w.reserved)
+		BAD("counters reserved field not zero");
+	if (len != counters_size(w.count))
+		BAD("counters message size disagrees with its count");
+	p += sizeof(w);
+	c = calloc(w.count, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < w.count; i++) {
+		struct wdp_wire_counter e;
+		const char *bad = NULL;
+
+		memcpy(&e, p + (size_t)i * sizeof(e), sizeof(e));
+		if (!field_canonical(e.name, sizeof(e.name)))
+			bad = "counter name not NUL-terminated and zero-padded";
+		else if (!wdp_name_valid(e.name))
+			bad = "counter name empty or with invalid characters";
+		for (uint32_t j = 0; !bad && j < i; j++)
+			if (!strcmp(c[j].name, e.name))
+				bad = "counter named twice in one message";
+		if (bad) {
+			free(c);
+			BAD(bad);
+		}
+		memcpy(c[i].name, e.name, sizeof(e.name));
+		c[i].value = e.value;
+	}
+	m->counters.count = w.count;
+	m->counters.v = c;
+	return 0;
+}
+
 static int decode_body(const unsigned char *p, size_t len, const struct wdp_wire_hdr *h,
 		       struct wdp_msg *m, const char **why)
 {
@@ -638,6 +773,22 @@ static int decode_body(const unsigned char *p, size_t len, const struct wdp_wire
 		return decode_refuse(p, body, m, why);
 	case WDP_REP_LEASES:
 		return decode_leases(p, body, len, h->version, m, why);
+	case WDP_REQ_COUNTERS:
+		if (h->version < 3)
+			BAD("counters in a version below 3");
+		return decode_counters(p, body, len, m, why);
+	case WDP_REP_COUNTED: {
+		struct wdp_wire_counted w;
+
+		if (h->version < 3)
+			BAD("counted reply in a version below 3");
+		if (body != sizeof(w))
+			BAD("counted reply has the wrong size");
+		memcpy(&w, p, sizeof(w));
+		m->counted.stored = w.stored;
+		m->counted.dropped = w.dropped;
+		return 0;
+	}
 	default:
 		BAD("unknown message type");
 	}
@@ -723,6 +874,8 @@ const char *wdp_type_name(uint16_t type)
 	case WDP_REP_REFUSE:	return "refuse";
 	case WDP_REP_RELEASED:	return "released";
 	case WDP_REP_LEASES:	return "leases";
+	case WDP_REQ_COUNTERS:	return "counters";
+	case WDP_REP_COUNTED:	return "counted";
 	case WDP_EVT_REVOKED:	return "revoked";
 	default:		return "unknown";
 	}

@@ -36,12 +36,15 @@ extern "C" {
 /*
  * Versions spoken: 1..WDP_VERSION. Version 2 differs from 1 only in the
  * layouts that carry algorithms (QUEUE and the lease entry of GRANT and
- * LEASES), which hold a set of names instead of one. Every message goes
- * out in the lowest version that can carry it, so a peer that speaks only
- * version 1 never sees version 2 unless a set of algorithms is asked for.
+ * LEASES), which hold a set of names instead of one. Version 3 adds the
+ * COUNTERS request and its COUNTED reply and changes nothing else. Every
+ * message goes out in the lowest version that can carry it, so a peer that
+ * speaks only version 1 never sees version 2 unless a set of algorithms is
+ * asked for, and a version 2 broker answers COUNTERS with a version
+ * refusal (then closes that connection) instead of seeing an unknown type.
  */
 #define WDP_VERSION_MIN		1
-#define WDP_VERSION		2
+#define WDP_VERSION		3
 
 /* Bytes in a name field, including the terminating NUL. */
 #define WDP_NAME_MAX		64
@@ -57,17 +60,21 @@ extern "C" {
 #define WDP_TEXT_MAX		256
 /* Most leases one WDP_LEASES reply carries (total says how many exist). */
 #define WDP_LIST_MAX		64
+/* Most counters one WDP_REQ_COUNTERS carries (send more in several). */
+#define WDP_COUNTERS_MAX	32
 
 /* Message types. Requests go client -> broker, replies broker -> client. */
 enum wdp_type {
 	WDP_REQ_QUEUE		= 0x01,	/* give me a queue */
 	WDP_REQ_RELEASE		= 0x02,	/* I am done with lease N */
 	WDP_REQ_LIST		= 0x03,	/* which leases do I hold? */
+	WDP_REQ_COUNTERS	= 0x04,	/* add these to my counters (version 3) */
 
 	WDP_REP_GRANT		= 0x81,	/* a queue fd (SCM_RIGHTS) + lease */
 	WDP_REP_REFUSE		= 0x82,	/* no: reason code + sentence */
 	WDP_REP_RELEASED	= 0x83,	/* lease N is released */
 	WDP_REP_LEASES		= 0x84,	/* list of leases */
+	WDP_REP_COUNTED		= 0x85,	/* counters stored / dropped (version 3) */
 
 	/* Unsolicited (seq 0): the broker revoked lease N. */
 	WDP_EVT_REVOKED		= 0xc1,
@@ -128,6 +135,28 @@ struct wdp_lease_list {
 };
 
 /*
+ * A named counter a client reports: what it did since its last report
+ * (the broker adds it to its totals). @name is a name as above
+ * (wdp_name_valid), by convention "library.what", e.g.
+ * "zlib.deflate.streams".
+ */
+struct wdp_counter {
+	char name[WDP_NAME_MAX];
+	uint64_t value;
+};
+
+struct wdp_counters {
+	uint32_t count;			/* 1..WDP_COUNTERS_MAX entries in v[] */
+	struct wdp_counter *v;		/* malloc'd by wdp_decode(); names differ */
+};
+
+/* The broker's answer to COUNTERS: how many it added, how many it could not. */
+struct wdp_counted {
+	uint32_t stored;
+	uint32_t dropped;		/* over the broker's caps (see wdbrokerd(8)) */
+};
+
+/*
  * A decoded message. Only the member for @type is meaningful. @version is
  * the version it came in; for wdp_encode() 0 means the lowest version that
  * carries it (what senders use), else exactly that version.
@@ -142,13 +171,15 @@ struct wdp_msg {
 		struct wdp_lease grant;		/* WDP_REP_GRANT */
 		struct wdp_refusal refusal;	/* WDP_REP_REFUSE */
 		struct wdp_lease_list list;	/* WDP_REP_LEASES */
+		struct wdp_counters counters;	/* WDP_REQ_COUNTERS */
+		struct wdp_counted counted;	/* WDP_REP_COUNTED */
 	};
 };
 
 /* Largest valid message on the wire (a full WDP_REP_LEASES). */
 size_t wdp_msg_size_max(void);
 
-/* Free what wdp_decode() allocated (the lease list); safe on any msg. */
+/* Free what wdp_decode() allocated (lease list, counters); safe on any msg. */
 void wdp_msg_clear(struct wdp_msg *m);
 
 /*
@@ -262,6 +293,16 @@ int wdp_client_release(int sock, uint64_t lease, struct wdp_refusal *refusal);
  */
 int wdp_client_list(int sock, struct wdp_lease **leases, size_t *count,
 		    struct wdp_refusal *refusal);
+
+/*
+ * wdp_client_report - send @n (1..WDP_COUNTERS_MAX) counters, each the
+ * amount to add since the last report, and wait for the broker's answer.
+ * Returns 0 with @counted filled (may be NULL), or as
+ * wdp_client_request_queue(): a broker older than version 3 refuses with
+ * reason "version" (-EPROTONOSUPPORT) and then closes the connection.
+ */
+int wdp_client_report(int sock, const struct wdp_counter *v, uint32_t n,
+		      struct wdp_counted *counted, struct wdp_refusal *refusal);
 
 #ifdef __cplusplus
 }

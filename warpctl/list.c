@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * list.c - warpctl devices, leases and stats.
+ * list.c - warpctl devices, leases and stats (of devices, or --clients).
  *
  * Devices come from the broker when it runs (it knows leases and keeps the
  * statistics), otherwise straight from sysfs through the broker's own
@@ -382,6 +382,59 @@ static int stats_row(struct table *t, const struct devinfo *d, int *notes)
 			 s.valid ? C_UINT(s.errors) : C_NULL, s.valid ? C_NSEC(s.busy_ns) : C_NULL);
 }
 
+/*
+ * stats --clients: the broker's ListClientCounters, one row per uid, unit
+ * and counter, as the broker summed them.
+ */
+static int stats_clients(void)
+{
+	static const char *const headers[] = { "UID", "USER", "UNIT", "COUNTER", "VALUE" };
+	static const char *const keys[] = { "uid", "user", "unit", "counter", "value" };
+	_cleanup_(table_freep) struct table *t = table_new(ARRAY_SIZE(keys), headers, keys);
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	const char *unit, *name;
+	uint64_t value, dropped = 0;
+	uint32_t uid;
+	int r;
+
+	if (!t)
+		return EXIT_FAIL;
+	if (broker_connect(&bus) <= 0)
+		return no_broker_exit("showing the clients' counters");
+	r = sd_bus_call_method(bus, WD_BUS_NAME, WD_BUS_PATH, WD_MANAGER_IFACE,
+			       "ListClientCounters", &e, &reply, "");
+	if (r < 0) {
+		r = bus_error_exit("cannot read the clients' counters", &e, r);
+		sd_bus_error_free(&e);
+		return r;
+	}
+	r = sd_bus_message_enter_container(reply, 'a', "(usst)");
+	while (r >= 0 && (r = sd_bus_message_read(reply, "(usst)", &uid, &unit, &name, &value)) > 0) {
+		struct passwd *pw = getpwuid(uid);
+		char num[16];
+
+		snprintf(num, sizeof(num), "%u", uid);
+		r = TABLE_ROW(t, C_UINT(uid), C_STR(pw ? pw->pw_name : num), C_STR(unit),
+			      C_STR(name), C_UINT(value));
+	}
+	if (r >= 0)
+		r = sd_bus_message_exit_container(reply);
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "t", &dropped);
+	if (r < 0) {
+		fprintf(stderr, "warpctl: cannot read the broker's client counters: %s\n", strerror(-r));
+		return EXIT_FAIL;
+	}
+	if (dropped)
+		fprintf(stderr, "warpctl: the broker had no room for %llu reported counters; "
+			"see wdbrokerd(8) on its limits.\n", (unsigned long long)dropped);
+	if (geteuid() != 0)
+		fprintf(stderr, "warpctl: only your own uid's counters are shown; run as root to see all.\n");
+	return show_table(t);
+}
+
 int verb_stats(int argc, char **argv)
 {
 	static const char *const headers[] = { "DEVICE", "GRANTS", "RELEASES", "REVOKES",
@@ -389,5 +442,10 @@ int verb_stats(int argc, char **argv)
 	static const char *const keys[] = { "name", "grants", "releases", "revokes", "open_errors",
 					    "requests", "bytes", "errors", "busy_ns" };
 
+	if (arg.clients) {
+		if (argc > 1)
+			return usage_error("stats --clients takes no device name (\"%s\").", argv[1]);
+		return stats_clients();
+	}
 	return show_per_device(ARRAY_SIZE(keys), headers, keys, stats_row, argc - 1, argv + 1);
 }

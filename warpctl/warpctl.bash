@@ -13,6 +13,7 @@ _warpctl()
 	local opts='--help --version --json= --no-legend --user --no-ask-password --sysfs-root='
 	local bench_opts='--op= --size= --depth= --seconds= --path='
 	local cdi_opts='--kind= --output='
+	local stats_opts='--clients'
 	local verb='' nargs=0 root=/sys user='' i
 
 	# What the line says so far: the verb, its arguments, the options that
@@ -59,6 +60,7 @@ _warpctl()
 	-*)
 		[[ -z $verb || $verb == bench ]] && opts="$opts $bench_opts"
 		[[ -z $verb || $verb == cdi ]] && opts="$opts $cdi_opts"
+		[[ -z $verb || $verb == stats ]] && opts="$opts $stats_opts"
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 		[[ ${COMPREPLY[0]-} == *= ]] && compopt -o nospace
 		return ;;

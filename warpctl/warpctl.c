@@ -37,6 +37,7 @@ static void help(void)
 	       "  devices [DEVICE...]  list accelerator devices (all, or those named)\n"
 	       "  leases               list the queues the broker has leased\n"
 	       "  stats [DEVICE...]    per-device broker and engine statistics\n"
+	       "  stats --clients      what client libraries (libwdz) reported, per uid and unit\n"
 	       "  revoke LEASE         revoke a lease; its holder gets an error\n"
 	       "  reload               make the broker reload its policy\n"
 	       "  check-policy DIR     validate a policy directory and show what it grants\n"
@@ -52,6 +53,8 @@ static void help(void)
 	       "     --sysfs-root=DIR  read devices from DIR/class/uacce and engine statistics\n"
 	       "                       from DIR/kernel/debug when the broker is not running\n"
 	       "                       (default /sys)\n\n"
+	       "Options of stats:\n"
+	       "     --clients         the counters clients reported instead of the devices'\n\n"
 	       "Options of cdi generate:\n"
 	       "     --kind=KIND       broker (the socket; default) or uacce (device nodes)\n"
 	       "     --output=FILE     write to FILE (atomically) instead of stdout\n\n"
@@ -99,7 +102,7 @@ int main(int argc, char **argv)
 {
 	enum { ARG_VERSION = 0x100, ARG_JSON, ARG_NO_LEGEND, ARG_USER, ARG_NO_ASK,
 	       ARG_SYSFS, ARG_OP, ARG_SIZE, ARG_DEPTH, ARG_SECONDS, ARG_PATH, ARG_KIND,
-	       ARG_OUTPUT };
+	       ARG_OUTPUT, ARG_CLIENTS };
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
@@ -115,6 +118,7 @@ int main(int argc, char **argv)
 		{ "path", required_argument, NULL, ARG_PATH },
 		{ "kind", required_argument, NULL, ARG_KIND },
 		{ "output", required_argument, NULL, ARG_OUTPUT },
+		{ "clients", no_argument, NULL, ARG_CLIENTS },
 		{}
 	};
 	bool bench_opts = false, cdi_opts = false;
@@ -168,6 +172,9 @@ int main(int argc, char **argv)
 			arg.output = optarg;
 			cdi_opts = true;
 			break;
+		case ARG_CLIENTS:
+			arg.clients = true;
+			break;
 		case '?':
 		default:
 			if (optopt && optopt < 0x100)
@@ -192,6 +199,8 @@ int main(int argc, char **argv)
 		if (bench_opts && v->run != verb_bench)
 			return usage_error("--op, --size, --depth, --seconds and --path are options "
 					   "of bench, not of %s.", v->name);
+		if (arg.clients && v->run != verb_stats)
+			return usage_error("--clients is an option of stats, not of %s.", v->name);
 		if (cdi_opts && v->run != verb_cdi)
 			return usage_error("--kind and --output are options of cdi generate, not of %s.",
 					   v->name);

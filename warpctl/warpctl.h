@@ -32,6 +32,7 @@ struct warpctl_args {
 	const char *sysfs_root;	/* --sysfs-root; debugfs is <root>/kernel/debug */
 	const char *output;	/* cdi generate --output; NULL or "-": stdout */
 	const char *cdi_kind;	/* cdi generate --kind: broker or uacce */
+	bool clients;		/* stats --clients */
 };
 
 extern struct warpctl_args arg;

@@ -230,6 +230,42 @@ static int method_list_leases(sd_bus_message *msg, void *ud, sd_bus_error *error
 	return sd_bus_send(NULL, reply, NULL);
 }
 
+static int method_list_client_counters(sd_bus_message *msg, void *ud, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct counters_table *t = &((struct manager *)ud)->client_counters;
+	uid_t uid = (uid_t)-1;
+	int r;
+
+	if (bus_caller_euid(msg, &uid) < 0)
+		return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "cannot identify the caller");
+	r = sd_bus_message_new_method_return(msg, &reply);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_open_container(reply, 'a', "(usst)");
+	if (r < 0)
+		return r;
+	/* As ListLeases: root sees everyone's, others their own uid's. */
+	for (unsigned i = 0; i < t->n; i++) {
+		const struct counters_ident *id = t->v[i];
+
+		if (uid != 0 && id->uid != uid)
+			continue;
+		for (unsigned j = 0; j < id->n; j++) {
+			r = sd_bus_message_append(reply, "(usst)", (uint32_t)id->uid, id->unit,
+						  id->v[j].name, id->v[j].value);
+			if (r < 0)
+				return r;
+		}
+	}
+	r = sd_bus_message_close_container(reply);
+	if (r >= 0)
+		r = sd_bus_message_append(reply, "t", t->dropped);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
 static int track_gone(sd_bus_track *t, void *ud)
 {
 	struct client *c = ud;
@@ -415,6 +451,9 @@ static const sd_bus_vtable manager_vtable[] = {
 		SD_BUS_RESULT("a(ssiuuo)", devices), method_list_devices, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("ListLeases", SD_BUS_NO_ARGS,
 		SD_BUS_RESULT("a(tssuus)", leases), method_list_leases, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("ListClientCounters", SD_BUS_NO_ARGS,
+		SD_BUS_RESULT("a(usst)", counters, "t", dropped), method_list_client_counters,
+		SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("RequestQueue", SD_BUS_ARGS("s", alg, "i", node),
 		SD_BUS_RESULT("h", fd, "t", lease, "s", device), method_request_queue, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("ReleaseLease", SD_BUS_ARGS("t", lease), SD_BUS_NO_RESULT,

@@ -301,6 +301,26 @@ static int client_list(struct client *c, const struct wdp_msg *req)
 	return wdp_send(c->fd, &rep, -1);
 }
 
+/*
+ * Counters a client reports go to the totals of the identity it connected
+ * as; nothing in the message can change whose totals they are.
+ */
+static int client_counters(struct client *c, const struct wdp_msg *req)
+{
+	struct wdp_msg rep = { .type = WDP_REP_COUNTED, .seq = req->seq };
+	struct wdp_refusal rf = { .reason = WDP_REASON_INTERNAL };
+	int r;
+
+	r = counters_add(&c->m->client_counters, c->ident.uid, c->ident.unit,
+			 req->counters.v, req->counters.count, &rep.counted);
+	if (r < 0) {
+		snprintf(rf.text, sizeof(rf.text), "the broker could not store the counters: %s",
+			 strerror(-r));
+		return send_refusal(c, req->seq, &rf);
+	}
+	return wdp_send(c->fd, &rep, -1);
+}
+
 /* Handle one request; returns < 0 to drop the connection. */
 static int client_handle(struct client *c, const struct wdp_msg *req)
 {
@@ -313,6 +333,8 @@ static int client_handle(struct client *c, const struct wdp_msg *req)
 		return client_release(c, req);
 	case WDP_REQ_LIST:
 		return client_list(c, req);
+	case WDP_REQ_COUNTERS:
+		return client_counters(c, req);
 	default:
 		/* A reply type sent by a client: not a request. */
 		log_full(LOG_WARNING, &ctx, "closing connection: client sent a %s message",

@@ -779,6 +779,7 @@ struct manager *manager_free(struct manager *m)
 			client_free(m->clients);
 	}
 	bus_teardown(m);
+	counters_table_deinit(&m->client_counters);
 	sd_device_monitor_unref(m->monitor);
 	sd_event_source_disable_unref(m->accept_retry);
 	if (m->spare_fd >= 0)

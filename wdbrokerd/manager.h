@@ -10,6 +10,7 @@
 #include <systemd/sd-event.h>
 
 #include "client.h"
+#include "counters.h"
 #include "device.h"
 #include "lease.h"
 #include "policy.h"
@@ -95,6 +96,8 @@ struct manager {
 	uint64_t next_client_id;
 
 	uint64_t stat_grants, stat_refusals, stat_revokes, stat_protocol_errors;
+	/* What clients reported with COUNTERS, per uid and unit (counters.c). */
+	struct counters_table client_counters;
 
 	/*
 	 * systemd's fd store holds one fd per lease and one per stored

@@ -10,6 +10,16 @@
  * does not ask again for WD_ZLIB_RETRY_MS, so a machine without a device
  * pays one failed request per interval, not one per stream.
  *
+ * The same counters go to the broker, so that `warpctl stats --clients`
+ * shows them: the amounts added since the last report, in one COUNTERS
+ * message (broker protocol version 3) on a connection of its own, at
+ * exit and, in a long-running program, at the end of a stream once
+ * WD_ZLIB_REPORT_MS have passed since the last one. Not on a lease's
+ * connection: a broker that predates COUNTERS answers it with a version
+ * refusal and closes the connection, which would end the lease. Such a
+ * refusal turns reporting off for the process; no broker listening (root
+ * in direct mode) leaves WD_ZLIB_STATS as the only report.
+ *
  * The real zlib is opened by soname in a new link-map namespace (dlmopen):
  * there its internal calls bind to itself, not to the deflate() and
  * inflate() this library exports, which matters when the program itself
@@ -23,10 +33,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <warpdrive/wd.h>
 
+#include "wdproto.h"
 #include "wdz.h"
 
 #ifndef WDZ_REAL_PATH
@@ -57,6 +70,17 @@ static struct {
 	atomic_ulong fallback[WDZ_REASONS];
 	atomic_llong retry_at_ns;	/* no queue: don't ask before this */
 } stats;
+
+/*
+ * What the broker was told so far, per counter of report_fill(); the
+ * next report sends the difference. report_lock serializes reports and
+ * guards @reported and @report_off.
+ */
+#define WDZ_COUNTERS (6 + WDZ_REASONS)
+static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t reported[WDZ_COUNTERS];
+static bool report_off;			/* the broker refused COUNTERS */
+static atomic_llong report_at_ns;	/* no report before this; 0: not armed */
 
 static struct wdz_config config;
 static pthread_once_t config_once = PTHREAD_ONCE_INIT;
@@ -91,6 +115,8 @@ static size_t env_size(const char *name, size_t dflt)
 	return (size_t)n;
 }
 
+static void report_forked(void);
+
 static void config_load(void)
 {
 	const char *m = secure_getenv("WD_ZLIB_MODE");
@@ -107,6 +133,8 @@ static void config_load(void)
 	config.retry_ms = (unsigned int)env_size("WD_ZLIB_RETRY_MS", 1000);
 	config.verbose = (int)env_size("WD_ZLIB_VERBOSE", 0);
 	config.stats = env_size("WD_ZLIB_STATS", 0) != 0;
+	config.report_ms = (unsigned int)env_size("WD_ZLIB_REPORT_MS", 10000);
+	pthread_atfork(NULL, NULL, report_forked);
 	config_done = true;
 }
 
@@ -192,11 +220,119 @@ static long long now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* The counters as the broker names them, with their values now. */
+static void report_fill(struct wdp_counter *v)
+{
+	static const char *const what[3] = { "streams", "bytes_in", "bytes_out" };
+	unsigned int n = 0;
+
+	for (int inflate = 0; inflate < 2; inflate++) {
+		atomic_ulong *src[3] = { &stats.streams[inflate], &stats.in[inflate],
+					 &stats.out[inflate] };
+
+		for (int i = 0; i < 3; i++, n++) {
+			snprintf(v[n].name, sizeof(v[n].name), "zlib.%s.%s",
+				 inflate ? "inflate" : "deflate", what[i]);
+			v[n].value = atomic_load(src[i]);
+		}
+	}
+	for (int i = 0; i < WDZ_REASONS; i++, n++) {
+		snprintf(v[n].name, sizeof(v[n].name), "zlib.fallback.%s", reason_names[i]);
+		v[n].value = atomic_load(&stats.fallback[i]);
+	}
+}
+
+/*
+ * Send the broker what changed since the last report. Returns 0 (sent, or
+ * nothing to send), or a negative errno: no broker (-ENOENT,
+ * -ECONNREFUSED), a broker without COUNTERS (-EPROTONOSUPPORT, and
+ * reporting stops for the process), -EAGAIN when another thread is
+ * reporting (@wait false) or the broker took over a second to answer.
+ */
+int wdz_report(bool wait)
+{
+	struct wdp_counter now[WDZ_COUNTERS], delta[WDZ_COUNTERS];
+	struct timeval tmo = { .tv_sec = 1 };
+	struct wdp_refusal why;
+	uint32_t n = 0;
+	int sock, r;
+
+	if (wait)
+		pthread_mutex_lock(&report_lock);
+	else if (pthread_mutex_trylock(&report_lock))
+		return -EAGAIN;
+	r = report_off ? -EPROTONOSUPPORT : 0;
+	report_fill(now);
+	for (unsigned int i = 0; !r && i < WDZ_COUNTERS; i++)
+		if (now[i].value != reported[i]) {
+			delta[n] = now[i];
+			delta[n++].value -= reported[i];
+		}
+	if (r || !n)
+		goto out;
+	sock = wdp_client_connect(NULL);
+	if (sock < 0) {
+		r = sock;
+		goto out;
+	}
+	/* The program's thread waits for this: never longer than a second. */
+	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
+	setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo));
+	r = wdp_client_report(sock, delta, n, NULL, &why);
+	close(sock);
+	if (!r) {
+		for (unsigned int i = 0; i < WDZ_COUNTERS; i++)
+			reported[i] = now[i].value;
+	} else if (r == -EPROTONOSUPPORT) {
+		report_off = true;
+	}
+	if (r < 0 && r != -EAGAIN && wdz_config()->verbose >= 1)
+		fprintf(stderr, "libwdz: the broker did not take the statistics (%s); %s\n",
+			why.reason ? why.text : strerror(-r),
+			report_off ? "not sending them again" : "sending them later");
+out:
+	pthread_mutex_unlock(&report_lock);
+	return r;
+}
+
+/* After fork() the child reports only what it does itself. */
+static void report_forked(void)
+{
+	struct wdp_counter now[WDZ_COUNTERS];
+
+	pthread_mutex_init(&report_lock, NULL);
+	report_fill(now);
+	for (unsigned int i = 0; i < WDZ_COUNTERS; i++)
+		reported[i] = now[i].value;
+	atomic_store(&report_at_ns, 0);
+}
+
+/*
+ * A stream ended: report when the interval has passed. The first stream
+ * only arms it, so a short-lived program reports once, at exit.
+ */
+static void report_maybe(void)
+{
+	const struct wdz_config *c = wdz_config();
+	long long t = now_ns(), at = atomic_load_explicit(&report_at_ns, memory_order_relaxed);
+	long long next = t + c->report_ms * 1000000LL;
+
+	if (!c->report_ms)
+		return;
+	if (!at) {
+		atomic_compare_exchange_strong(&report_at_ns, &at, next);
+		return;
+	}
+	if (t >= at && atomic_compare_exchange_strong(&report_at_ns, &at, next))
+		wdz_report(false);
+}
+
 void wdz_fallback(enum wdz_reason why)
 {
 	atomic_fetch_add_explicit(&stats.fallback[why], 1, memory_order_relaxed);
 	if (wdz_config()->verbose >= 2)
 		fprintf(stderr, "libwdz: a stream runs in software: %s\n", reason_names[why]);
+	report_maybe();
 }
 
 void wdz_offloaded(bool inflate, size_t in, size_t out)
@@ -204,6 +340,7 @@ void wdz_offloaded(bool inflate, size_t in, size_t out)
 	atomic_fetch_add_explicit(&stats.streams[inflate], 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&stats.in[inflate], in, memory_order_relaxed);
 	atomic_fetch_add_explicit(&stats.out[inflate], out, memory_order_relaxed);
+	report_maybe();
 }
 
 bool wdz_may_offload(size_t len, enum wdz_reason *why)
@@ -260,13 +397,20 @@ unsigned long wdz_count(int what)
 	return atomic_load(&stats.fallback[what]);
 }
 
-/* WD_ZLIB_STATS=1: one line at exit, only from a copy that was used. */
+/*
+ * At exit, only from a copy that was used: the last report to the broker,
+ * and with WD_ZLIB_STATS=1 one line on stderr.
+ */
 __attribute__((destructor)) static void stats_print(void)
 {
 	char line[512];
 	int n;
 
-	if (!config_done || !config.stats)
+	if (!config_done)
+		return;
+	if (config.report_ms)
+		wdz_report(true);
+	if (!config.stats)
 		return;
 	n = snprintf(line, sizeof(line),
 		     "libwdz: deflate %lu on device (%lu B in, %lu B out), inflate %lu on device (%lu B in, %lu B out); software:",

@@ -85,9 +85,17 @@ struct wdz_config {
 	unsigned int retry_ms;	/* WD_ZLIB_RETRY_MS */
 	int verbose;		/* WD_ZLIB_VERBOSE */
 	bool stats;		/* WD_ZLIB_STATS */
+	unsigned int report_ms;	/* WD_ZLIB_REPORT_MS: 0, no reports to the broker */
 };
 
 const struct wdz_config *wdz_config(void);
+
+/*
+ * Send the broker the counters' increase since the last report (wdz.c);
+ * @wait: wait for a report in progress in another thread rather than
+ * return -EAGAIN. 0 or a negative errno.
+ */
+int wdz_report(bool wait);
 
 /* Count a stream that went to software for @why. */
 void wdz_fallback(enum wdz_reason why);

@@ -99,7 +99,7 @@ call() {
 }
 M=org.warpdrive.Manager1
 for u in nobody root; do
-	for m in ListDevices ListLeases; do
+	for m in ListDevices ListLeases ListClientCounters; do
 		call $u /org/warpdrive $M.$m
 		ok $? "$u: $m gets through the bus"
 	done

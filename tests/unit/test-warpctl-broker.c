@@ -29,21 +29,6 @@ static int column_of(const char *text, const char *line_has, const char *word)
 	return (int)(w - l);
 }
 
-static void wait_for_broker_on_bus(void)
-{
-	struct run r;
-
-	for (int i = 0; i < 500; i++) {
-		int st = wt_run(&r, "--user", "leases");
-
-		run_clear(&r);
-		if (st != 3)
-			return;
-		usleep(20000);
-	}
-	bail_out("the broker never appeared on the private bus");
-}
-
 static void check_tables(uint64_t lease)
 {
 	struct json_object *a, *d;
@@ -244,7 +229,7 @@ int main(void)
 	tb_write(p, "requests 1234\nbytes 5054464\nerrors 2\nbusy_ns 2500000\n");
 	t.bus = "user";
 	tb_start(&t);
-	wait_for_broker_on_bus();
+	wt_wait_for_broker_on_bus();
 
 	sock = tb_connect(&t);
 	r = sock >= 0 ? tb_request(sock, "gzip,zlib", NULL, -1, &g, &fd, &(struct wdp_refusal){}) : -1;

@@ -116,6 +116,22 @@ static inline int wt_runv(struct run *r, uid_t uid, const char *const *args)
 /* Run another program @exe the same way. */
 #define wt_run_cmd(r, exe, ...) wt_spawn((r), (uid_t)-1, (exe), (const char *const[]){ __VA_ARGS__, NULL })
 
+/* Wait until the broker started on the private bus answers warpctl there. */
+static inline void wt_wait_for_broker_on_bus(void)
+{
+	struct run r;
+
+	for (int i = 0; i < 500; i++) {
+		int st = wt_run(&r, "--user", "leases");
+
+		run_clear(&r);
+		if (st != 3)
+			return;
+		usleep(20000);
+	}
+	bail_out("the broker never appeared on the private bus");
+}
+
 /* Parse @text as a JSON array; NULL (and a diagnostic) when it is not. */
 static inline struct json_object *wt_json_array(const char *text)
 {
