@@ -128,7 +128,7 @@ static void config_load(void)
 		config.mode = WDZ_DEVICE;
 	else if (m && *m && strcmp(m, "auto"))
 		fprintf(stderr, "libwdz: WD_ZLIB_MODE=%s: use auto, software or device; using auto\n", m);
-	config.threshold = env_size("WD_ZLIB_THRESHOLD", 16384);
+	config.threshold = env_size("WD_ZLIB_THRESHOLD", 1024);
 	config.max_buffer = env_size("WD_ZLIB_MAX_BUFFER", 64U << 20);
 	config.retry_ms = (unsigned int)env_size("WD_ZLIB_RETRY_MS", 1000);
 	config.verbose = (int)env_size("WD_ZLIB_VERBOSE", 0);
