@@ -735,30 +735,50 @@ int wdsoft_work_init(struct wdsoft_work *w, int node)
  */
 static const char wdsoft_own_suffix[] = "-wdsoft";
 
-static struct shash_desc *wdsoft_shash_get(const char *name, int node)
+/**
+ * wdsoft_best_shash() - the crypto API's best driver for a digest
+ * @name: algorithm name, "crc32c" or "sha256"
+ *
+ * Process context (allocation may sleep and load modules). Never one of
+ * wdsoft's own drivers (see "The digests' implementations").
+ *
+ * Return: a tfm to free with crypto_free_shash(), or an ERR_PTR.
+ */
+struct crypto_shash *wdsoft_best_shash(const char *name)
 {
 	size_t sfx = sizeof(wdsoft_own_suffix) - 1;
 	struct crypto_shash *tfm;
-	struct shash_desc *d;
 	const char *drv;
 	size_t len;
 
 	tfm = crypto_alloc_shash(name, 0, 0);
 	if (IS_ERR(tfm))
-		return NULL;
+		return tfm;
 	drv = crypto_shash_driver_name(tfm);
 	len = strlen(drv);
-	if (len >= sfx && !strcmp(drv + len - sfx, wdsoft_own_suffix))
-		goto out_tfm;
+	if (len >= sfx && !strcmp(drv + len - sfx, wdsoft_own_suffix)) {
+		crypto_free_shash(tfm);
+		return ERR_PTR(-ENOENT);
+	}
+	return tfm;
+}
+
+static struct shash_desc *wdsoft_shash_get(const char *name, int node)
+{
+	struct crypto_shash *tfm;
+	struct shash_desc *d;
+
+	tfm = wdsoft_best_shash(name);
+	if (IS_ERR(tfm))
+		return NULL;
 	d = kzalloc_node(sizeof(*d) + crypto_shash_descsize(tfm), GFP_KERNEL,
 			 node);
-	if (!d)
-		goto out_tfm;
+	if (!d) {
+		crypto_free_shash(tfm);
+		return NULL;
+	}
 	d->tfm = tfm;
 	return d;
-out_tfm:
-	crypto_free_shash(tfm);
-	return NULL;
 }
 
 static void wdsoft_shash_put(struct shash_desc *d)

@@ -34,6 +34,7 @@
 
 struct platform_device;
 struct seq_file;
+struct crypto_shash;
 struct shash_desc;
 struct uacce_device;
 struct uacce_queue;
@@ -343,6 +344,7 @@ void wdsoft_page_req_exit(void);
 /* ops.c: the algorithms, shared by the engine and the crypto API */
 int wdsoft_work_init(struct wdsoft_work *w, int node);
 void wdsoft_work_free(struct wdsoft_work *w);
+struct crypto_shash *wdsoft_best_shash(const char *name);
 void wdsoft_work_algs_init(struct wdsoft_work *w, int node);
 void wdsoft_work_show_algs(struct seq_file *m, const struct wdsoft_work *w);
 void wdsoft_unpin_all(struct wdsoft_uva *uva);

@@ -79,6 +79,32 @@ static bool proc_crypto_has(const char *drv, const char *line)
 	return found;
 }
 
+/*
+ * The driver wdsoft's @drv computes with, from the kernel log line its
+ * registration printed ("wdsoft: crc32c-wdsoft computes with crc32c-intel");
+ * the last one, that of the load just done. 0 or -ENOENT.
+ */
+static int inner_driver(const char *drv, char *out, size_t size)
+{
+	char line[512], want[96], got[128];
+	const char *p;
+	int e = -ENOENT;
+	FILE *f = popen("dmesg", "r");
+
+	if (!f)
+		return -errno;
+	snprintf(want, sizeof(want), "wdsoft: %s computes with ", drv);
+	while (fgets(line, sizeof(line), f)) {
+		p = strstr(line, want);
+		if (p && sscanf(p + strlen(want), "%127s", got) == 1) {
+			snprintf(out, size, "%s", got);
+			e = 0;
+		}
+	}
+	pclose(f);
+	return e;
+}
+
 int main(void)
 {
 	unsigned char out[64], want[32], *buf;
@@ -102,6 +128,19 @@ int main(void)
 	   proc_crypto_has("sha256-wdsoft", "selftest     : passed") &&
 	   proc_crypto_has("deflate-wdsoft", "selftest     : passed"),
 	   "all three pass the kernel self-tests");
+
+	/* Both compute with the crypto API's own drivers, as the engine does. */
+	for (int i = 0; i < 2; i++) {
+		const char *ours = i ? "sha256-wdsoft" : "crc32c-wdsoft";
+		char inner[128] = "";
+
+		e = inner_driver(ours, inner, sizeof(inner));
+		ok(!e && !strstr(inner, "-wdsoft") &&
+		   proc_crypto_has(inner, "type         : shash") &&
+		   !strncmp(inner, ours, 6),
+		   "%s computes with %s, a %s shash driver of the kernel's", ours,
+		   e ? "(no log line)" : inner, i ? "sha256" : "crc32c");
+	}
 
 	e = af_alg_hash("crc32c-wdsoft", NULL, 0, "123456789", 9, out, sizeof(out));
 	memcpy(&le, out, 4);
