@@ -297,6 +297,18 @@ static void *engine(void *arg)
 		WRITE_ONCE(mmio->engine_cpu, (uint32_t)(cpu >= 0 ? cpu : sched_getcpu()));
 		WRITE_ONCE(mmio->status, WDSOFT_STATUS_RUNNING |
 			   (stalled ? WDSOFT_STATUS_STALLED : 0));
+		if (stalled) {
+			/*
+			 * As the kernel's engine: do nothing, and keep saying
+			 * so, until resumed. Parking here would drop STALLED.
+			 */
+			pthread_mutex_lock(&q->lock);
+			while (__atomic_load_n(&knob_stall, __ATOMIC_RELAXED) &&
+			       !__atomic_load_n(&q->stop, __ATOMIC_ACQUIRE))
+				pthread_cond_wait(&q->cond, &q->lock);
+			pthread_mutex_unlock(&q->lock);
+			continue;
+		}
 		/* Pairs with the submitter's store-release of sq_tail. */
 		uint32_t tail = smp_load_acquire(&mmio->sq_tail);
 		/* Pairs with the consumer's store-release of cq_head. */
