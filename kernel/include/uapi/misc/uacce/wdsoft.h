@@ -80,6 +80,19 @@
  * flag it is ignored), so a consumer that must know how much input a
  * stream used (zlib's inflate leaves what follows the stream unconsumed)
  * learns it from success: all of it. The flag on any other op is -EINVAL.
+ *
+ * WDSOFT_FEAT_IRQ_AT (bit 3): one wake-up for a batch of completions. A
+ * consumer that arms with WDSOFT_IRQ_AT instead of WDSOFT_IRQ_NEXT (1)
+ * first stores in mmio->irq_at the cq_tail value it waits for, then
+ * WDSOFT_IRQ_AT in irq_armed, then issues the full barrier and re-checks
+ * as above. The engine then wakes pollers (and poll(2) reports EPOLLIN)
+ * only once cq_tail has reached irq_at (compared as free-running counters:
+ * (__s32)(cq_tail - irq_at) >= 0), or once the queue has no descriptor left
+ * to run (sq_head == sq_tail) and at least one completion waits, so a
+ * batch shorter than asked for is never stranded. The engine clears
+ * irq_armed when it wakes. irq_at is read only while irq_armed is
+ * WDSOFT_IRQ_AT; a device without the bit treats any non-zero irq_armed as
+ * WDSOFT_IRQ_NEXT, which costs wake-ups, never completions.
  */
 #ifndef _UAPI_MISC_UACCE_WDSOFT_H
 #define _UAPI_MISC_UACCE_WDSOFT_H
@@ -140,6 +153,11 @@ struct wdsoft_hash_state {
 #define WDSOFT_FEAT_ENGINE_CPU		(1U << 0)	/* engine_cpu is kept */
 #define WDSOFT_FEAT_HASH_STATE		(1U << 1)	/* WDSOFT_SQE_HASH_IN/OUT */
 #define WDSOFT_FEAT_INFLATE_EXACT	(1U << 2)	/* WDSOFT_SQE_EXACT */
+#define WDSOFT_FEAT_IRQ_AT		(1U << 3)	/* irq_at, WDSOFT_IRQ_AT */
+
+/* wdsoft_mmio.irq_armed, written by user space; the engine clears it */
+#define WDSOFT_IRQ_NEXT			1	/* wake at the next completion */
+#define WDSOFT_IRQ_AT			2	/* wake when cq_tail reaches irq_at */
 
 /* wdsoft_mmio.engine_cpu before the engine ran */
 #define WDSOFT_ENGINE_CPU_NONE		0xffffffffU
@@ -243,7 +261,8 @@ struct wdsoft_mmio {
 	/* line 1: user */
 	__u32 sq_tail;
 	__u32 irq_armed;
-	__u32 rsvd1[14];
+	__u32 irq_at;		/* WDSOFT_FEAT_IRQ_AT */
+	__u32 rsvd1[13];
 	/* line 2: engine */
 	__u32 status;
 	__u32 engine_cpu;	/* WDSOFT_FEAT_ENGINE_CPU */
