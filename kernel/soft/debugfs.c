@@ -27,11 +27,12 @@ static int wdsoft_stats_show(struct seq_file *m, void *unused)
 {
 	struct wdsoft_dev *sdev = m->private;
 
-	seq_printf(m, "requests %lld\nbytes %lld\nerrors %lld\nbusy_ns %lld\n",
+	seq_printf(m, "requests %lld\nbytes %lld\nerrors %lld\nbusy_ns %lld\nwakeups %lld\n",
 		   (long long)atomic64_read(&sdev->stats.requests),
 		   (long long)atomic64_read(&sdev->stats.bytes),
 		   (long long)atomic64_read(&sdev->stats.errors),
-		   (long long)atomic64_read(&sdev->stats.busy_ns));
+		   (long long)atomic64_read(&sdev->stats.busy_ns),
+		   (long long)atomic64_read(&sdev->stats.wakeups));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(wdsoft_stats);
@@ -41,7 +42,7 @@ static int wdsoft_queues_show(struct seq_file *m, void *unused)
 	struct wdsoft_dev *sdev = m->private;
 	unsigned int i;
 
-	seq_puts(m, "# queue engine requests bytes errors busy_ns status\n");
+	seq_puts(m, "# queue engine requests bytes errors busy_ns status wakeups\n");
 	for (i = 0; i < sdev->nr_engines; i++) {
 		struct wdsoft_engine *eng = &sdev->engines[i];
 		struct wdsoft_queue *wq;
@@ -50,7 +51,8 @@ static int wdsoft_queues_show(struct seq_file *m, void *unused)
 		list_for_each_entry(wq, &eng->queues, node) {
 			seq_printf(m, "%u %u ", wq->id, i);
 			wdsoft_stats_line(m, &wq->stats);
-			seq_printf(m, " %#x\n", wq->status);
+			seq_printf(m, " %#x %lld\n", wq->status,
+				   (long long)atomic64_read(&wq->stats.wakeups));
 		}
 		mutex_unlock(&eng->mutex);
 	}

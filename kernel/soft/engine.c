@@ -129,19 +129,51 @@ static void wdsoft_xfer_setup(struct wdsoft_queue *wq, struct wdsoft_xfer *x)
 	x->ss_dma = ss->dma;
 }
 
-/* Wake poll/epoll waiters if the consumer armed the interrupt. */
+/**
+ * wdsoft_queue_irq_at_due() - has a WDSOFT_IRQ_AT arm's moment come?
+ * @wq: the queue; called by its engine, or locklessly by poll
+ *
+ * Once cq_tail has reached the consumer's irq_at, or once the queue has
+ * nothing left to run (sq_head == sq_tail) while a completion waits, so
+ * that a batch shorter than irq_at is never stranded (WDSOFT_FEAT_IRQ_AT in
+ * wdsoft.h). The indices are the engine's own; only irq_at, sq_tail and
+ * cq_head come from the shared pages, and each has one user-space writer.
+ * The caller read irq_armed == WDSOFT_IRQ_AT with acquire, so irq_at is at
+ * least as new as that arm.
+ */
+bool wdsoft_queue_irq_at_due(struct wdsoft_queue *wq)
+{
+	u32 cq_tail = READ_ONCE(wq->cq_tail);
+
+	if ((s32)(cq_tail - READ_ONCE(wq->mmio->irq_at)) >= 0)
+		return true;
+	return READ_ONCE(wq->sq_head) == READ_ONCE(wq->mmio->sq_tail) &&
+	       cq_tail != READ_ONCE(wq->hdr->cq_head);
+}
+
+/*
+ * Wake poll/epoll waiters if the consumer armed the interrupt: at once for
+ * WDSOFT_IRQ_NEXT (or any value but WDSOFT_IRQ_AT), when due for
+ * WDSOFT_IRQ_AT. Called after each completion is published.
+ */
 static void wdsoft_queue_irq(struct wdsoft_queue *wq)
 {
+	u32 armed;
+
 	/*
 	 * Pairs with the consumer's full barrier between storing irq_armed
-	 * and re-checking the completion ring: either it sees our cq_tail or
-	 * we see irq_armed.
+	 * (after irq_at) and re-checking the completion ring: either it sees
+	 * our cq_tail (and sq_head) or we see its arm.
 	 */
 	smp_mb();
-	if (READ_ONCE(wq->mmio->irq_armed)) {
-		WRITE_ONCE(wq->mmio->irq_armed, 0);
-		uacce_wake_up(wq->uq);
-	}
+	/* Acquire: the irq_at stored before this arm, not an older one. */
+	armed = smp_load_acquire(&wq->mmio->irq_armed);
+	if (!armed || (armed == WDSOFT_IRQ_AT && !wdsoft_queue_irq_at_due(wq)))
+		return;
+	WRITE_ONCE(wq->mmio->irq_armed, 0);
+	atomic64_inc(&wq->stats.wakeups);
+	atomic64_inc(&wq->sdev->stats.wakeups);
+	uacce_wake_up(wq->uq);
 }
 
 /* Publish @cqe as the next completion and consume the descriptor. */
@@ -150,9 +182,9 @@ static void wdsoft_queue_complete(struct wdsoft_queue *wq,
 {
 	wq->cq[wq->cq_tail & wq->mask] = *cqe;
 	wq->page_req_tries = 0;
-	/* is_q_updated() reads cq_tail locklessly. */
+	/* is_q_updated() reads cq_tail and sq_head locklessly. */
 	WRITE_ONCE(wq->cq_tail, wq->cq_tail + 1);
-	wq->sq_head++;
+	WRITE_ONCE(wq->sq_head, wq->sq_head + 1);
 	/* Pairs with the consumer's load-acquire of cq_tail: CQE first. */
 	smp_store_release(&wq->hdr->cq_tail, wq->cq_tail);
 	/* Pairs with the submitter's load-acquire of sq_head: slot is free. */

@@ -155,7 +155,7 @@ static int wdsoft_get_queue(struct uacce_device *uacce, unsigned long arg,
 	wq->mmio->cq_offset = (void *)wq->cq - wq->dus;
 	wq->mmio->dus_size = sdev->dus_size;
 	wq->mmio->features = WDSOFT_FEAT_ENGINE_CPU | WDSOFT_FEAT_HASH_STATE |
-			     WDSOFT_FEAT_INFLATE_EXACT;
+			     WDSOFT_FEAT_INFLATE_EXACT | WDSOFT_FEAT_IRQ_AT;
 	wq->mmio->engine_cpu = WDSOFT_ENGINE_CPU_NONE;
 	q->priv = wq;
 	return 0;
@@ -212,6 +212,14 @@ static void wdsoft_stop_queue(struct uacce_queue *q)
 		wdsoft_engine_detach(wq);
 }
 
+/*
+ * poll's readiness: a completion waits and, while the consumer armed
+ * WDSOFT_IRQ_AT, its moment has come (the rule the engine wakes by), so a
+ * poller waiting for a batch is not told about its first completion.
+ * Called under q->mutex, which excludes stop_queue; the engine runs
+ * meanwhile, hence the lockless reads (see wdsoft_queue_irq() for the
+ * barriers: a completion that makes us ready after this check wakes us).
+ */
 static int wdsoft_is_q_updated(struct uacce_queue *q)
 {
 	struct wdsoft_queue *wq = q->priv;
@@ -219,7 +227,11 @@ static int wdsoft_is_q_updated(struct uacce_queue *q)
 	if (!wq)
 		return 0;
 	/* Our own cq_tail, not the shared copy user space could overwrite. */
-	return READ_ONCE(wq->cq_tail) != READ_ONCE(wq->hdr->cq_head);
+	if (READ_ONCE(wq->cq_tail) == READ_ONCE(wq->hdr->cq_head))
+		return 0;
+	if (smp_load_acquire(&wq->mmio->irq_armed) != WDSOFT_IRQ_AT)
+		return 1;
+	return wdsoft_queue_irq_at_due(wq);
 }
 
 static int wdsoft_mmap(struct uacce_queue *q, struct vm_area_struct *vma,

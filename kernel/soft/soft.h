@@ -90,12 +90,17 @@ struct wdsoft_page_req {
 	int result;
 };
 
-/* Statistics; written by the engine, read locklessly by debugfs. */
+/*
+ * Statistics; written by the engine, read locklessly by debugfs. @wakeups
+ * counts the times the engine woke a queue's pollers (an armed interrupt
+ * fired), not the completions.
+ */
 struct wdsoft_stats {
 	atomic64_t requests;
 	atomic64_t bytes;
 	atomic64_t errors;
 	atomic64_t busy_ns;
+	atomic64_t wakeups;
 };
 
 /**
@@ -275,7 +280,8 @@ struct wdsoft_dev {
  * @cq: completion ring inside @dus
  * @mask: ring entries - 1
  * @sq_head: engine's submission index (authoritative copy; user memory is
- *	only ever written from it, never read back)
+ *	only ever written from it, never read back); written by the engine
+ *	with WRITE_ONCE, read locklessly by poll (is_q_updated)
  * @cq_tail: engine's completion index (same)
  * @status: engine's copy of mmio->status
  * @mm_gone: the owner's address space has exited
@@ -338,6 +344,7 @@ void wdsoft_engine_detach(struct wdsoft_queue *wq);
 void wdsoft_engine_kick(struct wdsoft_engine *eng);
 void wdsoft_kick_all(struct wdsoft_dev *sdev);
 void wdsoft_queue_set_status(struct wdsoft_queue *wq, u32 set, u32 clear);
+bool wdsoft_queue_irq_at_due(struct wdsoft_queue *wq);
 int wdsoft_page_req_init(void);
 void wdsoft_page_req_exit(void);
 
