@@ -671,6 +671,42 @@ WD_EXPORT int wd_recv_sync(struct wd_queue *q, void **req)
 	}
 }
 
+/*
+ * Reap what is there, then sleep until @min are done (or everything in
+ * flight, if fewer): with one wake-up when the device counts for us (see
+ * the driver's arm), else one per completion, each followed by a look.
+ * What was reaped before an error is returned first; the error comes at
+ * the next call.
+ */
+WD_EXPORT int wd_recv_wait(struct wd_queue *q, struct wd_msg **msgs, int max, int min)
+{
+	struct wd_queue_priv *p;
+	unsigned int want;
+	int r, n = 0;
+
+	if (!msgs || max < 1 || min < 1 || min > max)
+		return -EINVAL;
+	for (;;) {
+		r = queue_lock(q, &p);
+		if (r < 0)
+			return n ? n : r;
+		while (n < max && (r = recv_locked(p, &msgs[n])) == 1)
+			n++;
+		/* min is clamped to what is in flight: the rest never comes */
+		want = n < min ? (unsigned int)(min - n) : 0;
+		if (want > p->inflight)
+			want = p->inflight;
+		pthread_mutex_unlock(&p->lock);
+		if (r < 0 && r != -EAGAIN)
+			return n ? n : r;
+		if (!want)
+			return n ? n : -EAGAIN;
+		r = queue_sleep(q, want);
+		if (r < 0)
+			return n ? n : r;
+	}
+}
+
 WD_EXPORT void wd_flush(struct wd_queue *q)
 {
 	struct wd_queue_priv *p;
