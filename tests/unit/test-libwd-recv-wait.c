@@ -18,6 +18,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <misc/uacce/wdsoft.h>
+
+#include "barrier.h"
 #include "tap.h"
 #include "test-libwd-double.h"
 #include "wd-internal.h"
@@ -262,6 +265,7 @@ struct waiter {
 	struct wd_queue *q;
 	struct wd_msg *got[N];
 	int min, r;
+	bool done;
 };
 
 static void *waiter_run(void *arg)
@@ -269,6 +273,7 @@ static void *waiter_run(void *arg)
 	struct waiter *w = arg;
 
 	w->r = wd_recv_wait(w->q, w->got, N, w->min);
+	__atomic_store_n(&w->done, true, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -285,7 +290,8 @@ static void test_signal(struct wd_queue *q)
 	s0 = wdd_stats();
 	pthread_create(&w.thr, NULL, waiter_run, &w);
 	/* until one signal lands in poll(2) and the waiter sleeps again */
-	while (s = wdd_stats(), s.polls - s0.polls < 2) {
+	while (s = wdd_stats(), s.polls - s0.polls < 2 &&
+	       !__atomic_load_n(&w.done, __ATOMIC_ACQUIRE)) {
 		if (in_poll(&s))
 			pthread_kill(w.thr, SIGUSR1);
 		usleep(1000);
@@ -329,6 +335,66 @@ static void test_dead(void)
 	wd_release_queue(&q);
 }
 
+/* Let the gated engine run @n more requests, and wait until it has. */
+static void engine_runs(int n)
+{
+	unsigned int p0 = wdd_stats().processed;
+
+	wdd_credit(n);
+	while (wdd_stats().processed - p0 < (unsigned int)n)
+		sched_yield();
+}
+
+/*
+ * The driver's arm for a batch, as the contract says: what it writes, and
+ * when it finds the wait already over (and leaves nothing armed).
+ */
+static void test_arm(struct wd_queue *q, bool irq_at)
+{
+	const char *dev = irq_at ? "IRQ_AT" : "no IRQ_AT";
+	struct wd_queue_priv *p = q->priv;
+	struct wdsoft_mmio *mmio = p->region[UACCE_QFRT_MMIO];
+	struct wdsoft_dus_hdr *hdr = p->region[UACCE_QFRT_DUS];
+	struct wd_msg *got[N];
+	unsigned int irqs;
+	uint32_t head;
+	int r;
+
+	wdd_credit(0);
+	ok_errno(send_n(q, 4), 4, "arm, %s: 4 in flight", dev);
+	engine_runs(2);
+	head = READ_ONCE(hdr->cq_head);
+	pthread_mutex_lock(&p->lock);
+	r = p->drv->arm(p, 4);
+	pthread_mutex_unlock(&p->lock);
+	if (irq_at) {
+		is(r, 0, "%s: 2 of 4 done, 2 still to run: armed", dev);
+		is(READ_ONCE(mmio->irq_armed), WDSOFT_IRQ_AT, "%s: irq_armed = WDSOFT_IRQ_AT", dev);
+		is(READ_ONCE(mmio->irq_at), head + 4, "%s: irq_at = cq_head + 4", dev);
+	} else {
+		is(r, 1, "%s: a completion waits: over at once", dev);
+		is(READ_ONCE(mmio->irq_armed), WDSOFT_IRQ_NEXT, "%s: irq_armed = WDSOFT_IRQ_NEXT", dev);
+	}
+	irqs = wdd_stats().irqs;
+	engine_runs(2);
+	is(wdd_stats().irqs - irqs, 1, "%s: the engine woke the waiter once", dev);
+	/* the wake-up is there to see (and is taken, not left for later tests) */
+	is(__wd_sys->poll(&(struct pollfd){ .fd = p->fd, .events = POLLIN }, 1, 0), 1,
+	   "%s: the queue fd is readable", dev);
+	ok_errno(wd_recv_batch(q, got, 1), 1, "%s: one taken", dev);
+
+	/* 3 wait, the engine has nothing left: no wake-up would come for 8 */
+	pthread_mutex_lock(&p->lock);
+	r = p->drv->arm(p, 8);
+	pthread_mutex_unlock(&p->lock);
+	is(r, 1, "%s: 3 wait, nothing left to run: arm for 8 is over at once", dev);
+	if (irq_at)
+		is(READ_ONCE(mmio->irq_armed), 0, "%s: and leaves nothing armed", dev);
+	ok_errno(wd_recv_wait(q, got, N, 3), 3, "%s: the other 3", dev);
+	ok(in_order(got, 1, 3), "%s: in order", dev);
+	wdd_credit(-1);
+}
+
 static void run(bool irq_at)
 {
 	struct wdd_config cfg = { .no_irq_at = !irq_at };
@@ -337,6 +403,7 @@ static void run(bool irq_at)
 	wdd_install(&cfg);
 	ok_errno(request(&q), 0, "%s: request", irq_at ? "IRQ_AT" : "no IRQ_AT");
 	test_stepped(&q, irq_at);
+	test_arm(&q, irq_at);
 	if (irq_at) {
 		test_slow_engine(&q);
 		test_ready(&q);
@@ -352,7 +419,7 @@ static void run(bool irq_at)
 
 int main(void)
 {
-	alarm(300);	/* a hang (a wake-up never raised) ends as SIGALRM */
+	alarm(120);	/* a hang (a wake-up never raised) ends as SIGALRM */
 	wdd_sysfs(dev0, 1, 1);
 	run(true);
 	run(false);
