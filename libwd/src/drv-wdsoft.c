@@ -10,8 +10,8 @@
  * through a wild pointer. At most sq_entries requests are in flight; the
  * protocol then guarantees the CQ never overflows.
  *
- * Index ownership (see the header): we write sq_tail (MMIO), cq_head (DUS)
- * and irq_armed; the engine writes sq_head, cq_tail and status. We keep
+ * Index ownership (see the header): we write sq_tail (MMIO), cq_head (DUS),
+ * irq_armed and irq_at; the engine writes sq_head, cq_tail and status. We keep
  * private copies of our own indices and never read them back from shared
  * memory.
  *
@@ -332,11 +332,39 @@ static int wdsoft_recv(struct wd_queue_priv *p, struct wd_msg **out)
 	return 1;
 }
 
-static int wdsoft_arm(struct wd_queue_priv *p)
+/*
+ * WDSOFT_FEAT_IRQ_AT: wake once cq_tail reaches cq_head + @want, or once
+ * the engine has run everything we sent and something waits (the device
+ * wakes us then too, so a short batch is never stranded).
+ */
+static int wdsoft_arm_at(struct wd_queue_priv *p, struct wdsoft_q *w,
+			 unsigned int want)
+{
+	uint32_t at = w->cq_head + want, tail, head;
+
+	/* irq_at first: the engine reads it only once it sees WDSOFT_IRQ_AT. */
+	WRITE_ONCE(w->mmio->irq_at, at);
+	WRITE_ONCE(w->mmio->irq_armed, WDSOFT_IRQ_AT);
+	/* As wdsoft_arm(): either we see the completions, or the engine the arm. */
+	smp_mb();
+	/* sq_head before cq_tail: the engine publishes a CQE before its SQE's slot. */
+	head = smp_load_acquire(&w->hdr->sq_head);
+	tail = smp_load_acquire(&w->hdr->cq_tail);
+	if ((int32_t)(tail - at) >= 0 || (tail != w->cq_head && head == w->sq_tail)) {
+		/* Over already: no wake-up is due for it later. */
+		WRITE_ONCE(w->mmio->irq_armed, 0);
+		return 1;
+	}
+	return wdsoft_alive(p) ? 0 : -ENODEV;
+}
+
+static int wdsoft_arm(struct wd_queue_priv *p, unsigned int want)
 {
 	struct wdsoft_q *w = p->drv_priv;
 
-	WRITE_ONCE(w->mmio->irq_armed, 1);
+	if (want > 1 && (w->features & WDSOFT_FEAT_IRQ_AT))
+		return wdsoft_arm_at(p, w, want);
+	WRITE_ONCE(w->mmio->irq_armed, WDSOFT_IRQ_NEXT);
 	/*
 	 * Order the arm store before re-reading cq_tail: pairs with the
 	 * engine's "publish cq_tail; then check irq_armed". Either we see the

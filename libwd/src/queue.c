@@ -587,6 +587,39 @@ static inline void cpu_relax(void)
 }
 
 /*
+ * Arm the device for a wake-up once @want more completions are there (see
+ * the driver's arm) and sleep in poll(2) without the lock; the fd stays
+ * open while q is ours. 0: look at the ring again (woken, the wait already
+ * over, or a signal); -ENODEV when the queue died; else -errno of poll(2).
+ */
+static int queue_sleep(struct wd_queue *q, unsigned int want)
+{
+	struct wd_queue_priv *p;
+	struct pollfd pfd;
+	int r;
+
+	r = queue_lock(q, &p);
+	if (r < 0)
+		return r;
+	/* arm: see the driver for the barrier pairing with the engine */
+	r = p->drv->arm(p, want);
+	pthread_mutex_unlock(&p->lock);
+	if (r)
+		return r < 0 ? r : 0;
+	pfd = (struct pollfd){ .fd = p->fd, .events = POLLIN };
+	r = __wd_sys->poll(&pfd, 1, -1);
+	if (r < 0 && errno != EINTR)
+		return -errno;
+	if (r > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL))) {
+		pthread_mutex_lock(&p->lock);
+		p->dead = true;
+		pthread_mutex_unlock(&p->lock);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/*
  * Wait as wait.c says: spin while the engine polls on another CPU, yield
  * while it polls on ours, each for at most WD_SPIN_NS, then sleep; sleep at
  * once while it is parked.
@@ -632,30 +665,45 @@ WD_EXPORT int wd_recv_sync(struct wd_queue *q, void **req)
 			}
 		}
 		since = 0;
+		r = queue_sleep(q, 1);
+		if (r < 0)
+			return r;
+	}
+}
 
+/*
+ * Reap what is there, then sleep until @min are done (or everything in
+ * flight, if fewer): with one wake-up when the device counts for us (see
+ * the driver's arm), else one per completion, each followed by a look.
+ * What was reaped before an error is returned first; the error comes at
+ * the next call.
+ */
+WD_EXPORT int wd_recv_wait(struct wd_queue *q, struct wd_msg **msgs, int max, int min)
+{
+	struct wd_queue_priv *p;
+	unsigned int want;
+	int r, n = 0;
+
+	if (!msgs || max < 1 || min < 1 || min > max)
+		return -EINVAL;
+	for (;;) {
 		r = queue_lock(q, &p);
 		if (r < 0)
-			return r;
-		/* arm: see the driver for the barrier pairing with the engine */
-		r = p->drv->arm(p);
+			return n ? n : r;
+		while (n < max && (r = recv_locked(p, &msgs[n])) == 1)
+			n++;
+		/* min is clamped to what is in flight: the rest never comes */
+		want = n < min ? (unsigned int)(min - n) : 0;
+		if (want > p->inflight)
+			want = p->inflight;
 		pthread_mutex_unlock(&p->lock);
+		if (r < 0 && r != -EAGAIN)
+			return n ? n : r;
+		if (!want)
+			return n ? n : -EAGAIN;
+		r = queue_sleep(q, want);
 		if (r < 0)
-			return r;
-		if (r == 1)
-			continue;
-
-		/* Sleep without the lock; the fd stays open while q is ours. */
-		struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
-
-		r = __wd_sys->poll(&pfd, 1, -1);
-		if (r < 0 && errno != EINTR)
-			return -errno;
-		if (r > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL))) {
-			pthread_mutex_lock(&p->lock);
-			p->dead = true;
-			pthread_mutex_unlock(&p->lock);
-			return -ENODEV;
-		}
+			return n ? n : r;
 	}
 }
 
@@ -694,7 +742,7 @@ WD_EXPORT int wd_queue_arm(struct wd_queue *q)
 		return r;
 	r = queue_start(p);
 	if (!r)
-		r = p->drv->arm(p);
+		r = p->drv->arm(p, 1);
 	pthread_mutex_unlock(&p->lock);
 	return r;
 }

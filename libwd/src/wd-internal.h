@@ -115,8 +115,12 @@ struct wd_queue_priv;
  *	(wd_send_batch publishes once at the end). 0, -EBUSY, -errno.
  * @flush: publish everything queued and wake the device if it parked.
  * @recv: take one completion: 1, -EAGAIN, -ENODEV, -EIO.
- * @arm: ask for a poll(2) wake-up on the next completion: 0 armed, 1 a
- *	completion is already waiting, -ENODEV.
+ * @arm: ask for a poll(2) wake-up once @want more completions are there
+ *	than the caller has taken (1: the next one). A device that cannot
+ *	count wakes at the next completion instead, so the caller must look
+ *	again after every wake-up. 0 armed; 1 the wait is already over (for
+ *	@want > 1 also when fewer wait but the device has nothing left to
+ *	run); -ENODEV.
  * @alive: false once the device is gone (dead pages read zero).
  * @engine: where the device's engine runs (wait.c); NULL when it never says.
  */
@@ -127,7 +131,7 @@ struct wd_drv {
 	int (*send)(struct wd_queue_priv *p, struct wd_msg *m, bool publish);
 	void (*flush)(struct wd_queue_priv *p);
 	int (*recv)(struct wd_queue_priv *p, struct wd_msg **m);
-	int (*arm)(struct wd_queue_priv *p);
+	int (*arm)(struct wd_queue_priv *p, unsigned int want);
 	bool (*alive)(struct wd_queue_priv *p);
 	void (*engine)(struct wd_queue_priv *p, struct wd_engine_hint *e);
 };

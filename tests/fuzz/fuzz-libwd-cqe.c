@@ -9,7 +9,8 @@
  * sees any access outside it) and drives the real driver (__wd_drv_wdsoft,
  * the code wd_send()/wd_recv() call) between the device's moves.
  *
- * Input: one geometry byte (bit 7 set: 34 raw geometry bytes follow), then
+ * Input: one geometry byte (bit 7 set: 34 raw geometry bytes follow; bit 6:
+ * the device counts completions for its waiter, WDSOFT_FEAT_IRQ_AT), then
  * a stream of moves, each an opcode byte and its arguments (see fuzz()).
  *
  * Invariants checked, beyond "no crash, no leak, no undefined behaviour":
@@ -152,6 +153,8 @@ static void fuzz(struct input *in)
 	if (!mmio)
 		abort();
 	dus_size = first & 0x80 ? geom_raw(in, mmio) : geom_valid(in, mmio);
+	if (first & 0x40)
+		mmio->features = WDSOFT_FEAT_IRQ_AT;
 	if (dus_size > MAX_DUS)
 		dus_size = MAX_DUS;
 	dus = calloc(1, dus_size);
@@ -302,7 +305,7 @@ static void fuzz(struct input *in)
 		case 8:		/* arm, flush, or the queue dies (regions read zero) */
 			switch (in_u8(in) % 3) {
 			case 0:
-				r = p.drv->arm(&p);
+				r = p.drv->arm(&p, in_u8(in) % 4);
 				check(r == 0 || r == 1 || r == -ENODEV);
 				if (r == -ENODEV)
 					check(dead);

@@ -119,6 +119,7 @@ static long in_child(long (*fn)(struct wd_queue *q))
 static long child_send(struct wd_queue *q) { struct wd_msg m = msg(WD_OP_MEMCPY, 8, 8); return wd_send(q, &m); }
 static long child_recv(struct wd_queue *q) { void *d; return wd_recv(q, &d); }
 static long child_recv_sync(struct wd_queue *q) { void *d; return wd_recv_sync(q, &d); }
+static long child_recv_wait(struct wd_queue *q) { struct wd_msg *mp[1]; return wd_recv_wait(q, mp, 1, 1); }
 static long child_fd(struct wd_queue *q) { return wd_queue_fd(q); }
 static long child_arm(struct wd_queue *q) { return wd_queue_arm(q); }
 static long child_reserve(struct wd_queue *q) { return ptr_errno(wd_reserve_memory(q, 4096)); }
@@ -165,6 +166,13 @@ static long recv_batch(struct wd_queue *q, bool null_array, int max)
 	struct wd_msg *mp[4];
 
 	return wd_recv_batch(q, null_array ? NULL : mp, max);
+}
+
+static long recv_wait(struct wd_queue *q, bool null_array, int max, int min)
+{
+	struct wd_msg *mp[4];
+
+	return wd_recv_wait(q, null_array ? NULL : mp, max, min);
 }
 
 static long strerror_ok(int err)
@@ -407,7 +415,7 @@ static void sva_rows(void)
 	ROW("wd_send_batch", "second message NULL: first sent, comes back", 1, false, batch_null_second());
 	ROW("wd_send_batch", "in a forked child", -ENODEV, false, in_child(child_batch));
 
-	/* wd_recv, wd_recv_sync, wd_recv_batch */
+	/* wd_recv, wd_recv_sync, wd_recv_batch, wd_recv_wait */
 	ROW("wd_recv", "NULL queue", -EINVAL, false, wd_recv(NULL, &out));
 	ROW("wd_recv", "released queue", -EINVAL, false, wd_recv(released(), &out));
 	ROW("wd_recv", "NULL out pointer", -EINVAL, false, wd_recv(&C.q, NULL));
@@ -424,6 +432,14 @@ static void sva_rows(void)
 	ROW("wd_recv_batch", "max = -1", -EINVAL, false, recv_batch(&C.q, false, -1));
 	ROW("wd_recv_batch", "max = 0", 0, false, recv_batch(&C.q, false, 0));
 	ROW("wd_recv_batch", "nothing in flight", 0, false, recv_batch(&C.q, false, 4));
+	ROW("wd_recv_wait", "NULL queue", -EINVAL, false, recv_wait(NULL, false, 4, 1));
+	ROW("wd_recv_wait", "released queue", -EINVAL, false, recv_wait(released(), false, 4, 1));
+	ROW("wd_recv_wait", "NULL array", -EINVAL, false, recv_wait(&C.q, true, 4, 1));
+	ROW("wd_recv_wait", "max = 0", -EINVAL, false, recv_wait(&C.q, false, 0, 1));
+	ROW("wd_recv_wait", "min = 0", -EINVAL, false, recv_wait(&C.q, false, 4, 0));
+	ROW("wd_recv_wait", "min > max", -EINVAL, false, recv_wait(&C.q, false, 4, 5));
+	ROW("wd_recv_wait", "nothing in flight: no hang", -EAGAIN, false, recv_wait(&C.q, false, 4, 4));
+	ROW("wd_recv_wait", "in a forked child", -ENODEV, false, in_child(child_recv_wait));
 
 	/* wd_flush, wd_inflight, wd_queue_fd, wd_queue_arm */
 	ROW("wd_flush", "NULL queue: no effect", 0, false, flush_effect(NULL, 0));

@@ -65,6 +65,7 @@ static struct wdd_config cfg;
 static struct wdd_stats stats;
 static bool knob_stall, knob_busy;
 static unsigned int knob_fail, knob_bogus, knob_delay;
+static int knob_credit = -1;	/* wdd_credit(): requests left to run, -1 any */
 static int place_client = -1, place_engine = -1;	/* wdd_place() */
 static int knob_fail_status = -EIO;
 
@@ -278,6 +279,42 @@ static void process(struct wddq *q, const struct wdsoft_sqe *sqe,
 
 /* ---- the engine ---- */
 
+/* Take one request's worth of wdd_credit(); false when none is left. */
+static bool credit_take(void)
+{
+	int c = __atomic_load_n(&knob_credit, __ATOMIC_RELAXED);
+
+	while (c) {
+		if (c < 0)
+			return true;
+		if (__atomic_compare_exchange_n(&knob_credit, &c, c - 1, false,
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * After publishing a completion (and the full barrier): is a poll(2)
+ * wake-up due? WDSOFT_IRQ_NEXT: yes. WDSOFT_IRQ_AT (WDSOFT_FEAT_IRQ_AT):
+ * once cq_tail reached irq_at, or nothing is left to run and a completion
+ * waits. Without the feature any arm means the next completion.
+ */
+static bool irq_due(struct wddq *q, struct wdsoft_mmio *mmio,
+		    struct wdsoft_dus_hdr *hdr)
+{
+	uint32_t armed = READ_ONCE(mmio->irq_armed), at;
+
+	if (!armed)
+		return false;
+	if (armed != WDSOFT_IRQ_AT || !(cfg.features & WDSOFT_FEAT_IRQ_AT))
+		return true;
+	at = READ_ONCE(mmio->irq_at);
+	return (int32_t)(q->cq_tail - at) >= 0 ||
+	       (smp_load_acquire(&mmio->sq_tail) == q->sq_head &&
+		smp_load_acquire(&hdr->cq_head) != q->cq_tail);
+}
+
 static void *engine(void *arg)
 {
 	struct wddq *q = arg;
@@ -315,8 +352,17 @@ static void *engine(void *arg)
 		uint32_t cq_room = mmio->cq_entries -
 				   (q->cq_tail - smp_load_acquire(&hdr->cq_head));
 
+		if (tail != q->sq_head && !__atomic_load_n(&knob_credit, __ATOMIC_RELAXED)) {
+			/* Out of wdd_credit(): wait, still polling, for more. */
+			pthread_mutex_lock(&q->lock);
+			while (!__atomic_load_n(&knob_credit, __ATOMIC_RELAXED) &&
+			       !__atomic_load_n(&q->stop, __ATOMIC_ACQUIRE))
+				pthread_cond_wait(&q->cond, &q->lock);
+			pthread_mutex_unlock(&q->lock);
+			continue;
+		}
 		if (tail != q->sq_head && cq_room && !stalled &&
-		    !__atomic_load_n(&knob_busy, __ATOMIC_RELAXED)) {
+		    !__atomic_load_n(&knob_busy, __ATOMIC_RELAXED) && credit_take()) {
 			struct wdsoft_sqe sqe = sq[q->sq_head & sqm];
 
 			if (knob_delay)
@@ -326,15 +372,16 @@ static void *engine(void *arg)
 			q->sq_head++;
 			smp_store_release(&hdr->cq_tail, q->cq_tail);
 			smp_store_release(&hdr->sq_head, q->sq_head);
-			__atomic_fetch_add(&stats.processed, 1, __ATOMIC_RELAXED);
 			/* Publish, full barrier, then look at the arm flag. */
 			smp_mb();
-			if (READ_ONCE(mmio->irq_armed)) {
+			if (irq_due(q, mmio, hdr)) {
 				WRITE_ONCE(mmio->irq_armed, 0);
 				__atomic_fetch_add(&stats.irqs, 1, __ATOMIC_RELAXED);
 				if (write(q->peer, "i", 1) < 0)
 					break;
 			}
+			/* Counted once its wake-up is decided (wdd_stats()). */
+			__atomic_fetch_add(&stats.processed, 1, __ATOMIC_RELAXED);
 			idle = 0;
 			continue;
 		}
@@ -633,6 +680,7 @@ static int d_poll(struct pollfd *fds, nfds_t n, int timeout)
 
 	__atomic_fetch_add(&stats.polls, 1, __ATOMIC_RELAXED);
 	r = poll(fds, n, timeout);
+	__atomic_fetch_add(&stats.polls_done, 1, __ATOMIC_RELAXED);
 
 	if (r <= 0)
 		return r;
@@ -740,15 +788,18 @@ void wdd_install(const struct wdd_config *c)
 		cfg.version = WDSOFT_VERSION;
 	if (!cfg.features)
 		cfg.features = WDSOFT_FEAT_ENGINE_CPU | WDSOFT_FEAT_HASH_STATE |
-			       WDSOFT_FEAT_INFLATE_EXACT;
+			       WDSOFT_FEAT_INFLATE_EXACT | WDSOFT_FEAT_IRQ_AT;
 	else if (cfg.features == WDD_NO_FEATURES)
 		cfg.features = 0;
 	if (cfg.no_engine_cpu)
 		cfg.features &= ~WDSOFT_FEAT_ENGINE_CPU;
+	if (cfg.no_irq_at)
+		cfg.features &= ~WDSOFT_FEAT_IRQ_AT;
 	memset(&stats, 0, sizeof(stats));
 	knob_stall = knob_busy = false;
 	place_client = place_engine = -1;
 	knob_fail = knob_bogus = knob_delay = 0;
+	knob_credit = -1;
 	__wd_set_sys(&double_sys);
 }
 
@@ -783,24 +834,35 @@ void wdd_busy(bool busy)
 	__atomic_store_n(&knob_busy, busy, __ATOMIC_RELAXED);
 }
 
+/* Wake every started engine: the "hardware" resumes by itself. */
+static void engines_kick(void)
+{
+	pthread_mutex_lock(&reg_lock);
+	for (int i = 0; i < MAXQ; i++) {
+		struct wddq *q = &queues[i];
+
+		if (!q->used || !q->started)
+			continue;
+		pthread_mutex_lock(&q->lock);
+		q->wake = true;
+		pthread_cond_signal(&q->cond);
+		pthread_mutex_unlock(&q->lock);
+	}
+	pthread_mutex_unlock(&reg_lock);
+}
+
 void wdd_stall(bool stall)
 {
 	__atomic_store_n(&knob_stall, stall, __ATOMIC_RELAXED);
-	if (!stall) {
-		pthread_mutex_lock(&reg_lock);
-		for (int i = 0; i < MAXQ; i++) {
-			struct wddq *q = &queues[i];
+	if (!stall)
+		engines_kick();
+}
 
-			if (!q->used || !q->started)
-				continue;
-			/* the "hardware" resumes by itself */
-			pthread_mutex_lock(&q->lock);
-			q->wake = true;
-			pthread_cond_signal(&q->cond);
-			pthread_mutex_unlock(&q->lock);
-		}
-		pthread_mutex_unlock(&reg_lock);
-	}
+void wdd_credit(int n)
+{
+	__atomic_store_n(&knob_credit, n, __ATOMIC_RELAXED);
+	if (n)
+		engines_kick();
 }
 
 void wdd_fail_next(unsigned int n)

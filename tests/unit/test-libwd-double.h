@@ -8,7 +8,8 @@
  * in ordinary memory, and START_Q starts an engine thread that speaks the
  * wdsoft_v1 ring protocol on it exactly as the kernel engine does: acquire/
  * release indices, CQ-room check, idle park with NEED_WAKEUP + WDSOFT_CMD_WAKE,
- * irq_armed + poll wake-ups, and "every region reads zero" on revoke.
+ * irq_armed + poll wake-ups (WDSOFT_IRQ_NEXT, and WDSOFT_IRQ_AT with irq_at
+ * under WDSOFT_FEAT_IRQ_AT), and "every region reads zero" on revoke.
  *
  * The queue fd is one end of a socketpair: unique per queue (so fds passed
  * over SCM_RIGHTS still identify it, by inode), pollable (the engine writes a
@@ -32,6 +33,8 @@ struct wdd_config {
 	uint32_t version;	/* default WDSOFT_VERSION */
 	bool no_qinfo;		/* answer QINFO with ENOTTY (sysfs sizes) */
 	bool no_engine_cpu;	/* leave WDSOFT_FEAT_ENGINE_CPU out */
+	bool no_irq_at;		/* leave WDSOFT_FEAT_IRQ_AT out: every arm
+				 * wakes at the next completion */
 	uint32_t features;	/* mmio->features, default every WDSOFT_FEAT_*;
 				 * WDD_NO_FEATURES for none */
 };
@@ -57,9 +60,10 @@ struct wdd_stats {
 	unsigned int wakes;			/* WDSOFT_CMD_WAKE calls */
 	unsigned int parks;			/* engine parked */
 	unsigned int irqs;			/* poll wake-ups raised */
-	unsigned int processed;
+	unsigned int processed;			/* its wake-up already decided */
 	unsigned int yields;			/* sched_yield() calls by libwd */
-	unsigned int polls;			/* poll() calls by libwd */
+	unsigned int polls;			/* poll() calls by libwd, entered */
+	unsigned int polls_done;		/* ... and returned */
 	char last_open[64];			/* device name of last open */
 };
 
@@ -95,6 +99,11 @@ void wdd_fail_next(unsigned int n);	/* next n requests complete -EIO */
 void wdd_fail_next_status(unsigned int n, int status);	/* ... with @status */
 void wdd_bogus_cookie_next(void);	/* next completion has a wrong cookie */
 void wdd_delay_us(unsigned int us);	/* per request processing delay */
+/*
+ * Let the engines run only @n more requests (-1: no limit, the default);
+ * an engine out of credit waits, still polling, until given more.
+ */
+void wdd_credit(int n);
 
 /* Kill the queue behind @fd: engine stops, regions read zero, POLLHUP. */
 void wdd_revoke_fd(int fd);

@@ -339,6 +339,21 @@ int wd_recv_batch(struct wd_queue *q, struct wd_msg **msgs, int max);
 int wd_inflight(struct wd_queue *q);
 
 /*
+ * wd_recv_wait() - wd_recv_batch() for callers that want their CPU back.
+ * Takes up to @max completions into @msgs; when fewer than @min are done it
+ * sleeps in poll(2) until @min are (@min is clamped to the requests in
+ * flight), then takes up to @max. It never spins. On a device that counts
+ * completions for its waiter (wdsoft's WDSOFT_FEAT_IRQ_AT) the batch costs
+ * one wake-up; on others one per completion, with the same result.
+ * Returns how many it took (>= 1); -EAGAIN when nothing is in flight;
+ * -EINVAL for @max or @min below 1, @min above @max or @msgs NULL;
+ * -ENODEV for a dead queue; -EIO as wd_recv(); a signal does not end the
+ * wait. Completions taken before an error are returned first, the error at
+ * the next call. For one request at a time, wd_recv_sync() answers sooner.
+ */
+int wd_recv_wait(struct wd_queue *q, struct wd_msg **msgs, int max, int min);
+
+/*
  * Event loops: wd_queue_fd() returns the queue's fd (owned by libwd; do not
  * close it). Before sleeping on it, call wd_queue_arm(): 0 means armed, the
  * fd turns readable (EPOLLIN) when a completion arrives; 1 means completions
