@@ -30,12 +30,13 @@
 #include "core.h"
 
 const char *const wdb_paths[] = {
-	"libwd", "libwd-idle", "afalg", "uring-sqpoll", "syscall", "inline", NULL,
+	"libwd", "libwd-batch", "libwd-idle", "afalg", "uring-sqpoll", "syscall", "inline",
+	NULL,
 };
 const char *const wdb_ops[] = { "memcpy", "crc32c", "sha256", "deflate", NULL };
 
 static const struct wdb_path_ops *const paths[] = {
-	&wdb_path_libwd, &wdb_path_libwd_idle, &wdb_path_afalg,
+	&wdb_path_libwd, &wdb_path_libwd_batch, &wdb_path_libwd_idle, &wdb_path_afalg,
 	&wdb_path_uring, &wdb_path_syscall, &wdb_path_inline,
 };
 
@@ -411,7 +412,7 @@ static int check_params(const struct wdb_params *p, const struct wdb_path_ops **
 	*po = find_path(p->path);
 	*op = find_op(p->op);
 	if (!*po) {
-		snprintf(why, why_len, "unknown path \"%s\": use libwd, libwd-idle, afalg, "
+		snprintf(why, why_len, "unknown path \"%s\": use libwd, libwd-batch, libwd-idle, afalg, "
 			 "uring-sqpoll, syscall or inline", p->path ? p->path : "(null)");
 		return -EINVAL;
 	}

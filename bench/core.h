@@ -104,7 +104,7 @@ struct wdb_path_ops {
 	int (*engine_cpu)(struct wdb_worker *w);
 };
 
-extern const struct wdb_path_ops wdb_path_libwd, wdb_path_libwd_idle,
+extern const struct wdb_path_ops wdb_path_libwd, wdb_path_libwd_batch, wdb_path_libwd_idle,
 	wdb_path_afalg, wdb_path_uring, wdb_path_syscall, wdb_path_inline;
 
 /* Progress reporting, ~10 times a second. */

@@ -6,6 +6,10 @@
  * "libwd" polls the completion ring (wd_recv_batch) and never sleeps, with
  * a pause between empty looks; the engine keeps polling too, as it does
  * while work keeps coming.
+ * "libwd-batch" is what a caller that wants its CPU back does: it sleeps in
+ * poll(2) until half its requests are done (wd_recv_wait with min = half
+ * the depth), so the engine still has the other half queued while the
+ * caller handles a batch, and one wake-up is spread over that batch.
  * "libwd-idle" measures the other end: wdsoft's idle_us is set to 0 for
  * the run so the engine parks as soon as its rings are empty, every
  * request has to wake it (the doorbell ioctl libwd issues when the engine
@@ -33,7 +37,8 @@ struct lw {
 	struct wd_queue q;
 	struct wd_msg *msgs;	/* one per slot, by slot index */
 	struct wd_msg **done;
-	bool idle;
+	enum { LW_BUSY, LW_IDLE, LW_BATCH } mode;
+	int min;		/* LW_BATCH: completions to wait for */
 };
 
 /* Run-wide state of libwd-idle: the idle_us value to put back. */
@@ -46,7 +51,7 @@ static const int op_map[WDB_NR_OPS] = {
 	[WDB_SHA256] = WD_OP_SHA256, [WDB_DEFLATE] = WD_OP_DEFLATE,
 };
 
-static int lw_open(struct wdb_worker *w, bool idle)
+static int lw_open(struct wdb_worker *w, int mode)
 {
 	struct wdb_cell *c = w->cell;
 	struct lw *l = calloc(1, sizeof(*l));
@@ -54,7 +59,8 @@ static int lw_open(struct wdb_worker *w, bool idle)
 
 	if (!l)
 		return wdb_fail(c, -ENOMEM, "out of memory");
-	l->idle = idle;
+	l->mode = mode;
+	l->min = c->nslots > 1 ? (int)(c->nslots / 2) : 1;
 	l->msgs = calloc(c->nslots, sizeof(*l->msgs));
 	l->done = calloc(c->nslots, sizeof(*l->done));
 	if (!l->msgs || !l->done) {
@@ -80,12 +86,17 @@ err:
 
 static int lw_open_busy(struct wdb_worker *w)
 {
-	return lw_open(w, false);
+	return lw_open(w, LW_BUSY);
 }
 
 static int lw_open_idle(struct wdb_worker *w)
 {
-	return lw_open(w, true);
+	return lw_open(w, LW_IDLE);
+}
+
+static int lw_open_batch(struct wdb_worker *w)
+{
+	return lw_open(w, LW_BATCH);
 }
 
 static void lw_close(struct wdb_worker *w)
@@ -124,7 +135,14 @@ static int lw_reap(struct wdb_worker *w, struct wdb_slot **done, int max)
 	struct lw *l = w->data;
 	int n = 0, r;
 
-	if (l->idle) {
+	if (l->mode == LW_BATCH) {
+		n = wd_recv_wait(&l->q, l->done, max, l->min);
+		if (n < 0)
+			return wdb_fail(c, n, "wd_recv_wait on %s failed: %s", l->q.dev_name,
+					wd_strerror(n));
+		goto got;
+	}
+	if (l->mode == LW_IDLE) {
 		void *req;
 
 		r = wd_recv_sync(&l->q, &req);
@@ -146,6 +164,7 @@ static int lw_reap(struct wdb_worker *w, struct wdb_slot **done, int max)
 	 */
 	if (!n)
 		wdb_cpu_relax();
+got:
 	for (int i = 0; i < n; i++) {
 		struct wd_msg *m = l->done[i];
 		struct wdb_slot *s = m->cookie;
@@ -266,6 +285,17 @@ const struct wdb_path_ops wdb_path_libwd = {
 	.name = "libwd",
 	.ops = ALL_OPS,
 	.open = lw_open_busy,
+	.close = lw_close,
+	.submit = lw_submit,
+	.reap = lw_reap,
+	.engine_stats = lw_engine_stats,
+	.engine_cpu = lw_engine_cpu,
+};
+
+const struct wdb_path_ops wdb_path_libwd_batch = {
+	.name = "libwd-batch",
+	.ops = ALL_OPS,
+	.open = lw_open_batch,
 	.close = lw_close,
 	.submit = lw_submit,
 	.reap = lw_reap,

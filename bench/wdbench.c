@@ -181,7 +181,7 @@ static void usage(FILE *f)
 	      "       wdbench matrix [--paths P,..] [--ops O,..] [--sizes N,..] [--depths D,..] [--seconds T] [--cpu C]\n"
 	      "       wdbench broker --broker WDBROKERD [--clients N] [--alg A] [--seconds T]\n"
 	      "       wdbench info\n"
-	      "paths: libwd libwd-idle afalg uring-sqpoll syscall inline\n"
+	      "paths: libwd libwd-batch libwd-idle afalg uring-sqpoll syscall inline\n"
 	      "ops: memcpy crc32c sha256 deflate; --progress shows progress on stderr\n"
 	      "--cpu C runs the submitting threads on CPU C only (placement against the engine)\n"
 	      "Prints one JSON object per line; see docs/benchmarks.md.\n", f);

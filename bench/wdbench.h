@@ -8,6 +8,8 @@
  *
  * Paths ("path" below, docs/benchmarks.md says what each one measures):
  *   "libwd"        libwd over the ring, polling for completions (busy)
+ *   "libwd-batch"  libwd, the caller sleeping in poll(2) until half its
+ *                  requests are done (wd_recv_wait), one wake-up a batch
  *   "libwd-idle"   libwd with the engine parked between requests (wdsoft's
  *                  idle_us set to 0 for the run, needs root) and the caller
  *                  sleeping in poll(2) until the completion
@@ -38,7 +40,7 @@ extern "C" {
 #endif
 
 struct wdb_params {
-	const char *path;	/* "libwd" (busy polling), "libwd-idle" (parked, woken), "afalg", "uring-sqpoll", "syscall", "inline" */
+	const char *path;	/* "libwd" (busy polling), "libwd-batch", "libwd-idle" (parked, woken), "afalg", "uring-sqpoll", "syscall", "inline" */
 	const char *op;		/* "memcpy", "crc32c", "sha256", "deflate" */
 	size_t size;		/* bytes per op */
 	unsigned int depth;	/* requests in flight (1 or 32 in the matrix) */

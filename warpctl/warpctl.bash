@@ -40,7 +40,7 @@ _warpctl()
 		COMPREPLY=($(compgen -P --op= -W 'memcpy crc32c sha256 deflate' -- "${cur#*=}"))
 		return ;;
 	--path=*)
-		COMPREPLY=($(compgen -P --path= -W 'libwd libwd-idle afalg uring-sqpoll syscall inline' \
+		COMPREPLY=($(compgen -P --path= -W 'libwd libwd-batch libwd-idle afalg uring-sqpoll syscall inline' \
 			-- "${cur#*=}"))
 		return ;;
 	--sysfs-root=*)

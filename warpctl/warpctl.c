@@ -63,8 +63,8 @@ static void help(void)
 	       "     --size=BYTES      request size; K, M suffixes allowed (default 4K)\n"
 	       "     --depth=N         requests in flight (default 32)\n"
 	       "     --seconds=S       how long to run (default 5)\n"
-	       "     --path=PATH       libwd, libwd-idle, afalg, uring-sqpoll, syscall or\n"
-	       "                       inline (default libwd)\n\n"
+	       "     --path=PATH       libwd, libwd-batch, libwd-idle, afalg, uring-sqpoll,\n"
+	       "                       syscall or inline (default libwd)\n\n"
 	       "Exit status: 0 success, 1 failure, 2 usage error, 3 broker not running,\n"
 	       "4 permission denied, 5 no such lease. See warpctl(1).\n");
 }

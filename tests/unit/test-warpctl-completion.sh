@@ -47,7 +47,7 @@ is "options" "--no-ask-password --no-legend" "$w" --no
 is "--json values" "--json=pretty --json=short" "$w" --json=
 is "--json value from its start" "--json=short" "$w" --json=sh
 is "bench --op values" "--op=crc32c" "$w" bench --op=c
-is "bench --path values" "--path=libwd --path=libwd-idle" "$w" bench --path=libwd
+is "bench --path values" "--path=libwd --path=libwd-batch --path=libwd-idle" "$w" bench --path=libwd
 is "no bench options after another command" "" "$w" devices --dep
 is "cdi's subcommand" "generate" "$w" cdi ""
 is "cdi --kind values" "--kind=broker --kind=uacce" "$w" cdi generate --kind=

@@ -51,7 +51,7 @@ for c in r["cells"]:
             or c["checked"] <= 0 or c["cpu_ns_per_op"] <= 0:
         bad.append(c)
     paths.add(c.get("path"))
-want = {"libwd", "libwd-idle", "afalg", "uring-sqpoll", "syscall", "inline"}
+want = {"libwd", "libwd-batch", "libwd-idle", "afalg", "uring-sqpoll", "syscall", "inline"}
 if want - paths:
     bad.append("paths missing: %s" % sorted(want - paths))
 for b in bad:
