@@ -342,9 +342,12 @@ static int wdsoft_arm_at(struct wd_queue_priv *p, struct wdsoft_q *w,
 {
 	uint32_t at = w->cq_head + want, tail, head;
 
-	/* irq_at first: the engine reads it only once it sees WDSOFT_IRQ_AT. */
+	/*
+	 * irq_at first: the engine reads it only once it sees WDSOFT_IRQ_AT,
+	 * with acquire; release pairs with it on weakly ordered CPUs.
+	 */
 	WRITE_ONCE(w->mmio->irq_at, at);
-	WRITE_ONCE(w->mmio->irq_armed, WDSOFT_IRQ_AT);
+	smp_store_release(&w->mmio->irq_armed, WDSOFT_IRQ_AT);
 	/* As wdsoft_arm(): either we see the completions, or the engine the arm. */
 	smp_mb();
 	/* sq_head before cq_tail: the engine publishes a CQE before its SQE's slot. */
