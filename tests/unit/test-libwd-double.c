@@ -315,6 +315,28 @@ static bool irq_due(struct wddq *q, struct wdsoft_mmio *mmio,
 		smp_load_acquire(&hdr->cq_head) != q->cq_tail);
 }
 
+static bool stall_held(void)
+{
+	return __atomic_load_n(&knob_stall, __ATOMIC_RELAXED);
+}
+
+static bool credit_held(void)
+{
+	return !__atomic_load_n(&knob_credit, __ATOMIC_RELAXED);
+}
+
+/*
+ * Keep the engine from running, its status unchanged, while @held() says
+ * so; wdd_stall(false) and wdd_credit() signal q->cond after changing it.
+ */
+static void engine_hold(struct wddq *q, bool (*held)(void))
+{
+	pthread_mutex_lock(&q->lock);
+	while (held() && !__atomic_load_n(&q->stop, __ATOMIC_ACQUIRE))
+		pthread_cond_wait(&q->cond, &q->lock);
+	pthread_mutex_unlock(&q->lock);
+}
+
 static void *engine(void *arg)
 {
 	struct wddq *q = arg;
@@ -339,11 +361,7 @@ static void *engine(void *arg)
 			 * As the kernel's engine: do nothing, and keep saying
 			 * so, until resumed. Parking here would drop STALLED.
 			 */
-			pthread_mutex_lock(&q->lock);
-			while (__atomic_load_n(&knob_stall, __ATOMIC_RELAXED) &&
-			       !__atomic_load_n(&q->stop, __ATOMIC_ACQUIRE))
-				pthread_cond_wait(&q->cond, &q->lock);
-			pthread_mutex_unlock(&q->lock);
+			engine_hold(q, stall_held);
 			continue;
 		}
 		/* Pairs with the submitter's store-release of sq_tail. */
@@ -352,13 +370,9 @@ static void *engine(void *arg)
 		uint32_t cq_room = mmio->cq_entries -
 				   (q->cq_tail - smp_load_acquire(&hdr->cq_head));
 
-		if (tail != q->sq_head && !__atomic_load_n(&knob_credit, __ATOMIC_RELAXED)) {
+		if (tail != q->sq_head && credit_held()) {
 			/* Out of wdd_credit(): wait, still polling, for more. */
-			pthread_mutex_lock(&q->lock);
-			while (!__atomic_load_n(&knob_credit, __ATOMIC_RELAXED) &&
-			       !__atomic_load_n(&q->stop, __ATOMIC_ACQUIRE))
-				pthread_cond_wait(&q->cond, &q->lock);
-			pthread_mutex_unlock(&q->lock);
+			engine_hold(q, credit_held);
 			continue;
 		}
 		if (tail != q->sq_head && cq_room && !stalled &&
