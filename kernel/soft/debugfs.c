@@ -77,13 +77,22 @@ static int wdsoft_engines_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(wdsoft_engines);
 
-/* The engines all pick the same drivers; engine 0 speaks for them. */
+/*
+ * The engines all pick the same drivers (each queue start makes them all
+ * look again); engine 0 speaks for them.
+ */
 static int wdsoft_impl_show(struct seq_file *m, void *unused)
 {
 	struct wdsoft_dev *sdev = m->private;
+	struct wdsoft_engine *eng;
 
-	if (sdev->nr_engines)
-		wdsoft_work_show_algs(m, &sdev->engines[0].work);
+	if (!sdev->nr_engines)
+		return 0;
+	eng = &sdev->engines[0];
+	/* The engine swaps its drivers under its mutex. */
+	mutex_lock(&eng->mutex);
+	wdsoft_work_show_algs(m, &eng->work);
+	mutex_unlock(&eng->mutex);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(wdsoft_impl);

@@ -551,6 +551,11 @@ static int wdsoft_engine_fn(void *data)
 			last = ktime_get_ns();
 			continue;
 		}
+		if (READ_ONCE(eng->refresh)) {
+			WRITE_ONCE(eng->refresh, false);
+			wdsoft_work_algs_refresh(&eng->work, &eng->mutex,
+						 eng->sdev->node);
+		}
 		/* A kick from now on makes the next park return at once. */
 		WRITE_ONCE(eng->kicked, false);
 		if (wdsoft_engine_pass(eng)) {
@@ -658,7 +663,14 @@ void wdsoft_engine_attach(struct wdsoft_queue *wq)
 	WRITE_ONCE(eng->nr_queues, eng->nr_queues + 1);
 	wdsoft_engine_place(eng);
 	mutex_unlock(&eng->mutex);
-	wdsoft_engine_kick(eng);
+	/*
+	 * A better digest driver may have registered since the last queue
+	 * started: every engine of the device looks again, so they keep
+	 * picking the same drivers (debugfs "impl" shows engine 0's).
+	 */
+	for (i = 0; i < sdev->nr_engines; i++)
+		WRITE_ONCE(sdev->engines[i].refresh, true);
+	wdsoft_kick_all(sdev);
 }
 
 /*

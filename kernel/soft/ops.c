@@ -720,10 +720,13 @@ int wdsoft_work_init(struct wdsoft_work *w, int node)
  * The digests' implementations. The engine computes crc32c and sha256 with
  * what the crypto API gives for those algorithm names: the driver of
  * highest priority the kernel has (crc32c-intel, sha256-ni, sha256-avx2,
- * ... or the generic C ones), as AF_ALG would. Each engine allocates its
- * tfms once, when it starts (allocation may sleep and load modules); the
- * shash calls on them do not sleep, so the engine runs them under its
- * mutex and mmap_lock. SIMD drivers check crypto_simd_usable() themselves
+ * ... or the generic C ones), as AF_ALG would. An engine allocates its
+ * tfms when it starts, and looks again each time a queue starts on it
+ * (wdsoft_work_algs_refresh(), from the engine thread, outside its mutex:
+ * allocation may sleep and load modules). A CPU's own driver is often a
+ * module that udev loads after wdsoft (sha256_ssse3, crc32c_intel); the
+ * queues started after it registers run on it. The shash calls do not
+ * sleep, so the engine runs them under its mutex and mmap_lock. SIMD drivers check crypto_simd_usable() themselves
  * and fall back to their generic code where the FPU cannot be had.
  *
  * wdsoft's own crc32c-wdsoft and sha256-wdsoft (crypto.c) must never be
@@ -861,6 +864,52 @@ void wdsoft_work_algs_init(struct wdsoft_work *w, int node)
 	w->crc = wdsoft_shash_get("crc32c", node);
 	w->sha = wdsoft_shash_get("sha256", node);
 	w->sha_state = w->sha && wdsoft_sha_state_ok(w->sha);
+}
+
+/* Whether @a and @b run on the same driver (or both on the library). */
+static bool wdsoft_shash_same(const struct shash_desc *a,
+			      const struct shash_desc *b)
+{
+	if (!a || !b)
+		return a == b;
+	return !strcmp(crypto_shash_driver_name(a->tfm),
+		       crypto_shash_driver_name(b->tfm));
+}
+
+/**
+ * wdsoft_work_algs_refresh() - move an engine's digests to the drivers the
+ *	crypto API ranks best now
+ * @w: scratch structure set up by wdsoft_work_algs_init()
+ * @lock: the mutex every other reader of @w's digests holds (the engine's)
+ * @node: NUMA node to allocate on, or NUMA_NO_NODE
+ *
+ * Process context; called without @lock held, by the only thread that
+ * computes with @w. The new drivers are allocated first, then swapped in
+ * under @lock, so a reader of @lock (debugfs "impl") never sees a freed
+ * one.
+ *
+ * Return: true if a digest moved to another driver.
+ */
+bool wdsoft_work_algs_refresh(struct wdsoft_work *w, struct mutex *lock,
+			      int node)
+{
+	struct wdsoft_work fresh = {};
+	bool moved;
+
+	wdsoft_work_algs_init(&fresh, node);
+	mutex_lock(lock);
+	moved = !wdsoft_shash_same(w->crc, fresh.crc) ||
+		!wdsoft_shash_same(w->sha, fresh.sha) ||
+		w->sha_state != fresh.sha_state;
+	if (moved) {
+		swap(w->crc, fresh.crc);
+		swap(w->sha, fresh.sha);
+		swap(w->sha_state, fresh.sha_state);
+	}
+	mutex_unlock(lock);
+	wdsoft_shash_put(fresh.crc);
+	wdsoft_shash_put(fresh.sha);
+	return moved;
 }
 
 static const char *wdsoft_shash_name(const struct shash_desc *d, bool use)

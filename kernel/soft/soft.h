@@ -154,7 +154,8 @@ struct wdsoft_iter {
  * @uva: SVA state of the descriptor in progress (engine threads only)
  * @crc: the kernel's best crc32c (crypto API shash by algorithm name) with
  *	its descriptor, or NULL to use the crc32c library (see "The digests'
- *	implementations" in ops.c); set by wdsoft_work_algs_init()
+ *	implementations" in ops.c); set by wdsoft_work_algs_init(), changed
+ *	by wdsoft_work_algs_refresh() under the engine's mutex
  * @sha: the same for sha256
  * @sha_state: @sha's exported state is struct sha256_state, so streaming
  *	sha256 descriptors (WDSOFT_SQE_HASH_IN/OUT) run on it too; if false
@@ -195,7 +196,11 @@ struct wdsoft_work {
  *	pages (mmio->engine_cpu), -1 before the first; under @mutex
  * @yields: times the polling engine gave its CPU to another runnable task
  *	(written by the engine thread only; debugfs, tests)
- * @work: the engine's scratch memory (only the engine thread uses it)
+ * @refresh: a queue started since the engine last picked its digests'
+ *	drivers; set by wdsoft_engine_attach(), cleared by the engine thread
+ * @work: the engine's scratch memory. Only the engine thread computes with
+ *	it; it swaps @work.crc and @work.sha under @mutex, and debugfs reads
+ *	their driver names under @mutex.
  */
 struct wdsoft_engine {
 	struct wdsoft_dev *sdev;
@@ -209,6 +214,7 @@ struct wdsoft_engine {
 	bool parked;
 	int cpu;
 	unsigned long yields;
+	bool refresh;
 	struct wdsoft_work work;
 };
 
@@ -353,6 +359,8 @@ int wdsoft_work_init(struct wdsoft_work *w, int node);
 void wdsoft_work_free(struct wdsoft_work *w);
 struct crypto_shash *wdsoft_best_shash(const char *name);
 void wdsoft_work_algs_init(struct wdsoft_work *w, int node);
+bool wdsoft_work_algs_refresh(struct wdsoft_work *w, struct mutex *lock,
+			      int node);
 void wdsoft_work_show_algs(struct seq_file *m, const struct wdsoft_work *w);
 void wdsoft_unpin_all(struct wdsoft_uva *uva);
 int wdsoft_iter_init(struct wdsoft_iter *it, const struct wdsoft_xfer *x,
