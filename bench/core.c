@@ -206,7 +206,13 @@ static int run_ring(const struct wdb_path_ops *po, struct wdb_worker *w,
 			goto out;
 		}
 		now = wdb_now_ns();
-		if (!warm && now >= t_warm) {
+		/*
+		 * The window opens and closes at reaps that took completions,
+		 * so it spans whole ops: with ops of 100 ms, a window closed
+		 * by an empty look halfway through one counted 4 ops in 0.5 s
+		 * instead of 4 in 0.41 s.
+		 */
+		if (!warm && n > 0 && now >= t_warm) {
 			warm = true;
 			t_end = now + run_ns;
 			win->t_warm = now;
@@ -214,12 +220,15 @@ static int run_ring(const struct wdb_path_ops *po, struct wdb_worker *w,
 			mark_engine(po, w, &win->busy_warm, &win->req_warm, &win->have_engine);
 		}
 		/*
-		 * The window closes at its end once as many ops completed as
-		 * are in flight (slow ops at depth 32 would otherwise leave it
-		 * empty), or after WDB_MAX_WINDOW_NS regardless.
+		 * It closes at its end once as many ops completed as are in
+		 * flight (slow ops at depth 32 would otherwise leave it empty),
+		 * or after WDB_MAX_WINDOW_NS regardless. The completions of the
+		 * reap that opens it count, those of the one that closes it do
+		 * not.
 		 */
-		if (!ended && now >= t_end &&
-		    (win->ops >= w->nslots || now - win->t_warm >= WDB_MAX_WINDOW_NS)) {
+		if (warm && !ended && now >= t_end &&
+		    ((n > 0 && win->ops >= w->nslots) ||
+		     now - win->t_warm >= WDB_MAX_WINDOW_NS)) {
 			ended = true;
 			win->t_end = now;
 			win->cpu_end = cpu_ns();

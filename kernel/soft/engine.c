@@ -424,12 +424,16 @@ static bool wdsoft_queue_run(struct wdsoft_engine *eng,
 			wdsoft_fault_delay(sdev);
 		/* The pins last until the completion, as a device's DMA would. */
 		wdsoft_unpin_all(x.uva);
-		wdsoft_queue_complete(wq, &cqe);
-		wdsoft_queue_irq(wq);
-
+		/*
+		 * Counted before the completion is published (its release
+		 * orders them): whoever sees the completion and then reads
+		 * the statistics finds this descriptor in them.
+		 */
 		start = ktime_get_ns() - start;
 		wdsoft_stats_add(&wq->stats, bytes, cqe.status, start);
 		wdsoft_stats_add(&sdev->stats, bytes, cqe.status, start);
+		wdsoft_queue_complete(wq, &cqe);
+		wdsoft_queue_irq(wq);
 		did = true;
 	}
 

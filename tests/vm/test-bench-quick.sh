@@ -23,7 +23,7 @@ wdbench=$build/bench/wdbench
 out=$(mktemp -d /tmp/bench-quick.XXXXXX)
 trap 'rm -rf "$out"; rmmod wdsoft 2>/dev/null; rmmod uacce 2>/dev/null' EXIT
 
-echo "1..10"
+echo "1..11"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 notok() { n=$((n + 1)); echo "not ok $n - $*"; }
@@ -93,6 +93,24 @@ bad = [x for x in t if x["ratio"] is None or x["result"] not in ("PASS", "MISS")
 for x in bad:
     print(x)
 sys.exit(1 if bad or len(t) < 8 else 0)
+EOF
+
+# At depth 1 the engine runs one descriptor at a time and the window spans
+# whole ops, each of them inside it: its engine busy time can't exceed its
+# wall time. A window that opened or closed halfway through an op (ops of
+# 100 ms in a 0.2 s window) broke this by up to a third.
+check "deflate 64 KiB depth 1: engine busy per op <= wall time per op (whole ops measured)" \
+	python3 - "$out/res/results.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+c = [c for c in r["cells"] if (c["path"], c["op"], c["size"], c["depth"]) ==
+     ("libwd", "deflate", 65536, 1) and "error" not in c]
+if not c:
+    sys.exit("no libwd deflate 64 KiB depth 1 cell")
+c = c[0]
+wall = 1e9 / c["ops_per_sec"]
+print("ops %d, wall %.0f ns/op, engine busy %.0f ns/op" % (c["ops"], wall, c["engine_busy_ns_per_op"]))
+sys.exit(0 if c["engine_busy_ns_per_op"] <= wall else 1)
 EOF
 
 report_files() {
