@@ -23,7 +23,7 @@ wdbench=$build/bench/wdbench
 out=$(mktemp -d /tmp/bench-quick.XXXXXX)
 trap 'rm -rf "$out"; rmmod wdsoft 2>/dev/null; rmmod uacce 2>/dev/null' EXIT
 
-echo "1..11"
+echo "1..12"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 notok() { n=$((n + 1)); echo "not ok $n - $*"; }
@@ -111,6 +111,13 @@ c = c[0]
 wall = 1e9 / c["ops_per_sec"]
 print("ops %d, wall %.0f ns/op, engine busy %.0f ns/op" % (c["ops"], wall, c["engine_busy_ns_per_op"]))
 sys.exit(0 if c["engine_busy_ns_per_op"] <= wall else 1)
+EOF
+
+check "results.json names the drivers the engine hashed on" python3 - "$out/res/results.json" <<'EOF'
+import json, sys
+impl = json.load(open(sys.argv[1]))["meta"].get("engine_impl") or {}
+print("engine_impl:", impl)
+sys.exit(0 if impl.get("crc32c") and impl.get("sha256") else 1)
 EOF
 
 report_files() {
