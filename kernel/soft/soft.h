@@ -154,7 +154,7 @@ struct wdsoft_iter {
  * @uva: SVA state of the descriptor in progress (engine threads only)
  * @crc: the kernel's best crc32c (crypto API shash by algorithm name) with
  *	its descriptor, or NULL to use the crc32c library (see "The digests'
- *	implementations" in ops.c); set by wdsoft_work_algs_init(), changed
+ *	implementations" in algs.c); set by wdsoft_work_algs_init(), changed
  *	by wdsoft_work_algs_refresh() under the engine's mutex
  * @sha: the same for sha256
  * @sha_state: @sha's exported state is struct sha256_state, so streaming
@@ -359,6 +359,7 @@ int wdsoft_work_init(struct wdsoft_work *w, int node);
 void wdsoft_work_free(struct wdsoft_work *w);
 struct crypto_shash *wdsoft_best_shash(const char *name);
 void wdsoft_work_algs_init(struct wdsoft_work *w, int node);
+void wdsoft_work_algs_free(struct wdsoft_work *w);
 bool wdsoft_work_algs_refresh(struct wdsoft_work *w, struct mutex *lock,
 			      int node);
 void wdsoft_work_show_algs(struct seq_file *m, const struct wdsoft_work *w);

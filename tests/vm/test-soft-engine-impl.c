@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Which code computes the engine's digests (debugfs "impl", see "The
- * digests' implementations" in kernel/soft/ops.c): for crc32c and sha256
+ * digests' implementations" in kernel/soft/algs.c): for crc32c and sha256
  * the engine uses the crypto API driver /proc/crypto ranks highest for that
  * algorithm name, as AF_ALG does, and never one of wdsoft's own "-wdsoft"
  * drivers; streaming sha256 runs on the same driver (its exported state is
