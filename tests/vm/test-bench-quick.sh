@@ -108,9 +108,11 @@ c = [c for c in r["cells"] if (c["path"], c["op"], c["size"], c["depth"]) ==
 if not c:
     sys.exit("no libwd deflate 64 KiB depth 1 cell")
 c = c[0]
-wall = 1e9 / c["ops_per_sec"]
+# From seconds (0.1 ms resolution) rather than the rounded ops/s; 0.1%
+# covers that resolution and nothing more.
+wall = c["seconds"] * 1e9 / c["ops"]
 print("ops %d, wall %.0f ns/op, engine busy %.0f ns/op" % (c["ops"], wall, c["engine_busy_ns_per_op"]))
-sys.exit(0 if c["engine_busy_ns_per_op"] <= wall else 1)
+sys.exit(0 if c["engine_busy_ns_per_op"] <= wall * 1.001 else 1)
 EOF
 
 check "results.json names the drivers the engine hashed on" python3 - "$out/res/results.json" <<'EOF'
