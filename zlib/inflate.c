@@ -54,8 +54,12 @@ static size_t gzip_header_len(const uint8_t *p, size_t n)
 			h++;
 		h++;
 	}
-	if (flg & 2)	/* FHCRC */
+	if (flg & 2) {	/* FHCRC: the low 16 bits of the header's CRC-32 */
+		if (h + 2 > n || ((uint32_t)p[h] | (uint32_t)p[h + 1] << 8) !=
+		    (wdz_real()->crc32(0, p, (uInt)h) & 0xffff))
+			return 0;	/* zlib says "header crc mismatch" */
 		h += 2;
+	}
 	return h + 8 <= n ? h : 0;
 }
 
