@@ -102,7 +102,6 @@ void wdsoft_work_algs_free(struct wdsoft_work *w)
 	w->sha = NULL;
 }
 
-
 /*
  * Whether @d's exported state is struct sha256_state as the library keeps
  * it (the "version 1" hash state of wdsoft.h is made from it): export after
