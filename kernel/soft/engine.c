@@ -29,6 +29,11 @@
  * address space is never torn down (vma close takes q->mutex) under
  * engine->mutex.
  *
+ * For one queue's turn the engine thread runs on its owner's page table
+ * (kthread_use_mm, between mmget_not_zero and kthread_unuse_mm), so that
+ * pages already mapped are found by the lockless walk of GUP-fast, as an
+ * IOTLB hit, before the walk under mmap_lock (ops.c).
+ *
  * Page requests. The engine never waits for a file's I/O: one engine
  * serves many processes, and a file's backing store may never answer (a
  * FUSE server that ignores READ). A descriptor that meets a missing page of
@@ -384,6 +389,8 @@ static bool wdsoft_queue_run(struct wdsoft_engine *eng,
 	wdsoft_xfer_setup(wq, &x);
 	x.mm = mm;
 	x.uva = &eng->work.uva;
+	if (mm)
+		kthread_use_mm(mm);
 
 	eng->work.cancel = &wq->stopping;
 	while (budget-- && !READ_ONCE(wq->stopping) && wdsoft_queue_ready(wq)) {
@@ -399,6 +406,8 @@ static bool wdsoft_queue_run(struct wdsoft_engine *eng,
 		memcpy(&sqe, &wq->sq[wq->sq_head & wq->mask], sizeof(sqe));
 		memset(&cqe, 0, sizeof(cqe));
 		x.uva->miss = false;
+		x.uva->plain_start = 0;
+		x.uva->plain_end = 0;
 		r = wdsoft_page_req_take(wq);
 		if (r)
 			cqe.status = r;
@@ -438,9 +447,11 @@ static bool wdsoft_queue_run(struct wdsoft_engine *eng,
 	}
 
 	eng->work.cancel = NULL;
-	/* The last reference may tear the mm down: not here. */
-	if (mm)
+	if (mm) {
+		kthread_unuse_mm(mm);
+		/* The last reference may tear the mm down: not here. */
 		mmput_async(mm);
+	}
 	return did;
 }
 

@@ -5,10 +5,11 @@
  *
  * Descriptors carry addresses whose meaning depends on the device mode
  * (struct wdsoft_xfer): the owner's virtual addresses in SVA mode (reached
- * through the owner's page table with get_user_pages_remote, as an
- * IOMMU-SVA device would walk it: missing anonymous and shmem pages are
- * faulted in at once, missing pages of file mappings through a page request
- * the engine hands to a worker, kernel or unmapped addresses give -EFAULT),
+ * through the owner's page table, as an IOMMU-SVA device would translate
+ * them: mapped pages by GUP-fast on that page table, the rest with
+ * get_user_pages_remote: missing anonymous and shmem pages are faulted in
+ * at once, missing pages of file mappings through a page request the
+ * engine hands to a worker, kernel or unmapped addresses give -EFAULT),
  * byte offsets into the SS region in SS
  * mode, DMA addresses inside the SS region in NOIOMMU mode, and plain kernel
  * addresses for the crypto API front end. Every byte moves through
@@ -67,11 +68,40 @@ static bool wdsoft_vma_fault_may_block(struct vm_area_struct *vma)
 }
 
 /*
- * Pin up to @nr pages of the owner's memory from @addr into @pages. Pages
- * already mapped are taken without a fault. A missing page is faulted in
- * here unless that could wait for a file's I/O: then the access stops with
- * -EAGAIN and uva->miss set, and the engine hands the fault to a worker
- * (engine.c), as a device hands a page request to the IOMMU driver.
+ * Is @addr in a mapping of ordinary memory, which GUP-fast may take? The
+ * walk (get_user_pages_remote) refuses VM_IO and VM_PFNMAP mappings, the
+ * queue's own MMIO and rings among them; GUP-fast looks at PTEs only, and
+ * a driver's pages mapped with vm_insert_page() have ordinary ones. The
+ * mapping found is kept in uva->plain_* for the rest of the descriptor:
+ * the caller holds mmap_lock, so it cannot change meanwhile.
+ */
+static bool wdsoft_uva_plain(const struct wdsoft_xfer *x, u64 addr)
+{
+	struct wdsoft_uva *uva = x->uva;
+	struct vm_area_struct *vma;
+
+	if (addr >= uva->plain_start && addr < uva->plain_end)
+		return true;
+	vma = vma_lookup(x->mm, addr);
+	if (!vma || (vma->vm_flags & (VM_IO | VM_PFNMAP)))
+		return false;
+	uva->plain_start = vma->vm_start;
+	uva->plain_end = vma->vm_end;
+	return true;
+}
+
+/*
+ * Pin up to @nr pages of the owner's memory from @addr into @pages.
+ *
+ * Pages of ordinary memory the owner has mapped with the access needed are
+ * found first by GUP-fast, the lockless walk of the page table the engine
+ * thread runs on (kthread_use_mm() in engine.c): the engine's IOTLB.
+ * Whatever it cannot take (not present, read-only for a write,
+ * copy-on-write, NUMA hinting) goes the slow way: pages already mapped
+ * are taken without a fault; a missing page is faulted in here unless
+ * that could wait for a file's I/O: then the access stops with -EAGAIN and
+ * uva->miss set, and the engine hands the fault to a worker (engine.c), as
+ * a device hands a page request to the IOMMU driver.
  */
 static long wdsoft_uva_pin(const struct wdsoft_xfer *x, u64 addr,
 			   unsigned long nr, size_t n, bool write,
@@ -81,6 +111,13 @@ static long wdsoft_uva_pin(const struct wdsoft_xfer *x, u64 addr,
 	struct vm_area_struct *vma;
 	long got;
 
+	if (current->mm == x->mm && wdsoft_uva_plain(x, addr)) {
+		got = get_user_pages_fast_only(addr & PAGE_MASK,
+			min_t(u64, nr, (x->uva->plain_end - (addr & PAGE_MASK)) >>
+				       PAGE_SHIFT), flags, pages);
+		if (got > 0)
+			return got;
+	}
 	got = wd_get_user_pages_remote(x->mm, addr & PAGE_MASK, nr,
 				       flags | FOLL_NOFAULT, pages, NULL);
 	if (got > 0)

@@ -52,6 +52,10 @@ struct wdsoft_engine;
  * @miss: the descriptor stopped at a page the engine must not fault in
  *	itself (a file mapping: its I/O may never finish); @miss_addr,
  *	@miss_len and @miss_write say what a page request should fault in
+ * @plain_start: start of a mapping of ordinary memory (no VM_IO or
+ *	VM_PFNMAP) the descriptor reached; valid only while the engine holds
+ *	the owner's mmap_lock, so emptied for every descriptor
+ * @plain_end: its end (exclusive)
  */
 struct wdsoft_uva {
 	struct page *pages[WDSOFT_PINS_MAX];
@@ -60,6 +64,8 @@ struct wdsoft_uva {
 	bool miss_write;
 	u64 miss_addr;
 	u64 miss_len;
+	u64 plain_start;
+	u64 plain_end;
 };
 
 /**

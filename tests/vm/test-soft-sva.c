@@ -124,9 +124,33 @@ int main(void)
 	ok(e == 0 && pread(mfd, out, 65536, 4096) == 65536 && !memcmp(out, flat, 65536),
 	   "memcpy into a never-touched shared file mapping reaches the file");
 	munmap(fresh, 1 << 20);
+
+	/*
+	 * Mapped memory is copied through the owner's page table one mapping
+	 * at a time: a destination across an anonymous and a file mapping,
+	 * both already faulted in.
+	 */
+	fresh = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (fresh == MAP_FAILED ||
+	    mmap(fresh + 2 * 4096, 4096, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, mfd, 0) == MAP_FAILED)
+		bail_out("mmap: %s", strerror(errno));
+	memset(fresh, 0xa5, 3 * 4096);
+	e = run(&r, soft_sqe(WDSOFT_OP_MEMCPY, flat, 6000, fresh + 5000, 6000), &cqe);
+	ok(e == 0 && !memcmp(fresh + 5000, flat, 6000) && fresh[4999] == 0xa5 &&
+	   fresh[11000] == 0xa5 && pread(mfd, out, 2808, 0) == 2808 &&
+	   !memcmp(out, flat + 3192, 2808),
+	   "memcpy across an anonymous and a file mapping, both mapped");
+	munmap(fresh, 3 * 4096);
 	close(mfd);
 
 	/* Failure paths. */
+	ok_errno(run(&r, soft_sqe(WDSOFT_OP_MEMCPY, (void *)r.mmio, 64, out, 64), &cqe),
+		 -EFAULT, "the queue's own MMIO page as source: -EFAULT");
+	ok_errno(run(&r, soft_sqe(WDSOFT_OP_MEMCPY, flat, 64,
+				  (char *)r.dus + r.dus_size - 64, 64), &cqe),
+		 -EFAULT, "the queue's own rings as destination: -EFAULT");
 	none = mmap(NULL, 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (none == MAP_FAILED)
 		bail_out("mmap: %s", strerror(errno));
