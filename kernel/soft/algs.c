@@ -18,14 +18,27 @@
  * what the crypto API gives for those algorithm names: the driver of
  * highest priority the kernel has (crc32c-intel, sha256-ni, sha256-avx2,
  * ... or the generic C ones), as AF_ALG would. An engine allocates its
- * tfms when it starts, and looks again each time a queue starts on it
- * (wdsoft_work_algs_refresh(), from the engine thread, outside its mutex:
- * allocation may sleep and load modules). A CPU's own driver is often a
- * module that udev loads after wdsoft (sha256_ssse3, crc32c_intel); the
- * queues started after it registers run on it. The shash calls do not
- * sleep, so the engine runs them under its mutex and mmap_lock. SIMD
- * drivers check crypto_simd_usable() themselves and fall back to their
- * generic code where the FPU cannot be had.
+ * tfms when it starts. A CPU's own driver is often a module that udev
+ * loads after wdsoft (sha256_ssse3, crc32c_intel), so each queue start
+ * flags every engine of the device to look again (struct wdsoft_engine's
+ * @refresh) without waking it: an engine looks when it next runs its
+ * loop, before any pass over its queues, so a queue started after a driver
+ * registers runs on it from its first descriptor. The queue's own engine
+ * is woken by the start; a parked engine looks once when something next
+ * wakes it, however many queues started meanwhile.
+ *
+ * Looking (wdsoft_work_algs_refresh(), from the engine thread, outside its
+ * mutex: allocation may sleep and load modules) is cheap when nothing
+ * changed: it allocates only the best tfm of each digest and compares its
+ * driver name with the one in use. Only for a digest whose name differs
+ * does it build the descriptor (and, for sha256, run the state check),
+ * and swap it in under the engine's mutex; the rest is freed at once. A
+ * tfm or descriptor that cannot be had then keeps the engine where it is.
+ * debugfs "engines" counts the looks, the descriptors built and the moves.
+ *
+ * The shash calls do not sleep, so the engine runs them under its mutex
+ * and mmap_lock. SIMD drivers check crypto_simd_usable() themselves and
+ * fall back to their generic code where the FPU cannot be had.
  *
  * wdsoft's own crc32c-wdsoft and sha256-wdsoft (crypto.c) must never be
  * picked: they would run the engine's code from inside itself. They only
@@ -64,14 +77,15 @@ struct crypto_shash *wdsoft_best_shash(const char *name)
 	return tfm;
 }
 
-static struct shash_desc *wdsoft_shash_get(const char *name, int node)
+/*
+ * A descriptor for @tfm, which it owns from then on; counted in @w's
+ * algs_builds. NULL, with @tfm freed, without memory.
+ */
+static struct shash_desc *wdsoft_shash_desc(struct wdsoft_work *w,
+					    struct crypto_shash *tfm, int node)
 {
-	struct crypto_shash *tfm;
 	struct shash_desc *d;
 
-	tfm = wdsoft_best_shash(name);
-	if (IS_ERR(tfm))
-		return NULL;
 	d = kzalloc_node(sizeof(*d) + crypto_shash_descsize(tfm), GFP_KERNEL,
 			 node);
 	if (!d) {
@@ -79,7 +93,19 @@ static struct shash_desc *wdsoft_shash_get(const char *name, int node)
 		return NULL;
 	}
 	d->tfm = tfm;
+	WRITE_ONCE(w->algs_builds, w->algs_builds + 1);
 	return d;
+}
+
+static struct shash_desc *wdsoft_shash_get(struct wdsoft_work *w,
+					   const char *name, int node)
+{
+	struct crypto_shash *tfm;
+
+	tfm = wdsoft_best_shash(name);
+	if (IS_ERR(tfm))
+		return NULL;
+	return wdsoft_shash_desc(w, tfm, node);
 }
 
 static void wdsoft_shash_put(struct shash_desc *d)
@@ -153,19 +179,30 @@ out:
  */
 void wdsoft_work_algs_init(struct wdsoft_work *w, int node)
 {
-	w->crc = wdsoft_shash_get("crc32c", node);
-	w->sha = wdsoft_shash_get("sha256", node);
+	w->crc = wdsoft_shash_get(w, "crc32c", node);
+	w->sha = wdsoft_shash_get(w, "sha256", node);
 	w->sha_state = w->sha && wdsoft_sha_state_ok(w->sha);
 }
 
-/* Whether @a and @b run on the same driver (or both on the library). */
-static bool wdsoft_shash_same(const struct shash_desc *a,
-			      const struct shash_desc *b)
+/*
+ * A descriptor on @name's best driver if that is not @cur's, else NULL:
+ * the same driver, or none to be had now (the engine keeps @cur).
+ */
+static struct shash_desc *wdsoft_shash_newer(struct wdsoft_work *w,
+					     const struct shash_desc *cur,
+					     const char *name, int node)
 {
-	if (!a || !b)
-		return a == b;
-	return !strcmp(crypto_shash_driver_name(a->tfm),
-		       crypto_shash_driver_name(b->tfm));
+	struct crypto_shash *tfm;
+
+	tfm = wdsoft_best_shash(name);
+	if (IS_ERR(tfm))
+		return NULL;
+	if (cur && !strcmp(crypto_shash_driver_name(cur->tfm),
+			   crypto_shash_driver_name(tfm))) {
+		crypto_free_shash(tfm);
+		return NULL;
+	}
+	return wdsoft_shash_desc(w, tfm, node);
 }
 
 /**
@@ -176,32 +213,43 @@ static bool wdsoft_shash_same(const struct shash_desc *a,
  * @node: NUMA node to allocate on, or NUMA_NO_NODE
  *
  * Process context; called without @lock held, by the only thread that
- * computes with @w. The new drivers are allocated first, then swapped in
- * under @lock, so a reader of @lock (debugfs "impl") never sees a freed
- * one.
+ * computes with @w (so it reads @w's digests without @lock). Each digest's
+ * best tfm is compared by driver name with the one in use, and only one
+ * that differs gets a descriptor (see "The digests' implementations").
+ * The new descriptors are swapped in under @lock, so a reader of @lock
+ * (debugfs "impl") never sees a freed one.
  *
  * Return: true if a digest moved to another driver.
  */
 bool wdsoft_work_algs_refresh(struct wdsoft_work *w, struct mutex *lock,
 			      int node)
 {
-	struct wdsoft_work fresh = {};
-	bool moved;
+	struct shash_desc *crc, *sha;
+	unsigned int moves = 0;
+	bool sha_state = false;
 
-	wdsoft_work_algs_init(&fresh, node);
+	WRITE_ONCE(w->algs_refreshes, w->algs_refreshes + 1);
+	crc = wdsoft_shash_newer(w, w->crc, "crc32c", node);
+	sha = wdsoft_shash_newer(w, w->sha, "sha256", node);
+	if (!crc && !sha)
+		return false;
+	if (sha)
+		sha_state = wdsoft_sha_state_ok(sha);
 	mutex_lock(lock);
-	moved = !wdsoft_shash_same(w->crc, fresh.crc) ||
-		!wdsoft_shash_same(w->sha, fresh.sha) ||
-		w->sha_state != fresh.sha_state;
-	if (moved) {
-		swap(w->crc, fresh.crc);
-		swap(w->sha, fresh.sha);
-		swap(w->sha_state, fresh.sha_state);
+	if (crc) {
+		swap(w->crc, crc);
+		moves++;
+	}
+	if (sha) {
+		swap(w->sha, sha);
+		w->sha_state = sha_state;
+		moves++;
 	}
 	mutex_unlock(lock);
-	wdsoft_shash_put(fresh.crc);
-	wdsoft_shash_put(fresh.sha);
-	return moved;
+	WRITE_ONCE(w->algs_moves, w->algs_moves + moves);
+	wdsoft_shash_put(crc);
+	wdsoft_shash_put(sha);
+	return true;
 }
 
 static const char *wdsoft_shash_name(const struct shash_desc *d, bool use)

@@ -65,21 +65,26 @@ static int wdsoft_engines_show(struct seq_file *m, void *unused)
 	struct wdsoft_dev *sdev = m->private;
 	unsigned int i;
 
-	seq_puts(m, "# engine pid queues parked cpu yields\n");
+	seq_puts(m, "# engine pid queues parked cpu yields refreshes builds moves\n");
 	for (i = 0; i < sdev->nr_engines; i++) {
 		struct wdsoft_engine *eng = &sdev->engines[i];
 
-		seq_printf(m, "%u %d %u %d %d %lu\n", i, task_pid_vnr(eng->task),
-			   READ_ONCE(eng->nr_queues), READ_ONCE(eng->parked),
-			   READ_ONCE(eng->cpu), READ_ONCE(eng->yields));
+		seq_printf(m, "%u %d %u %d %d %lu %lu %lu %lu\n", i,
+			   task_pid_vnr(eng->task), READ_ONCE(eng->nr_queues),
+			   READ_ONCE(eng->parked), READ_ONCE(eng->cpu),
+			   READ_ONCE(eng->yields),
+			   READ_ONCE(eng->work.algs_refreshes),
+			   READ_ONCE(eng->work.algs_builds),
+			   READ_ONCE(eng->work.algs_moves));
 	}
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(wdsoft_engines);
 
 /*
- * The engines all pick the same drivers (each queue start makes them all
- * look again); engine 0 speaks for them.
+ * The engines all pick the same drivers: each queue start makes them all
+ * look again, each when it next runs. Engine 0 speaks for them; while it
+ * is parked it shows what it had when it last ran.
  */
 static int wdsoft_impl_show(struct seq_file *m, void *unused)
 {

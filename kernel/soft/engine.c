@@ -13,7 +13,7 @@
  * system call. After wdsoft_idle_us without work it parks: it sets
  * WDSOFT_STATUS_NEED_WAKEUP in every queue's status, issues a full barrier,
  * looks at the rings once more, and only then sleeps until a kick
- * (WDSOFT_CMD_WAKE, a queue starting, a debugfs knob).
+ * (WDSOFT_CMD_WAKE, a queue starting on it, a debugfs knob).
  *
  * Locking: engine->mutex covers the engine's queue list and everything the
  * engine does to an attached queue, including reaching into its owner's mm.
@@ -474,6 +474,15 @@ static bool wdsoft_engine_pass(struct wdsoft_engine *eng)
 	bool did = false;
 
 	mutex_lock(&eng->mutex);
+	/*
+	 * A queue may have joined since the loop looked at @refresh: its
+	 * descriptors wait for the engine's digests to be looked at again
+	 * (the caller goes round and does that first).
+	 */
+	if (READ_ONCE(eng->refresh)) {
+		mutex_unlock(&eng->mutex);
+		return true;
+	}
 	wdsoft_engine_where(eng);
 	list_for_each_entry(wq, &eng->queues, node)
 		did |= wdsoft_queue_run(eng, wq);
@@ -566,11 +575,13 @@ static int wdsoft_engine_fn(void *data)
 			last = ktime_get_ns();
 			continue;
 		}
-		if (READ_ONCE(eng->refresh)) {
-			WRITE_ONCE(eng->refresh, false);
+		/*
+		 * Fully ordered: a look that takes the flag sees the drivers
+		 * registered before the queue start that set it.
+		 */
+		if (xchg(&eng->refresh, false))
 			wdsoft_work_algs_refresh(&eng->work, &eng->mutex,
 						 eng->sdev->node);
-		}
 		/* A kick from now on makes the next park return at once. */
 		WRITE_ONCE(eng->kicked, false);
 		if (wdsoft_engine_pass(eng)) {
@@ -674,18 +685,25 @@ void wdsoft_engine_attach(struct wdsoft_queue *wq)
 	WRITE_ONCE(wq->stopping, false);
 	wdsoft_queue_set_status(wq, WDSOFT_STATUS_RUNNING, 0);
 	WRITE_ONCE(wq->mmio->engine_cpu, eng->cpu);
+	/*
+	 * A better digest driver may have registered since the last queue
+	 * started: every engine of the device looks again when it next runs
+	 * (see "The digests' implementations" in algs.c). This engine's flag
+	 * is set before the queue is listed, under its mutex, so the pass
+	 * that first sees the queue finds the flag set and looks first.
+	 */
+	for (i = 0; i < sdev->nr_engines; i++)
+		WRITE_ONCE(sdev->engines[i].refresh, true);
 	list_add_tail(&wq->node, &eng->queues);
 	WRITE_ONCE(eng->nr_queues, eng->nr_queues + 1);
 	wdsoft_engine_place(eng);
 	mutex_unlock(&eng->mutex);
 	/*
-	 * A better digest driver may have registered since the last queue
-	 * started: every engine of the device looks again, so they keep
-	 * picking the same drivers (debugfs "impl" shows engine 0's).
+	 * Only this engine is woken. It must be: the new queue's status has
+	 * no NEED_WAKEUP, so its submitter would not wake a parked engine.
+	 * The others look when they next run for their own queues.
 	 */
-	for (i = 0; i < sdev->nr_engines; i++)
-		WRITE_ONCE(sdev->engines[i].refresh, true);
-	wdsoft_kick_all(sdev);
+	wdsoft_engine_kick(eng);
 }
 
 /*

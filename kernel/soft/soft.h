@@ -166,6 +166,15 @@ struct wdsoft_iter {
  * @sha_state: @sha's exported state is struct sha256_state, so streaming
  *	sha256 descriptors (WDSOFT_SQE_HASH_IN/OUT) run on it too; if false
  *	they use the sha256 library
+ * @algs_refreshes: wdsoft_work_algs_refresh() calls (the engine looked
+ *	again for better digest drivers)
+ * @algs_builds: digest descriptors built, by wdsoft_work_algs_init() and by
+ *	refreshes that found a digest's best driver changed
+ * @algs_moves: digests a refresh moved to another driver
+ *
+ * The three counters are written by the thread that owns @w (the engine
+ * thread; wdsoft_work_algs_init() runs before it starts) with WRITE_ONCE,
+ * and read locklessly by debugfs "engines".
  */
 struct wdsoft_work {
 	u8 *in;
@@ -181,6 +190,9 @@ struct wdsoft_work {
 	struct shash_desc *crc;
 	struct shash_desc *sha;
 	bool sha_state;
+	unsigned long algs_refreshes;
+	unsigned long algs_builds;
+	unsigned long algs_moves;
 };
 
 /**
@@ -202,8 +214,15 @@ struct wdsoft_work {
  *	pages (mmio->engine_cpu), -1 before the first; under @mutex
  * @yields: times the polling engine gave its CPU to another runnable task
  *	(written by the engine thread only; debugfs, tests)
- * @refresh: a queue started since the engine last picked its digests'
- *	drivers; set by wdsoft_engine_attach(), cleared by the engine thread
+ * @refresh: a queue started on the device since the engine last looked
+ *	for better digest drivers (see "The digests' implementations" in
+ *	algs.c). wdsoft_engine_attach() sets it on every engine of the device
+ *	but wakes only the queue's own; the attached engine's flag is set
+ *	under its @mutex before the queue joins @queues. The engine thread
+ *	takes it (xchg) at the top of its loop and looks, and a pass that
+ *	finds it set under @mutex runs no queue, so no descriptor of a new
+ *	queue runs before the look. A parked engine keeps it until it next
+ *	runs.
  * @work: the engine's scratch memory. Only the engine thread computes with
  *	it; it swaps @work.crc and @work.sha under @mutex, and debugfs reads
  *	their driver names under @mutex.

@@ -10,8 +10,12 @@
  *
  * A driver that registers after wdsoft loaded (udev loads sha256_ssse3 as
  * the CPU's module, maybe after us) is taken up by the engine when a
- * queue next starts: the test unloads the module of the best sha256
- * driver, loads wdsoft, loads that module again and starts a queue.
+ * queue next starts, before that queue's first descriptor: the test
+ * unloads the module of the best sha256 driver, loads wdsoft, loads that
+ * module again and starts a queue. The engine's digest counters in
+ * debugfs "engines" show that move as exactly one descriptor built and one
+ * move, and that a queue start where nothing changed builds nothing and
+ * wakes no other engine: a parked engine looks once when it next runs.
  */
 #include "tap.h"
 #include "vm/soft-ring.h"
@@ -126,20 +130,128 @@ static int modprobe(const char *args)
 	return system(cmd);
 }
 
-/* Wait up to 10 s (times soft_time_scale()) for sha256 to run on @want. */
-static bool impl_becomes(const char *dev, const char *want, char *got, size_t size)
+/* Engine @engine's line of debugfs "engines", digest counters included. */
+struct eng_algs {
+	int queues, parked;
+	unsigned long refreshes, builds, moves;
+};
+
+static int engine_algs(const char *dev, unsigned int engine, struct eng_algs *a)
 {
-	long until = soft_now_ms() + 10000L * soft_time_scale();
+	char path[256], line[256];
+	int idx, pid, cpu, r = -ENOENT;
+	unsigned long yields;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/wdsoft/%s/engines", dev);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (r && fgets(line, sizeof(line), f))
+		if (line[0] != '#' &&
+		    sscanf(line, "%d %d %d %d %d %lu %lu %lu %lu", &idx, &pid, &a->queues,
+			   &a->parked, &cpu, &yields, &a->refreshes, &a->builds,
+			   &a->moves) == 9 && idx == (int)engine)
+			r = 0;
+	fclose(f);
+	return r;
+}
+
+/* Wait up to 5 s (times soft_time_scale()) for engines 0 to @n - 1 to park. */
+static bool engines_park(const char *dev, unsigned int n)
+{
+	long until = soft_now_ms() + 5000L * soft_time_scale();
+	struct eng_algs a;
+	unsigned int i;
 
 	do {
-		if (!impl_of(dev, "sha256", got, size) && !strcmp(got, want))
+		for (i = 0; i < n; i++)
+			if (engine_algs(dev, i, &a) || !a.parked)
+				break;
+		if (i == n)
 			return true;
 		soft_sleep_ms(10);
 	} while (soft_now_ms() < until);
 	return false;
 }
 
-#define LATE_TESTS 8
+/* Start a queue of @dev on engine @engine (WDSOFT_CMD_SET_ENGINE), run a NOP. */
+static int run_on(struct soft_ring *r, const char *dev, uint32_t engine)
+{
+	struct wdsoft_sqe sqe = soft_sqe(WDSOFT_OP_NOP, NULL, 0, NULL, 0);
+	struct wdsoft_cqe cqe = { 0 };
+	char path[128];
+	int fd, e;
+
+	snprintf(path, sizeof(path), "/dev/%s", dev);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, WDSOFT_CMD_SET_ENGINE, &engine)) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	e = soft_ring_adopt(r, fd, dev, false, false, -1);
+	if (e)
+		return e;
+	e = soft_ring_run(r, &sqe, &cqe);
+	if (!e && cqe.status)
+		e = cqe.status;
+	if (e)
+		soft_ring_close(r);
+	return e;
+}
+
+/*
+ * With both engines of @dev parked, start a queue on @engine and run a NOP:
+ * the engine looks for better digest drivers once, however many queue
+ * starts flagged it while it was parked, and builds nothing since nothing
+ * changed; the other engine neither wakes nor looks. 5 tests.
+ */
+static void quiet_start(const char *dev, unsigned int engine)
+{
+	unsigned int other = !engine;
+	struct eng_algs a, b, ao, bo;
+	struct soft_ring r;
+	int e;
+
+	ok(engines_park(dev, 2) && !engine_algs(dev, engine, &a) &&
+	   !engine_algs(dev, other, &ao), "both engines park with no queue");
+	e = run_on(&r, dev, engine);
+	if (!ok_errno(e, 0, "a queue starts on engine %u and runs a NOP", engine)) {
+		skip(3, "no queue");
+		return;
+	}
+	engine_algs(dev, engine, &b);
+	engine_algs(dev, other, &bo);
+	diag("report: engine-impl: engine %u refreshes %lu builds %lu moves %lu",
+	     engine, b.refreshes, b.builds, b.moves);
+	ok(b.refreshes == a.refreshes + 1,
+	   "engine %u looked for better digest drivers once (%lu -> %lu)",
+	   engine, a.refreshes, b.refreshes);
+	ok(b.builds == a.builds && b.moves == a.moves,
+	   "nothing changed: engine %u built no descriptor (%lu -> %lu) and moved nothing "
+	   "(%lu -> %lu)", engine, a.builds, b.builds, a.moves, b.moves);
+	ok(bo.refreshes == ao.refreshes && bo.parked,
+	   "engine %u stays parked and has not looked (refreshes %lu -> %lu, parked %d)",
+	   other, ao.refreshes, bo.refreshes, bo.parked);
+	soft_ring_close(&r);
+}
+
+#define QUIET_TESTS 10
+
+/*
+ * On a two-engine device where no driver changes: a queue on engine 0,
+ * then one on engine 1, which looks once for both starts.
+ */
+static void check_quiet_refresh(const char *dev)
+{
+	quiet_start(dev, 0);
+	quiet_start(dev, 1);
+}
+
+#define LATE_TESTS 12
 
 static void check_late_driver(void)
 {
@@ -151,6 +263,7 @@ static void check_late_driver(void)
 	char best[128] = "", mod[64] = "", low[128] = "", got[128] = "", dev[64];
 	char args[96];
 	unsigned char digest[32] = { 0 };
+	struct eng_algs before = { 0 }, after = { 0 };
 	struct wdsoft_cqe cqe = { 0 };
 	struct wdsoft_sqe sqe;
 	struct soft_ring r;
@@ -174,6 +287,7 @@ static void check_late_driver(void)
 	}
 	best_of("sha256", "", &mine, low, NULL);
 	soft_setup("num_devices=1", dev, sizeof(dev));
+	engine_algs(dev, 0, &before);
 	impl_of(dev, "sha256", got, sizeof(got));
 	ok(strcmp(low, best) && !strcmp(got, low),
 	   "without %s, the engine starts on the next best sha256 driver (%s, got %s)",
@@ -183,21 +297,36 @@ static void check_late_driver(void)
 	is_str(got, best, "%s is the best sha256 driver again", best);
 	impl_of(dev, "sha256", got, sizeof(got));
 	is_str(got, low, "no queue has started: the engine still hashes on %s", low);
+	engine_algs(dev, 0, &after);
+	ok(after.refreshes == before.refreshes && after.builds == before.builds,
+	   "no queue has started: the engine has not looked (refreshes %lu -> %lu)",
+	   before.refreshes, after.refreshes);
 
 	e = soft_ring_open(&r, dev, false);
 	ok_errno(e, 0, "a queue starts");
 	if (e) {
-		skip(LATE_TESTS - 5, "no queue");
+		skip(LATE_TESTS - 6, "no queue");
 		return;
 	}
-	ok(impl_becomes(dev, best, got, sizeof(got)),
-	   "once a queue started, the engine hashes on %s (got %s)", best, got);
-	impl_of(dev, "sha256-stream", got, sizeof(got));
-	is_str(got, best, "streaming sha256 moved with it");
+	/* The first descriptor, with no wait: the engine looks before it runs it. */
 	sqe = soft_sqe(WDSOFT_OP_SHA256, "abc", 3, digest, 32);
 	e = soft_ring_run(&r, &sqe, &cqe);
 	ok(!e && !cqe.status && cqe.out_len == 32 && !memcmp(digest, abc, sizeof(abc)),
-	   "sha256(\"abc\") on %s = ba7816bf... (run %d, status %d)", best, e, cqe.status);
+	   "sha256(\"abc\") = ba7816bf... (run %d, status %d)", e, cqe.status);
+	impl_of(dev, "sha256", got, sizeof(got));
+	is_str(got, best, "by the queue's first completion, the engine hashes on %s", best);
+	impl_of(dev, "sha256-stream", got, sizeof(got));
+	is_str(got, best, "streaming sha256 moved with it");
+	engine_algs(dev, 0, &after);
+	diag("report: engine-impl: after the move refreshes %lu builds %lu moves %lu",
+	     after.refreshes, after.builds, after.moves);
+	ok(after.refreshes == before.refreshes + 1,
+	   "the engine looked once (refreshes %lu -> %lu)", before.refreshes, after.refreshes);
+	ok(after.builds == before.builds + 1,
+	   "it built exactly one descriptor, sha256's (builds %lu -> %lu)",
+	   before.builds, after.builds);
+	ok(after.moves == before.moves + 1,
+	   "it moved exactly one digest (moves %lu -> %lu)", before.moves, after.moves);
 	soft_ring_close(&r);
 }
 
@@ -205,14 +334,15 @@ int main(void)
 {
 	char dev[64], one[128] = "", stream[128] = "";
 
-	plan(13 + LATE_TESTS);
-	soft_setup("num_devices=1", dev, sizeof(dev));
+	plan(13 + QUIET_TESTS + LATE_TESTS);
+	soft_setup("num_devices=1 threads=2", dev, sizeof(dev));
 	check_alg(dev, "crc32c", "crc32c");
 	check_alg(dev, "sha256", "sha256");
 	check_alg(dev, "sha256-stream", "sha256");
 	impl_of(dev, "sha256", one, sizeof(one));
 	impl_of(dev, "sha256-stream", stream, sizeof(stream));
 	is_str(stream, one, "streaming sha256 runs on the one-shot driver too");
+	check_quiet_refresh(dev);
 	check_late_driver();
 	return exit_status();
 }
