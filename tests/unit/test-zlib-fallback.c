@@ -8,8 +8,10 @@
  * mid-stream, a strategy and level 0, a small window, gzip header fields,
  * no queue (no device offering deflate), a failing request, a queue
  * revoked mid-stream with no other to be had, inflate input in pieces or
- * followed by data, Z_BLOCK, more than WD_ZLIB_MAX_BUFFER; and
- * WD_ZLIB_MODE=device offloading under the threshold.
+ * followed by data, Z_BLOCK, more than WD_ZLIB_MAX_BUFFER, a gzip member
+ * whose header CRC (FHCRC) does not match; and WD_ZLIB_MODE=device
+ * offloading under the threshold, a whole gzip member, and one whose FHCRC
+ * matches, inflated on the device.
  */
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -165,6 +167,68 @@ static bool gzip_header_in(void)
 	return r == Z_STREAM_END && !strcmp((char *)name, "name.txt") && h.time == 1234;
 }
 
+static void put_le32(uint8_t *p, uLong v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> 8 * i);
+}
+
+/*
+ * A gzip member of text[0..N) in z[] with FNAME and FHCRC (RFC 1952: the
+ * low 16 bits of the CRC-32 of the header before it); with @good false
+ * that CRC is one off. Its length, or 0.
+ */
+static size_t hcrc_member(bool good)
+{
+	static const uint8_t hdr[] = {
+		0x1f, 0x8b, 8, 0x02 | 0x08, 0xd2, 0x04, 0, 0, 0, 3,
+		'n', 'a', 'm', 'e', '.', 't', 'x', 't', 0,
+	};
+	uLong hcrc = (crc32(0, hdr, sizeof(hdr)) & 0xffff) ^ !good;
+	size_t h = sizeof(hdr);
+	long len;
+
+	memcpy(z, hdr, h);
+	z[h++] = (uint8_t)hcrc;
+	z[h++] = (uint8_t)(hcrc >> 8);
+	len = stock_deflate(-15, text, N, z + h, sizeof(z) - h - 8);
+	if (len < 0)
+		return 0;
+	h += (size_t)len;
+	put_le32(z + h, crc32(0, text, N));
+	put_le32(z + h + 4, N);
+	return h + 8;
+}
+
+/*
+ * Inflate an FHCRC member whole, in one call: with @good, all of it to
+ * Z_STREAM_END; else Z_DATA_ERROR, "header crc mismatch", as stock zlib.
+ */
+static bool hcrc_case(bool good)
+{
+	size_t len = hcrc_member(good), got, used;
+	z_stream s = { 0 };
+	const char *msg;
+	int r;
+
+	if (!len || stock_inflate(31, z, len, back, sizeof(back), &got, &used) !=
+	    (good ? Z_STREAM_END : Z_DATA_ERROR))
+		return false;	/* not the member stock zlib says it is */
+	if (inflateInit2(&s, 31) != Z_OK)
+		return false;
+	s.next_in = z;
+	s.avail_in = (uInt)len;
+	s.next_out = back;
+	s.avail_out = sizeof(back);
+	r = inflate(&s, Z_NO_FLUSH);
+	msg = s.msg;
+	inflateEnd(&s);
+	if (!good)
+		return r == Z_DATA_ERROR && msg && !strcmp(msg, "header crc mismatch");
+	return r == Z_STREAM_END && s.total_in == len && s.total_out == N &&
+	       !memcmp(back, text, N);
+}
+
 struct fcase {
 	const char *name;
 	const char *env;	/* NAME=value set in the child, or NULL */
@@ -186,6 +250,8 @@ static bool c_pieces(void) { return inflate_case(15, 3, 0, Z_NO_FLUSH); }
 static bool c_trailing(void) { return inflate_case(31, 1, 100, Z_NO_FLUSH); }
 static bool c_block(void) { return inflate_case(-15, 1, 0, Z_BLOCK); }
 static bool c_whole(void) { return inflate_case(31, 1, 0, Z_NO_FLUSH); }
+static bool c_hcrc_bad(void) { return hcrc_case(false); }
+static bool c_hcrc_good(void) { return hcrc_case(true); }
 
 static const struct fcase cases[] = {
 	{ "input below the threshold", NULL, WDZ_SMALL, c_small, NULL },
@@ -207,6 +273,10 @@ static const struct fcase cases[] = {
 	{ "inflate with Z_BLOCK", NULL, WDZ_FLUSH, c_block, NULL },
 	{ "WD_ZLIB_MAX_BUFFER=65536, 100 kB held", "WD_ZLIB_MAX_BUFFER=65536", WDZ_SIZE, c_plain, NULL },
 	{ "a whole gzip member inflates on the device", NULL, -2, c_whole, NULL },
+	{ "a gzip member whose FHCRC does not match: software, header crc mismatch", NULL,
+	  WDZ_NOT_WHOLE, c_hcrc_bad, NULL },
+	{ "a whole gzip member with a matching FHCRC inflates on the device", NULL, -2,
+	  c_hcrc_good, NULL },
 };
 
 static int child(const struct fcase *c)
